@@ -1,0 +1,256 @@
+"""Function and Context: how an op is defined, and how users write their own.
+
+An op is a subclass of :class:`Function` with two static methods:
+
+``forward(ctx, *inputs, **params)``
+    Receives NumPy arrays (a Tensor argument arrives as its ``.data``; Python
+    numbers and other arrays arrive as they were given) and returns one array.
+    It may stash what backward needs with ``ctx.save_for_backward(*arrays)`` and
+    plain attributes such as ``ctx.axis = 1``.
+``backward(ctx, grad)``
+    The vector-Jacobian product. Given dL/d(output) it returns one gradient per
+    input of ``forward`` (a tuple, or a single value for a one-input op), each of
+    that input's shape (or broadcastable to it: the engine sums gradients back to
+    the input's shape, once, for every op), or ``None`` where there is none.
+
+The VJP contract that makes every op differentiable at any order: write
+``backward`` with operators and with functions from ``xp = ctx.xp``, the array
+namespace of the pass being run. In an ordinary backward ``xp`` is NumPy and
+everything is plain arrays; under ``create_graph=True`` the same code runs on
+Tensors and is recorded, so gradients of gradients need no extra code. Values
+from ``ctx.saved_tensors`` follow the same rule: arrays in an ordinary pass,
+the very input or output Tensors under ``create_graph``. Anything else stashed
+on ``ctx`` is a constant to the second pass (fine for masks and indices).
+
+>>> import numpy as np
+>>> import chainrule as cr
+>>> class Cube(cr.Function):
+...     @staticmethod
+...     def forward(ctx, x):
+...         ctx.save_for_backward(x)
+...         return x ** 3
+...     @staticmethod
+...     def backward(ctx, grad):
+...         (x,) = ctx.saved_tensors
+...         return grad * 3 * x ** 2
+>>> x = cr.tensor([2.0], requires_grad=True)
+>>> Cube.apply(x).sum().backward()
+>>> x.grad
+tensor([12.])
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+__all__ = ["Function", "Context", "once_differentiable"]
+
+# Set by chainrule.tensor when it is imported: the function that runs an op's
+# forward on arrays and records it. Kept as a hook so this module stays below
+# Tensor in the import order.
+_engine_apply: Callable[..., Any] | None = None
+
+
+class Context:
+    """What one recorded op keeps between its forward and its backward.
+
+    Attributes the engine reads: ``parents`` (input Tensors that need a gradient,
+    ``None`` elsewhere), ``needs_input_grad`` (one bool per input), ``name``,
+    ``freed``.
+    """
+
+    fn: type  # the Function subclass; set on each instance
+    name: str
+    parents: tuple | None = None
+    needs_input_grad: tuple = ()
+    freed = False
+    xp: Any = None
+    _saved: tuple = ()
+    _versions: tuple = ()   # (tensor, version) for each Tensor input, checked before backward
+    _out_version = 0        # the output's version when it was made (rebased by in-place ops)
+    _inputs: tuple = ()     # every forward input, as given (Tensors kept for saved lookups)
+    _out = None             # the output Tensor, set only while a create_graph backward runs
+    _trace = None           # where the op was created, in anomaly mode
+
+    def __init__(self, fn: type) -> None:
+        self.fn = fn
+        self.name = fn.op_name
+
+    def save_for_backward(self, *arrays: Any) -> None:
+        """Keep arrays for backward: inputs of forward, its output, or constants."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What ``save_for_backward`` kept: arrays, or Tensors under ``create_graph``."""
+        if self.freed:
+            raise RuntimeError(
+                f"op '{self.name}': saved tensors were freed after backward; "
+                "pass retain_graph=True to backward() to keep them"
+            )
+        if self._out is None:
+            return self._saved
+        # Under create_graph: give back the Tensors the saved arrays belong to, so the
+        # recorded backward stays connected to the forward graph.
+        result = []
+        for array in self._saved:
+            if array is self._out.data:
+                result.append(self._out)
+                continue
+            for x in self._inputs:
+                if getattr(x, "data", None) is array and not isinstance(x, type(array)):
+                    result.append(x)
+                    break
+            else:
+                result.append(array)
+        return tuple(result)
+
+    def mark_non_differentiable(self, *arrays: Any) -> None:  # PyTorch-compatible no-op
+        """Accepted for compatibility: chainrule ops have one output."""
+
+    def __repr__(self) -> str:
+        state = " (freed)" if self.freed else ""
+        return f"<{self.name} backward{state}>"
+
+
+class Function:
+    """Base class of every op, built-in or user-written. See the module docstring."""
+
+    op_name: str = "function"
+    differentiable_twice: bool = True
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "op_name" not in cls.__dict__:
+            cls.op_name = cls.__name__.lower()
+
+    @staticmethod
+    def forward(ctx: Context, *inputs: Any, **params: Any) -> Any:
+        raise NotImplementedError("a Function must define forward(ctx, *inputs)")
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        raise NotImplementedError("a Function must define backward(ctx, grad)")
+
+    @classmethod
+    def apply(cls, *inputs: Any, **params: Any) -> Any:
+        """Run the op on Tensors (or numbers and arrays) and record it for backward."""
+        return _engine_apply(cls, inputs, params)  # type: ignore[misc]
+
+
+def once_differentiable(backward: Callable) -> Callable:
+    """Mark a ``backward`` as usable for first-order gradients only.
+
+    Under ``create_graph=True`` it then runs on arrays, and asking for a gradient
+    of its result raises instead of silently returning a wrong answer.
+    """
+    backward._once_differentiable = True  # type: ignore[attr-defined]
+    return backward
+
+
+# ---------------------------------------------------------------------------
+# What the engine calls on a recorded op (the graph protocol of chainrule.graph)
+# ---------------------------------------------------------------------------
+
+def _vjp(ctx: Context, g: Any, out: Any, create_graph: bool) -> tuple:
+    """Run ``ctx.fn.backward`` and bring each gradient to its parent's shape and dtype."""
+    for tensor, version in ctx._versions:
+        if tensor._version != version:
+            raise RuntimeError(
+                f"op '{ctx.name}': one of its inputs, of shape {tuple(tensor.shape)}, was modified "
+                f"in place after the op used it (version {version} -> {tensor._version}), so the "
+                "gradient would be wrong. Clone the tensor before changing it, or change it "
+                "before the op or outside the graph."
+            )
+    if out._version != ctx._out_version and any(a is out.data for a in ctx._saved):
+        raise RuntimeError(
+            f"op '{ctx.name}': its output, of shape {tuple(out.shape)}, was modified in place "
+            "after being saved for backward. Clone it before changing it."
+        )
+    backward = ctx.fn.backward
+    if create_graph and not getattr(backward, "_once_differentiable", False):
+        ctx.xp = out.__array_namespace__()
+        ctx._out = out
+        try:
+            grads = backward(ctx, g)
+        finally:
+            ctx._out = None
+        wrap = type(out)
+    else:
+        ctx.xp = NUMPY
+        if create_graph:
+            grads = backward(ctx, g.data)
+            grads = _wrap_once_differentiable(ctx, grads, type(out))
+        else:
+            grads = backward(ctx, g)
+        wrap = None
+    if type(grads) is not tuple:
+        grads = (grads,) if not isinstance(grads, list) else tuple(grads)
+    result = []
+    for parent, pg in zip(ctx.parents, grads):
+        if parent is None or pg is None:
+            result.append(None)
+            continue
+        if wrap is not None and not isinstance(pg, wrap):
+            pg = wrap(pg)
+        if pg.shape != parent.data.shape:
+            pg = _fit(ctx, pg, parent.data.shape)
+        if wrap is None:
+            if pg.dtype != parent.data.dtype:
+                pg = pg.astype(parent.data.dtype)
+            elif result and any(pg is r for r in result):
+                pg = pg.copy()  # one array per parent: leaves may accumulate into it in place
+        result.append(pg)
+    return tuple(result)
+
+
+def _fit(ctx: Context, g: Any, shape: tuple) -> Any:
+    """Sum a gradient back over broadcast axes; the one place un-broadcasting happens."""
+    try:
+        return namespace(g).sum_to(g, shape)
+    except ValueError:
+        raise ValueError(
+            f"op '{ctx.name}': backward returned a gradient of shape {tuple(g.shape)} "
+            f"for an input of shape {tuple(shape)}"
+        ) from None
+
+
+def _release(ctx: Context) -> None:
+    """Free what forward saved (arrays, masks, inputs); the record stays, marked freed."""
+    fn, name = ctx.fn, ctx.name
+    ctx.__dict__.clear()
+    ctx.fn, ctx.name = fn, name
+    ctx.parents = None
+    ctx.freed = True
+
+
+def _wrap_once_differentiable(ctx: Context, grads: Any, tensor_type: type) -> tuple:
+    if type(grads) is not tuple:
+        grads = (grads,)
+    wrapped = []
+    for pg in grads:
+        if pg is None:
+            wrapped.append(None)
+            continue
+        stub = Context(_NotTwiceDifferentiable)
+        stub.name = f"{ctx.name} backward"
+        stub.parents = ()
+        wrapped.append(tensor_type._from_op(pg, stub))
+    return tuple(wrapped)
+
+
+class _NotTwiceDifferentiable(Function):
+    op_name = "once_differentiable"
+
+    @staticmethod
+    def backward(ctx: Context, grad: Any) -> Any:
+        raise RuntimeError(
+            f"'{ctx.name}' is implemented as once_differentiable: its gradient cannot be "
+            "differentiated again (create_graph=True reached it)"
+        )
+
+
+Context._vjp = _vjp  # type: ignore[attr-defined]
+Context._release = _release  # type: ignore[attr-defined]
+
+from .ops._backend import NUMPY, namespace  # noqa: E402  (pure NumPy, no cycle)
