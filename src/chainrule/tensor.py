@@ -459,8 +459,8 @@ class Tensor:
         return self
 
     def clone(self) -> "Tensor":
-        return _apply(S.Reshape, (self,), {"shape": self.shape}) if self.requires_grad else \
-            Tensor(self.data.copy())
+        """A copy with its own memory, still connected to the graph."""
+        return _apply(S.Clone, (self,), {})
 
     def backward(self, gradient: Any = None, retain_graph: bool | None = None,
                  create_graph: bool = False, inputs: Any = None) -> None:

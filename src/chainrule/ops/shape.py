@@ -122,3 +122,15 @@ class SetItem(Function):
             if gv.shape != ctx.v_shape:
                 gv = xp.sum_to(gv, ctx.v_shape)
         return gx, gv
+
+
+class Clone(Function):
+    """A copy of ``x`` with its own memory; the gradient passes through."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return x.copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
