@@ -21,6 +21,7 @@ from .tensor import (
 )
 from .autograd import grad
 from .gradcheck import gradcheck, gradgradcheck
+from .io import load, save
 
 __version__ = "0.1.0"
 

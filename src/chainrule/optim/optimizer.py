@@ -1,0 +1,267 @@
+"""Optimizer: the base class that owns the update loop.
+
+A subclass owns one update rule: it passes its hyperparameters to
+``Optimizer.__init__`` as ``defaults`` and implements :meth:`Optimizer._update`
+for a single parameter. Everything else, param groups, ``zero_grad``, ``step``,
+``state_dict`` and ``load_state_dict``, lives here and follows PyTorch.
+
+Updates run on the arrays behind the parameters (``p.data``) with NumPy, in
+place and outside any graph, and keep each parameter's dtype.
+
+>>> import chainrule as cr
+>>> from chainrule.optim import SGD
+>>> w = cr.tensor([1.0, -2.0], requires_grad=True)
+>>> opt = SGD([w], lr=0.1)
+>>> (w * w).sum().backward()
+>>> opt.step()
+>>> w
+tensor([ 0.8, -1.6], requires_grad=True)
+>>> opt.zero_grad()
+>>> w.grad is None
+True
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from typing import Any, Callable, Iterable
+
+import numpy as np
+
+from ..graph import enable_grad
+from ..tensor import Tensor
+
+__all__ = ["Optimizer"]
+
+
+def _check_nonnegative(name: str, value: Any) -> None:
+    """Raise ``ValueError`` unless ``value`` is a number >= 0 (NaN is rejected too)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
+    if not 0.0 <= value:
+        raise ValueError(f"Invalid {name}: {value} (it must be >= 0)")
+
+
+class Optimizer:
+    """Base class of every optimizer: holds the parameter groups and the per-parameter state.
+
+    Args:
+        params: an iterable of Tensors, or of dicts each with a ``"params"`` entry and
+            hyperparameters that override ``defaults`` for that group.
+        defaults: the hyperparameters of the update rule.
+
+    Attributes:
+        param_groups: a list of dicts, one per group, each with ``"params"`` (a list of
+            Tensors) and every hyperparameter.
+        state: a dict from parameter to that parameter's state (a dict of NumPy arrays
+            and numbers, filled in lazily by the first :meth:`step`).
+    """
+
+    def __init__(self, params: Iterable[Any], defaults: dict) -> None:
+        self.defaults = dict(defaults)
+        self.state: dict[Tensor, dict] = {}
+        self.param_groups: list[dict] = []
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                "dicts, but got a Tensor; wrap it in a list: [tensor]"
+            )
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Use a list instead."
+            )
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    def __repr__(self) -> str:
+        lines = [type(self).__name__ + " ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            for key in sorted(k for k in group if k != "params"):
+                lines.append(f"    {key}: {group[key]}")
+        lines.append(")")
+        return "\n".join(lines)
+
+    # -- parameter groups ------------------------------------------------------
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters, with its own hyperparameters, to ``param_groups``.
+
+        >>> import chainrule as cr
+        >>> from chainrule.optim import SGD
+        >>> a, b = cr.zeros(2, requires_grad=True), cr.zeros(3, requires_grad=True)
+        >>> opt = SGD([a], lr=0.1)
+        >>> opt.add_param_group({"params": [b], "lr": 0.01})
+        >>> [g["lr"] for g in opt.param_groups]
+        [0.1, 0.01]
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"a param group must be a dict, got {type(param_group).__name__}")
+        params = param_group.get("params")
+        if params is None:
+            raise ValueError('a param group needs a "params" entry')
+        if isinstance(params, Tensor):
+            params = [params]
+        elif isinstance(params, (set, frozenset)):
+            raise TypeError(
+                "optimizer parameters need to be organized in ordered collections, but the "
+                "ordering of tensors in sets will change between runs. Use a list instead."
+            )
+        else:
+            params = list(params)
+        for p in params:
+            if not isinstance(p, Tensor):
+                raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
+                                f"{type(p).__name__}")
+            if not p.is_leaf:
+                raise ValueError("can't optimize a non-leaf Tensor (one made by an op); "
+                                 "optimize the leaves it was computed from")
+            if p.data.dtype.kind != "f":
+                raise TypeError(f"optimizer can only optimize floating-point Tensors, got "
+                                f"dtype {p.data.dtype.name}")
+        group = {"params": params}
+        for key, value in param_group.items():
+            if key != "params":
+                group[key] = value
+        for key, value in self.defaults.items():
+            group.setdefault(key, value)
+        seen = {id(p) for g in self.param_groups for p in g["params"]}
+        if len({id(p) for p in params}) != len(params):
+            raise ValueError("a parameter appears more than once in the same param group")
+        if any(id(p) in seen for p in params):
+            raise ValueError("some parameters appear in more than one parameter group")
+        self.param_groups.append(group)
+
+    # -- the loop ------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of every parameter: to None (the default) or to zeros."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                elif p.grad.requires_grad:  # a gradient with a graph (create_graph=True)
+                    p.grad = Tensor(np.zeros_like(p.grad.data))
+                else:
+                    p.grad.data[...] = 0
+                    p.grad._version += 1
+
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+        """Update every parameter that has a gradient; return ``closure()``'s loss if given.
+
+        ``closure``, when given, re-evaluates the model and returns the loss; it runs with
+        grad mode on. Parameters whose ``.grad`` is None are skipped, as in PyTorch.
+        """
+        loss = None
+        if closure is not None:
+            with enable_grad():
+                loss = closure()
+        for group in self.param_groups:
+            for p in group["params"]:
+                if p.grad is None:
+                    continue
+                grad = p.grad.data
+                if grad.shape != p.data.shape:
+                    raise RuntimeError(
+                        f"{type(self).__name__}.step: a parameter of shape {p.data.shape} has a "
+                        f"gradient of shape {grad.shape}"
+                    )
+                if group.get("maximize", False):
+                    grad = -grad
+                state = self.state.setdefault(p, {})
+                self._update(p.data, grad, state, group)
+                p._version += 1  # an in-place change, as PyTorch's optimizers make
+        return loss
+
+    def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
+        """Apply the update rule to one parameter array, in place; ``state`` is its state."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement _update")
+
+    # -- saving and restoring --------------------------------------------------------
+    def state_dict(self) -> dict:
+        """The optimizer's state, PyTorch's layout: ``{"state": {...}, "param_groups": [...]}``.
+
+        Parameters are referred to by their index across all groups; arrays are copies.
+        Save it with :func:`chainrule.save`.
+
+        >>> import chainrule as cr
+        >>> from chainrule.optim import SGD
+        >>> w = cr.zeros(2, requires_grad=True)
+        >>> SGD([w], lr=0.1).state_dict()["param_groups"][0]["params"]
+        [0]
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: copy.deepcopy(v) for k, v in group.items() if k != "params"}
+            packed["params"] = []
+            for p in group["params"]:
+                index.setdefault(id(p), len(index))
+                packed["params"].append(index[id(p)])
+            groups.append(packed)
+        state = {}
+        for p, s in self.state.items():
+            if id(p) in index and s:
+                state[index[id(p)]] = {k: v.copy() if isinstance(v, np.ndarray) else v
+                                       for k, v in s.items()}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore a state from :meth:`state_dict`; the groups must have the same sizes.
+
+        Floating-point state arrays are cast to their parameter's dtype.
+        """
+        if not isinstance(state_dict, dict) or "state" not in state_dict \
+                or "param_groups" not in state_dict:
+            raise ValueError('an optimizer state dict needs "state" and "param_groups" entries')
+        saved_groups = state_dict["param_groups"]
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has {len(saved_groups)} parameter groups, but the "
+                f"optimizer has {len(self.param_groups)}"
+            )
+        for i, (mine, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(mine["params"]) != len(saved["params"]):
+                raise ValueError(
+                    f"loaded state dict's parameter group {i} has {len(saved['params'])} "
+                    f"parameters, but the optimizer's has {len(mine['params'])}"
+                )
+        by_index = {}
+        for mine, saved in zip(self.param_groups, saved_groups):
+            for p, idx in zip(mine["params"], saved["params"]):
+                by_index[int(idx)] = p
+        new_state: dict[Tensor, dict] = {}
+        for idx, s in state_dict["state"].items():
+            p = by_index.get(int(idx))
+            if p is None:
+                continue
+            new_state[p] = {k: self._cast_state(k, v, p) for k, v in s.items()}
+        self.state = new_state
+        for mine, saved in zip(self.param_groups, saved_groups):
+            for key, value in saved.items():
+                if key == "params":
+                    continue
+                if isinstance(mine.get(key), tuple) and isinstance(value, list):
+                    value = tuple(value)  # betas
+                mine[key] = copy.deepcopy(value)
+
+    @staticmethod
+    def _cast_state(key: str, value: Any, param: Tensor) -> Any:
+        if isinstance(value, Tensor):
+            value = value.data
+        if isinstance(value, np.ndarray):
+            if value.ndim == 0 and key == "step":
+                return int(value)
+            if value.dtype.kind == "f":
+                return value.astype(param.data.dtype, copy=True)
+            return value.copy()
+        if key == "step" and isinstance(value, float) and math.isfinite(value):
+            return int(value)
+        return value
