@@ -195,6 +195,8 @@ def _vjp(ctx: Context, g: Any, out: Any, create_graph: bool) -> tuple:
             pg = wrap(pg)
         if pg.shape != parent.data.shape:
             pg = _fit(ctx, pg, parent.data.shape)
+        if wrap is not None and pg.dtype != parent.data.dtype:
+            pg = pg.type(parent.data.dtype)  # a recorded cast: float32 stays float32
         if wrap is None:
             if pg.dtype != parent.data.dtype:
                 pg = pg.astype(parent.data.dtype)

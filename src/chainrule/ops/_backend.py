@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["NUMPY", "sum_to", "scatter_add", "scatter_add_along", "namespace"]
+__all__ = ["NUMPY", "sum_to", "scatter_add", "scatter_add_along", "namespace", "value"]
 
 
 def sum_to(g: Any, shape: tuple) -> Any:
@@ -66,6 +66,19 @@ def scatter_add_along(g: Any, shape: tuple, indices: Any, axis: int) -> np.ndarr
     index[axis] = indices
     np.add.at(out, tuple(index), g)
     return out
+
+
+def value(x: Any) -> Any:
+    """The plain array behind ``x`` (a Tensor's ``.data``; arrays and numbers as they are).
+
+    For masks and counts inside a VJP, which are constants to a second differentiation.
+
+    >>> value(np.float64(2.0)) + 1
+    np.float64(3.0)
+    """
+    if isinstance(x, (np.ndarray, np.generic, int, float, bool, complex)):
+        return x
+    return x.data
 
 
 def _is_basic_index(index: Any) -> bool:

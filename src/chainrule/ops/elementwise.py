@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
-from ._backend import _sigmoid
+from ._backend import _sigmoid, value
+
 
 # ---------------------------------------------------------------------------
 # Arithmetic
@@ -118,7 +119,7 @@ class Pow(Function):
         ga = g * b * a ** (b - 1) if need_a else None
         gb = None
         if need_b:
-            safe = (a == 0) & (b >= 0)
+            safe = (value(a) == 0) & (value(b) >= 0)  # a constant mask
             log_a = xp.log(xp.where(safe, 1, a))
             gb = g * xp.where(safe, 0, out * log_a)
         return ga, gb

@@ -15,6 +15,7 @@ from . import elementwise as E
 from . import linalg as L
 from . import reduce as R
 from . import shape as S
+from ._backend import value
 
 
 def _axis_tuple(axis: Any, ndim: int) -> tuple:
@@ -24,8 +25,8 @@ def _axis_tuple(axis: Any, ndim: int) -> tuple:
     return tuple(sorted(int(a) % max(ndim, 1) for a in axes))
 
 
-def _raw(x: Any) -> Any:
-    return x if isinstance(x, np.ndarray) else getattr(x, "data", x)
+def _raw(x: Any) -> np.ndarray:
+    return np.asarray(value(x))
 
 
 class _TensorNamespace:

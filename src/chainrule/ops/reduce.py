@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
-from ._backend import scatter_add_along
+from ._backend import scatter_add_along, value
 
 
 def _keepdims_shape(shape: tuple, axis: tuple) -> tuple:
@@ -71,13 +71,8 @@ def _spread_over_ties(ctx, g, x, out):
         g = xp.reshape(g, kshape)
         out = xp.reshape(out, kshape)
     hit = x == out
-    count = np.sum(_array(hit), axis=ctx.axis, keepdims=True)
-    return g * hit / count.astype(_array(x).dtype)
-
-
-def _array(x):
-    """The ndarray behind a value (for masks and counts, which are constants)."""
-    return getattr(x, "data", x) if not isinstance(x, np.ndarray) else x
+    count = np.sum(value(hit), axis=ctx.axis, keepdims=True)
+    return g * hit / count.astype(value(x).dtype)
 
 
 class LogSumExp(Function):
