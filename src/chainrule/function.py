@@ -59,22 +59,34 @@ class Context:
     ``freed``.
     """
 
-    fn: type  # the Function subclass; set on each instance
+    # What every op sets lives in slots (one Context is made per op, so this is hot);
+    # an op's own attributes (``ctx.axis = 1``) go to the instance ``__dict__``.
+    __slots__ = ("fn", "name", "parents", "needs_input_grad", "freed", "_saved", "_inputs",
+                 "_versions", "__dict__", "__weakref__")
+
+    fn: type                # the Function subclass
     name: str
-    parents: tuple | None = None
-    needs_input_grad: tuple = ()
-    freed = False
-    xp: Any = None
-    _saved: tuple = ()
-    _versions: tuple = ()   # (tensor, version) for each Tensor input, checked before backward
+    parents: tuple | None
+    needs_input_grad: tuple
+    freed: bool
+    _saved: tuple
+    _versions: tuple        # (tensor, version) for each Tensor input, checked before backward
+    _inputs: tuple          # every forward input, as given (Tensors kept for saved lookups)
+    xp: Any = None          # the array namespace of the pass (NUMPY unless create_graph)
     _out_version = 0        # the output's version when it was made (rebased by in-place ops)
-    _inputs: tuple = ()     # every forward input, as given (Tensors kept for saved lookups)
     _out = None             # the output Tensor, set only while a create_graph backward runs
     _trace = None           # where the op was created, in anomaly mode
 
     def __init__(self, fn: type) -> None:
+        # tensor._apply fills these same slots without calling __init__: keep the two in step
         self.fn = fn
         self.name = fn.op_name
+        self.parents = None
+        self.needs_input_grad = ()
+        self.freed = False
+        self._saved = ()
+        self._inputs = ()
+        self._versions = ()
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward: inputs of forward, its output, or constants."""
@@ -162,27 +174,61 @@ def _vjp(ctx: Context, g: Any, out: Any, create_graph: bool) -> tuple:
                 "gradient would be wrong. Clone the tensor before changing it, or change it "
                 "before the op or outside the graph."
             )
-    if out._version != ctx._out_version and any(a is out.data for a in ctx._saved):
-        raise RuntimeError(
-            f"op '{ctx.name}': its output, of shape {tuple(out.shape)}, was modified in place "
-            "after being saved for backward. Clone it before changing it."
-        )
+    if out._version != ctx._out_version:
+        out_data = out.data
+        for a in ctx._saved:
+            if a is out_data:
+                raise RuntimeError(
+                    f"op '{ctx.name}': its output, of shape {tuple(out.shape)}, was modified in "
+                    "place after being saved for backward. Clone it before changing it."
+                )
     backward = ctx.fn.backward
-    if create_graph and not getattr(backward, "_once_differentiable", False):
+    if not create_graph:
+        # The ordinary pass: arrays in, arrays out (ctx.xp is NUMPY by default).
+        grads = backward(ctx, g)
+        if type(grads) is not tuple:
+            grads = tuple(grads) if type(grads) is list else (grads,)
+        parents = ctx.parents
+        if len(parents) == 1 and len(grads) >= 1:  # the common one-input op: no loop
+            pg = grads[0]
+            parent = parents[0]
+            if pg is None or parent is None:
+                return (None,)
+            data = parent.data
+            if pg.shape != data.shape:
+                pg = _fit(ctx, pg, data.shape)
+            if pg.dtype != data.dtype:
+                pg = pg.astype(data.dtype)
+            return (pg,)
+        result = []
+        for parent, pg in zip(parents, grads):
+            if parent is None or pg is None:
+                result.append(None)
+                continue
+            data = parent.data
+            if pg.shape != data.shape:
+                pg = _fit(ctx, pg, data.shape)
+            if pg.dtype != data.dtype:
+                pg = pg.astype(data.dtype)
+            else:
+                for r in result:
+                    if r is pg:
+                        pg = pg.copy()  # one array per parent: leaves may accumulate in place
+                        break
+            result.append(pg)
+        return tuple(result)
+    if not getattr(backward, "_once_differentiable", False):
         ctx.xp = out.__array_namespace__()
         ctx._out = out
         try:
             grads = backward(ctx, g)
         finally:
             ctx._out = None
+            ctx.__dict__.pop("xp", None)  # back to the class default, NUMPY
         wrap = type(out)
     else:
-        ctx.xp = NUMPY
-        if create_graph:
-            grads = backward(ctx, g.data)
-            grads = _wrap_once_differentiable(ctx, grads, type(out))
-        else:
-            grads = backward(ctx, g)
+        grads = backward(ctx, g.data)
+        grads = _wrap_once_differentiable(ctx, grads, type(out))
         wrap = None
     if type(grads) is not tuple:
         grads = (grads,) if not isinstance(grads, list) else tuple(grads)
@@ -195,13 +241,8 @@ def _vjp(ctx: Context, g: Any, out: Any, create_graph: bool) -> tuple:
             pg = wrap(pg)
         if pg.shape != parent.data.shape:
             pg = _fit(ctx, pg, parent.data.shape)
-        if wrap is not None and pg.dtype != parent.data.dtype:
+        if pg.dtype != parent.data.dtype:
             pg = pg.type(parent.data.dtype)  # a recorded cast: float32 stays float32
-        if wrap is None:
-            if pg.dtype != parent.data.dtype:
-                pg = pg.astype(parent.data.dtype)
-            elif result and any(pg is r for r in result):
-                pg = pg.copy()  # one array per parent: leaves may accumulate into it in place
         result.append(pg)
     return tuple(result)
 
@@ -219,10 +260,11 @@ def _fit(ctx: Context, g: Any, shape: tuple) -> Any:
 
 def _release(ctx: Context) -> None:
     """Free what forward saved (arrays, masks, inputs); the record stays, marked freed."""
-    fn, name = ctx.fn, ctx.name
-    ctx.__dict__.clear()
-    ctx.fn, ctx.name = fn, name
+    ctx.__dict__.clear()  # the op's own attributes: masks, indices, shapes
     ctx.parents = None
+    ctx._saved = ()
+    ctx._inputs = ()
+    ctx._versions = ()
     ctx.freed = True
 
 
@@ -256,3 +298,5 @@ Context._vjp = _vjp  # type: ignore[attr-defined]
 Context._release = _release  # type: ignore[attr-defined]
 
 from .ops._backend import NUMPY, namespace  # noqa: E402  (pure NumPy, no cycle)
+
+Context.xp = NUMPY  # the ordinary pass; a create_graph pass sets its own per op

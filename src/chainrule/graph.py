@@ -199,7 +199,34 @@ def backward(
     vector-Jacobian product on the engine's values instead of raw numbers, so the
     backward pass is itself recorded and can be differentiated again.
     """
-    order = toposort(roots)
+    # Kahn's algorithm: count each value's consumers, then run a value's VJP once all of
+    # them have passed their gradients on. No recursion, no list of the whole graph (a
+    # value can be freed as soon as its own VJP has run), one dict entry per value.
+    deps: dict = {}
+    stack: list = []
+    for root in roots:
+        if id(root) not in deps:
+            deps[id(root)] = 0
+            stack.append(root)
+    ready = stack.copy()
+    push = stack.append
+    pop = stack.pop
+    while stack:
+        ctx = pop()._ctx
+        if ctx is None:
+            continue
+        parents = ctx.parents
+        if parents is None:
+            continue
+        for parent in parents:
+            if parent is not None:
+                key = id(parent)
+                if key in deps:
+                    deps[key] += 1
+                else:
+                    deps[key] = 1
+                    push(parent)
+    ready = [r for r in ready if deps[id(r)] == 0]
     grads: dict = {}
     for root, seed in zip(roots, seeds):
         key = id(root)
@@ -210,20 +237,35 @@ def backward(
     free = not retain_graph
     prev_mode = _mode.enabled
     _mode.enabled = create_graph
+    push = ready.append
+    pop = ready.pop
     try:
-        for i, value in enumerate(order):
-            order[i] = None  # let values go as soon as we are past them
-            g = grads.pop(id(value), None)
-            if g is None:
-                continue
-            if wanted is not None:
-                slot = wanted.get(id(value))
-                if slot is not None:
-                    found[slot] = g
-            elif value._ctx is None or value._retains_grad:
-                value._accumulate_grad(g)
+        while ready:
+            value = pop()
             ctx = value._ctx
+            g = grads.pop(id(value), None)
+            if g is not None:
+                if wanted is not None:
+                    slot = wanted.get(id(value))
+                    if slot is not None:
+                        found[slot] = g
+                elif ctx is None or value._retains_grad:
+                    value._accumulate_grad(g)
             if ctx is None:
+                continue
+            parents = ctx.parents
+            if g is None:
+                # No gradient reached this value: its inputs get nothing from it, but they
+                # still wait for it in the consumer count.
+                if parents is None:
+                    continue
+                for parent in parents:
+                    if parent is not None:
+                        key = id(parent)
+                        n = deps[key] - 1
+                        deps[key] = n
+                        if not n:
+                            push(parent)
                 continue
             if ctx.freed:
                 raise GraphFreedError(
@@ -234,12 +276,19 @@ def backward(
             parent_grads = ctx._vjp(g, value, create_graph)
             if anomaly:
                 _check_anomaly(ctx, parent_grads)
-            for parent, pg in zip(ctx.parents, parent_grads):
-                if parent is None or pg is None:
+            if len(parent_grads) < len(parents):  # every parent must be counted down
+                parent_grads = tuple(parent_grads) + (None,) * (len(parents) - len(parent_grads))
+            for parent, pg in zip(parents, parent_grads):
+                if parent is None:
                     continue
                 key = id(parent)
-                prev = grads.get(key)
-                grads[key] = pg if prev is None else prev + pg
+                if pg is not None:
+                    prev = grads.get(key)
+                    grads[key] = pg if prev is None else prev + pg
+                n = deps[key] - 1
+                deps[key] = n
+                if not n:
+                    push(parent)
             if free:
                 ctx._release()
     finally:

@@ -45,34 +45,107 @@ _DEFAULT_FLOAT = np.float32
 # ---------------------------------------------------------------------------
 
 def _apply(fn: type, inputs: Sequence[Any], params: dict) -> "Tensor":
-    """Run ``fn.forward`` on the arrays behind ``inputs``; record it if a gradient is needed."""
-    datas = []
-    record = False
-    for x in inputs:
+    """Run ``fn.forward`` on the arrays behind ``inputs``; record it if a gradient is needed.
+
+    This runs once per op, so it is written for speed (bench/chain.py measures it):
+    one- and two-input calls take a straight path without loops or generators, and
+    the Context and the output Tensor are filled slot by slot.
+    """
+    if type(inputs) is not tuple:
+        inputs = tuple(inputs)
+    ctx = _new_object(Context)
+    ctx.fn = fn
+    ctx.name = fn.op_name
+    ctx.freed = False
+    ctx._saved = ()
+    n = len(inputs)
+    if n == 1:
+        x = inputs[0]
         if isinstance(x, Tensor):
-            datas.append(x.data)
-            if x.requires_grad:
-                record = True
+            a = x.data
+            record = x.requires_grad and _mode.enabled
         else:
-            datas.append(x)
-    ctx = Context(fn)
-    record = record and _mode.enabled
-    if record:
-        ctx.needs_input_grad = tuple(isinstance(x, Tensor) and x.requires_grad for x in inputs)
-        ctx.parents = tuple(
-            x if need else None for x, need in zip(inputs, ctx.needs_input_grad)
-        )
-        ctx._inputs = inputs
-        ctx._versions = tuple((x, x._version) for x in inputs if isinstance(x, Tensor))
+            a = x
+            record = False
+        if record:
+            ctx.parents = inputs
+            ctx.needs_input_grad = _NEED_1
+            ctx._inputs = inputs
+            ctx._versions = ((x, x._version),)
+        else:
+            ctx.parents = None
+            ctx.needs_input_grad = _NO_NEED_1
+            ctx._inputs = ()
+            ctx._versions = ()
+        forward_args = (a,)
+    elif n == 2:
+        x, y = inputs
+        x_is_t = isinstance(x, Tensor)
+        y_is_t = isinstance(y, Tensor)
+        need_x = x_is_t and x.requires_grad
+        need_y = y_is_t and y.requires_grad
+        record = (need_x or need_y) and _mode.enabled
+        forward_args = (x.data if x_is_t else x, y.data if y_is_t else y)
+        if record:
+            if need_x and need_y:
+                ctx.parents = inputs
+                ctx.needs_input_grad = _NEED_2
+            elif need_x:
+                ctx.parents = (x, None)
+                ctx.needs_input_grad = _NEED_FIRST
+            else:
+                ctx.parents = (None, y)
+                ctx.needs_input_grad = _NEED_SECOND
+            ctx._inputs = inputs
+            if x_is_t and y_is_t:
+                ctx._versions = ((x, x._version), (y, y._version))
+            elif x_is_t:
+                ctx._versions = ((x, x._version),)
+            else:
+                ctx._versions = ((y, y._version),)
+        else:
+            ctx.parents = None
+            ctx.needs_input_grad = _NO_NEED_2
+            ctx._inputs = ()
+            ctx._versions = ()
+    else:
+        datas = []
+        needs = []
+        versions = []
+        for x in inputs:
+            if isinstance(x, Tensor):
+                datas.append(x.data)
+                needs.append(x.requires_grad)
+                versions.append((x, x._version))
+            else:
+                datas.append(x)
+                needs.append(False)
+        forward_args = tuple(datas)
+        ctx.needs_input_grad = tuple(needs)
+        record = True in needs and _mode.enabled
+        if record:
+            parents = []
+            for x, need in zip(inputs, needs):
+                parents.append(x if need else None)
+            ctx.parents = tuple(parents)
+            ctx._inputs = inputs
+            ctx._versions = tuple(versions)
+        else:
+            ctx.parents = None
+            ctx._inputs = ()
+            ctx._versions = ()
     try:
-        out = fn.forward(ctx, *datas, **params)
+        if params:
+            out = fn.forward(ctx, *forward_args, **params)
+        else:
+            out = fn.forward(ctx, *forward_args)
     except (ValueError, TypeError, IndexError) as err:
         raise type(err)(f"{fn.op_name}: {_describe(inputs)}: {err}") from None
     if type(out) is not np.ndarray:
         scalar, out = out, np.asarray(out)  # NumPy gives 0-d results as scalars
         if record and ctx._saved:
-            ctx._saved = tuple(out if a is scalar else a for a in ctx._saved)
-    t = Tensor.__new__(Tensor)
+            ctx._saved = tuple([out if a is scalar else a for a in ctx._saved])
+    t = _new_object(Tensor)
     t.data = out
     t.grad = None
     t._version = 0
@@ -89,6 +162,15 @@ def _apply(fn: type, inputs: Sequence[Any], params: dict) -> "Tensor":
         t.requires_grad = False
         t._ctx = None
     return t
+
+
+_new_object = object.__new__  # Tensor and Context define no __new__: skip __init__
+_NEED_1 = (True,)
+_NO_NEED_1 = (False,)
+_NEED_2 = (True, True)
+_NEED_FIRST = (True, False)
+_NEED_SECOND = (False, True)
+_NO_NEED_2 = (False, False)
 
 
 _function._engine_apply = _apply
