@@ -14,6 +14,8 @@ import numpy as _np
 
 from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .function import Context, Function, once_differentiable
+from . import scalar
+from .scalar import Scalar
 from .tensor import (
     Tensor, arange, cat, chunk, eye, full, full_like, manual_seed, maximum, minimum, ones,
     ones_like, rand, rand_like, randint, randn, randn_like, split, stack, tensor, where, zeros,

@@ -1,0 +1,651 @@
+"""Scalar: the teaching engine, reverse-mode autodiff on Python floats.
+
+Every arithmetic operation on a :class:`Scalar` makes a new Scalar that
+remembers its inputs and the *local derivatives* of the op, computed in the
+forward pass as plain floats. ``backward()`` then walks the graph once, in
+reverse topological order, with the shared traversal of
+:mod:`chainrule.graph` (the same one :class:`chainrule.Tensor` uses), and
+multiplies each incoming gradient by those local derivatives (seed 003,
+section 2).
+
+>>> from chainrule import Scalar
+>>> x1, x2 = Scalar(2.0), Scalar(5.0)
+>>> f = x1.log() + x1 * x2 - x2.sin()
+>>> f.backward()
+>>> round(x1.grad, 4), round(x2.grad, 4)
+(5.5, 1.7163)
+
+How it is built:
+
+* Each primitive is a small *kernel*, ``(a, b) -> (value, d value/d a,
+  d value/d b)``, its forward beside its local derivatives; derived ops
+  (``-``, ``/``, ``neg``, ...) are one-liners over primitives.
+* A Scalar is its own op record (graph protocol of :mod:`chainrule.graph`):
+  it keeps ``parents``, the op ``name`` and the two local derivatives in
+  ``__slots__``, so an op costs one object and one tuple.
+* No reference cycles: a graph is freed by reference counting as soon as the
+  last Scalar that reaches it goes away.
+* A graph can be evaluated again after its leaves change: set ``leaf.data``
+  and call :meth:`Scalar.forward` on the output (seed 002's ``L.forward()``).
+
+Scalars require grad by default (every number in a teaching graph can be
+asked for its gradient); pass ``requires_grad=False`` for data. ``.grad`` is
+``None`` until a backward pass reaches the Scalar, then a float; leaves add
+to it across backward calls, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from typing import Any, Callable, Iterable, Iterator
+
+from . import graph as _graph
+from .graph import GraphFreedError, _mode
+
+__all__ = ["Scalar", "dot", "Neuron", "Layer", "MLP"]
+
+Number = (int, float)
+
+
+# ---------------------------------------------------------------------------
+# Primitives: each op's forward value beside its local derivatives
+# ---------------------------------------------------------------------------
+# A binary kernel returns (out, d out/d a, d out/d b); a unary kernel
+# returns (out, d out/d a). Nothing else in this file knows any calculus.
+
+def _add(a: float, b: float) -> tuple:
+    return a + b, 1.0, 1.0
+
+
+def _mul(a: float, b: float) -> tuple:
+    return a * b, b, a
+
+
+def _pow(a: float, b: float) -> tuple:
+    out = a ** b
+    if a > 0:
+        d_b = out * math.log(a)
+    elif a == 0 and b > 0:
+        d_b = 0.0  # the limit of a**b * log(a) as a -> 0+
+    else:
+        d_b = math.nan  # log of a negative base: undefined, as in PyTorch
+    return out, b * a ** (b - 1), d_b
+
+
+def _powc(a: float, n: float) -> tuple:  # a ** n, n a constant: no log needed
+    return a ** n, n * a ** (n - 1), 0.0
+
+
+def _exp(a: float) -> tuple:
+    out = math.exp(a)
+    return out, out
+
+
+def _log(a: float) -> tuple:
+    return math.log(a), 1.0 / a
+
+
+def _sqrt(a: float) -> tuple:
+    out = math.sqrt(a)
+    return out, (0.5 / out if out > 0 else math.inf)
+
+
+def _sin(a: float) -> tuple:
+    return math.sin(a), math.cos(a)
+
+
+def _cos(a: float) -> tuple:
+    return math.cos(a), -math.sin(a)
+
+
+def _tanh(a: float) -> tuple:
+    out = math.tanh(a)
+    return out, 1.0 - out * out
+
+
+def _sigmoid(a: float) -> tuple:
+    if a >= 0:
+        out = 1.0 / (1.0 + math.exp(-a))
+    else:  # the same value, without overflow for very negative a
+        e = math.exp(a)
+        out = e / (1.0 + e)
+    return out, out * (1.0 - out)
+
+
+def _relu(a: float) -> tuple:
+    return (a, 1.0) if a > 0 else (0.0, 0.0)  # relu'(0) = 0, as in PyTorch
+
+
+def _dot(args: tuple) -> tuple:
+    """bias + w[0]*x[0] + w[1]*x[1] + ..., for args = (w..., x..., bias).
+
+    Summed left to right from the bias, so the value is bit-for-bit the chain
+    of ``+`` and ``*`` it replaces; the local derivatives are x for each w,
+    w for each x and 1 for the bias.
+    """
+    n = len(args) // 2
+    ws, xs = args[:n], args[n:2 * n]
+    out = args[-1]
+    for w, x in zip(ws, xs):
+        out = out + w * x
+    return out, xs + ws + (1.0,)
+
+
+_BINARY: dict[str, Callable] = {"add": _add, "mul": _mul, "pow": _pow, "powc": _powc}
+_UNARY: dict[str, Callable] = {
+    "exp": _exp, "log": _log, "sqrt": _sqrt, "sin": _sin, "cos": _cos,
+    "tanh": _tanh, "sigmoid": _sigmoid, "relu": _relu,
+}
+_NARY: dict[str, Callable] = {"dot": _dot}
+
+
+# ---------------------------------------------------------------------------
+# Scalar
+# ---------------------------------------------------------------------------
+
+class Scalar:
+    """A float that records the operations applied to it, for backpropagation.
+
+    ``Scalar(data, label=None, requires_grad=True)``. Operators work on both
+    sides with Python numbers (``2 * x``, ``x ** y``, ``1 / x``); methods
+    ``exp log sqrt sin cos tanh sigmoid relu``.
+
+    >>> a = Scalar(3.0, label="a")
+    >>> b = a * a + 2 * a          # a is used three times: gradients add up
+    >>> b.backward()
+    >>> b.data, a.grad
+    (15.0, 8.0)
+    """
+
+    __slots__ = (
+        "data", "grad", "label", "requires_grad", "_retains_grad",
+        # the op record (graph protocol): None / unused on a leaf
+        "name", "parents", "freed", "_args", "_d0", "_d1", "_local",
+        "__weakref__",
+    )
+
+    def __init__(self, data: Any, label: str | None = None, requires_grad: bool = True) -> None:
+        if isinstance(data, Scalar):
+            data = data.data
+        try:
+            self.data = float(data)
+        except (TypeError, ValueError):
+            raise TypeError(
+                f"Scalar(data): data must be a real number, got {type(data).__name__} {data!r}"
+            ) from None
+        self.grad: float | None = None
+        self.label = label
+        self.requires_grad = bool(requires_grad)
+        self._retains_grad = False
+        self.name: str | None = None      # op name; None for a leaf
+        self.parents: tuple | None = None  # inputs that need grad (None elsewhere)
+        self.freed = False
+        self._args: tuple | None = None    # every input, Scalars and numbers, for forward()
+        self._d0 = self._d1 = 0.0          # local derivatives d self / d input
+
+    # -- the graph protocol (see chainrule.graph) -------------------------------
+    @property
+    def _ctx(self) -> "Scalar | None":
+        """The op record behind this value: the Scalar itself, or None for a leaf."""
+        return None if self.parents is None else self
+
+    def _vjp(self, g: float, out: "Scalar", create_graph: bool) -> tuple:
+        if create_graph:
+            raise NotImplementedError(
+                "Scalar does not support create_graph=True (higher-order gradients); "
+                "use chainrule.Tensor for gradients of gradients"
+            )
+        return (g * self._d0, g * self._d1)
+
+    def _release(self) -> None:
+        self._d0 = self._d1 = None  # the saved local derivatives go; the structure stays
+        self.freed = True
+
+    def _accumulate_grad(self, g: float) -> None:
+        self.grad = g if self.grad is None else self.grad + g
+
+    # -- building the graph ---------------------------------------------------
+    def _binary(self, other: Any, name: str, reverse: bool = False) -> "Scalar":
+        """Apply the binary primitive ``name`` to (self, other), or (other, self)."""
+        if isinstance(other, Scalar):
+            b = other.data
+            other_needs = other.requires_grad
+        elif isinstance(other, Number):
+            b = other = float(other)
+            other_needs = False
+        else:
+            return NotImplemented
+        a = self.data
+        if reverse:
+            x, y, a, b, g0, g1 = other, self, b, a, other_needs, self.requires_grad
+        else:
+            x, y, g0, g1 = self, other, self.requires_grad, other_needs
+        try:
+            out, d0, d1 = _BINARY[name](a, b)
+        except (ValueError, ZeroDivisionError, OverflowError) as err:
+            raise ValueError(f"Scalar {name}: not defined at ({a!r}, {b!r}): {err}") from None
+        node = _new(out)
+        if _mode.enabled:
+            node.name = name
+            node._args = args = (x, y)
+            node._d0 = d0
+            node._d1 = d1
+            if g0 and g1:
+                node.parents = args
+                node.requires_grad = True
+            elif g0 or g1:
+                node.parents = (x if g0 else None, y if g1 else None)
+                node.requires_grad = True
+        return node
+
+    def _unary(self, name: str) -> "Scalar":
+        try:
+            out, d0 = _UNARY[name](self.data)
+        except (ValueError, ZeroDivisionError, OverflowError) as err:
+            raise ValueError(f"Scalar {name}: not defined at {self.data!r}: {err}") from None
+        node = _new(out)
+        if _mode.enabled:
+            node.name = name
+            node._args = args = (self,)
+            node._d0 = d0
+            if self.requires_grad:
+                node.parents = args
+                node.requires_grad = True
+        return node
+
+    # -- primitives as operators ----------------------------------------------
+    def __add__(self, other: Any) -> "Scalar":
+        return self._binary(other, "add")
+
+    def __radd__(self, other: Any) -> "Scalar":
+        return self._binary(other, "add", reverse=True)
+
+    def __mul__(self, other: Any) -> "Scalar":
+        return self._binary(other, "mul")
+
+    def __rmul__(self, other: Any) -> "Scalar":
+        return self._binary(other, "mul", reverse=True)
+
+    def __pow__(self, other: Any) -> "Scalar":
+        return self._binary(other, "powc" if isinstance(other, Number) else "pow")
+
+    def __rpow__(self, other: Any) -> "Scalar":
+        return self._binary(other, "pow", reverse=True)
+
+    def exp(self) -> "Scalar":
+        """e ** self."""
+        return self._unary("exp")
+
+    def log(self) -> "Scalar":
+        """Natural logarithm; raises ValueError for data <= 0."""
+        return self._unary("log")
+
+    def sqrt(self) -> "Scalar":
+        return self._unary("sqrt")
+
+    def sin(self) -> "Scalar":
+        return self._unary("sin")
+
+    def cos(self) -> "Scalar":
+        return self._unary("cos")
+
+    def tanh(self) -> "Scalar":
+        return self._unary("tanh")
+
+    def sigmoid(self) -> "Scalar":
+        """1 / (1 + e ** -self), computed without overflow."""
+        return self._unary("sigmoid")
+
+    def relu(self) -> "Scalar":
+        """max(self, 0); its derivative at 0 is 0 (PyTorch's convention)."""
+        return self._unary("relu")
+
+    # -- derived ops: one-liners over the primitives -------------------------
+    def __neg__(self) -> "Scalar":
+        return self * -1.0
+
+    def __pos__(self) -> "Scalar":
+        return self
+
+    def __sub__(self, other: Any) -> "Scalar":
+        return self + (-other)
+
+    def __rsub__(self, other: Any) -> "Scalar":
+        return other + (-self)
+
+    def __truediv__(self, other: Any) -> "Scalar":
+        return self * other ** -1
+
+    def __rtruediv__(self, other: Any) -> "Scalar":
+        return other * self ** -1
+
+    # -- comparisons compare values (no graph) -----------------------------------
+    def __lt__(self, other: Any) -> bool:
+        return self.data < _value(other)
+
+    def __le__(self, other: Any) -> bool:
+        return self.data <= _value(other)
+
+    def __gt__(self, other: Any) -> bool:
+        return self.data > _value(other)
+
+    def __ge__(self, other: Any) -> bool:
+        return self.data >= _value(other)
+
+    def __float__(self) -> float:
+        return self.data
+
+    def item(self) -> float:
+        """The value as a Python float (PyTorch's name)."""
+        return self.data
+
+    # -- autograd ----------------------------------------------------------------
+    @property
+    def is_leaf(self) -> bool:
+        """True for Scalars made by the user rather than by a recorded op."""
+        return self.parents is None
+
+    def retain_grad(self) -> "Scalar":
+        """Keep ``.grad`` on this intermediate after backward (leaves always keep theirs)."""
+        if not self.requires_grad:
+            raise RuntimeError("retain_grad(): this Scalar does not require grad")
+        self._retains_grad = self.parents is not None
+        return self
+
+    def zero_grad(self) -> None:
+        """Set ``.grad`` back to None."""
+        self.grad = None
+
+    def backward(self, gradient: float = 1.0, retain_graph: bool = False) -> None:
+        """Add d(self)/d(leaf) into the ``.grad`` of every leaf that requires grad.
+
+        The local derivatives saved by forward are freed afterwards; pass
+        ``retain_graph=True`` to call backward through the same graph again,
+        or call :meth:`forward` first, which recomputes them.
+
+        >>> x = Scalar(2.0)
+        >>> y = x * x * x
+        >>> y.backward(retain_graph=True)
+        >>> y.backward()
+        >>> x.grad                      # 12 + 12: leaves accumulate
+        24.0
+        """
+        if not self.requires_grad:
+            raise RuntimeError(
+                "backward(): this Scalar does not require grad and has no graph. Build it "
+                "from Scalars that require grad, and not under no_grad()."
+            )
+        _graph.backward([self], [float(gradient)], retain_graph=retain_graph)
+
+    def forward(self) -> float:
+        """Recompute this Scalar and every recorded Scalar it depends on.
+
+        Leaves keep their current ``.data``, so this evaluates the same graph at
+        new inputs (seed 002 sets ``x1.data = 1.5`` ... and calls ``L.forward()``).
+        It also recomputes the local derivatives, so a graph freed by backward
+        can be differentiated again. Returns the new value.
+
+        >>> x = Scalar(1.0)
+        >>> y = x * x + 1
+        >>> x.data = 3.0
+        >>> y.forward()
+        10.0
+        >>> y.backward(); x.grad
+        6.0
+        """
+        for node in _forward_order(self):
+            args = node._args
+            if node.name in _NARY:
+                values = tuple(_value(v) for v in args)
+                node.data, node._local = _NARY[node.name](values)
+            elif len(args) == 1:
+                node.data, node._d0 = _UNARY[node.name](args[0].data)
+            else:
+                x, y = args
+                a = x.data if isinstance(x, Scalar) else x
+                b = y.data if isinstance(y, Scalar) else y
+                node.data, node._d0, node._d1 = _BINARY[node.name](a, b)
+            node.freed = False
+        return self.data
+
+    # -- printing ----------------------------------------------------------------
+    def __repr__(self) -> str:
+        parts = [f"data={self.data:.4f}"]
+        if self.grad is not None:
+            parts.append(f"grad={self.grad:.4f}")
+        if self.name is not None:
+            parts.append(f"op={self.name}")
+        if self.label is not None:
+            parts.insert(0, f"label={self.label!r}")
+        return "Scalar(" + ", ".join(parts) + ")"
+
+
+class _NaryScalar(Scalar):
+    """A Scalar made by an n-ary primitive: its local derivatives are a tuple."""
+
+    __slots__ = ()
+
+    def _vjp(self, g: float, out: Scalar, create_graph: bool) -> list:
+        if create_graph:
+            return Scalar._vjp(self, g, out, create_graph)
+        return [g * d for d in self._local]
+
+    def _release(self) -> None:
+        self._local = None
+        self.freed = True
+
+
+def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Scalar:
+    """``bias + sum(w * x for w, x in zip(weights, inputs))`` as one graph node.
+
+    The value is exactly that of the chain of ``+`` and ``*`` (summed left to
+    right, starting from ``bias``), and so are the gradients, but the graph has
+    one node instead of ``2 n``: a neuron's pre-activation costs one op.
+    Weights, inputs and bias may be Scalars or numbers.
+
+    >>> from chainrule.scalar import Scalar, dot
+    >>> w = [Scalar(2.0), Scalar(-1.0)]
+    >>> z = dot(w, [3.0, 4.0], Scalar(0.5))
+    >>> z.backward()
+    >>> z.data, [wi.grad for wi in w]
+    (2.5, [3.0, 4.0])
+    """
+    weights, inputs = tuple(weights), tuple(inputs)
+    if len(weights) != len(inputs):
+        raise ValueError(
+            f"dot: {len(weights)} weights but {len(inputs)} inputs; they must pair up"
+        )
+    args = weights + inputs + (bias,)
+    values = []
+    needs = []
+    for v in args:
+        if isinstance(v, Scalar):
+            values.append(v.data)
+            needs.append(v.requires_grad)
+        elif isinstance(v, Number):
+            values.append(float(v))
+            needs.append(False)
+        else:
+            raise TypeError(f"dot: expected Scalars or numbers, got {type(v).__name__}")
+    out, local = _dot(tuple(values))
+    node = _new(out, _NaryScalar)
+    if _mode.enabled:
+        node.name = "dot"
+        node._args = args
+        node._local = local
+        if all(needs):
+            node.parents = args
+            node.requires_grad = True
+        elif any(needs):
+            node.parents = tuple(v if need else None for v, need in zip(args, needs))
+            node.requires_grad = True
+    return node
+
+
+def _new(out: float, cls: type = Scalar) -> Scalar:
+    """A fresh result Scalar with every slot set (cheaper than __init__)."""
+    node = cls.__new__(cls)
+    node.data = out
+    node.grad = None
+    node.label = None
+    node.requires_grad = False
+    node._retains_grad = False
+    node.name = None
+    node.parents = None
+    node.freed = False
+    node._args = None
+    node._d0 = node._d1 = 0.0
+    return node
+
+
+def _value(x: Any) -> float:
+    return x.data if isinstance(x, Scalar) else x
+
+
+def _forward_order(root: Scalar) -> list:
+    """Recorded Scalars that ``root`` depends on, inputs first, without recursion."""
+    order: list = []
+    visited: set = set()
+    stack: list = [(root, False)]
+    while stack:
+        node, expanded = stack.pop()
+        if expanded:
+            order.append(node)
+            continue
+        if id(node) in visited or node._args is None:
+            continue
+        visited.add(id(node))
+        stack.append((node, True))
+        for arg in node._args:
+            if isinstance(arg, Scalar) and id(arg) not in visited:
+                stack.append((arg, False))
+    return order
+
+
+# ---------------------------------------------------------------------------
+# A tiny teaching network over Scalars (micrograd's API)
+# ---------------------------------------------------------------------------
+# These mirror chainrule.nn.Module's interface (callable, parameters(),
+# named_parameters(), zero_grad()) without subclassing it: nn.Module is built
+# for Tensors (state_dict, to(dtype), load_state_dict work on arrays), and the
+# core engine never imports chainrule.nn.
+
+class _ScalarModule:
+    """What the Scalar teaching classes share: a callable with Scalar parameters."""
+
+    def __call__(self, x: Any) -> Any:
+        return self.forward(x)
+
+    def forward(self, x: Any) -> Any:  # pragma: no cover - every subclass defines it
+        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
+
+    def named_parameters(self) -> Iterator[tuple]:
+        raise NotImplementedError  # pragma: no cover
+
+    def parameters(self) -> list:
+        """Every Scalar parameter, in a fixed order."""
+        return [p for _, p in self.named_parameters()]
+
+    def zero_grad(self) -> None:
+        """Forget the gradients of every parameter (``grad = None``, as in PyTorch)."""
+        for p in self.parameters():
+            p.grad = None
+
+
+def _as_inputs(x: Any) -> tuple:
+    if isinstance(x, (Scalar, int, float)):
+        return (x,)
+    return tuple(x)
+
+
+class Neuron(_ScalarModule):
+    """``act(w . x + b)`` with ``nin`` weights drawn from U(-1, 1) and a zero bias.
+
+    ``nonlin=True`` applies relu; the pre-activation is one :func:`dot` node.
+
+    >>> import random
+    >>> random.seed(0)
+    >>> n = Neuron(2)
+    >>> y = n([1.0, -2.0])
+    >>> y.backward()
+    >>> [p.grad for p in n.parameters()] == ([1.0, -2.0, 1.0] if y.data > 0 else [0.0, 0.0, 0.0])
+    True
+    """
+
+    def __init__(self, nin: int, nonlin: bool = True) -> None:
+        self.w = [Scalar(random.uniform(-1, 1)) for _ in range(nin)]
+        self.b = Scalar(0.0)
+        self.nonlin = nonlin
+
+    def forward(self, x: Any) -> Scalar:
+        x = _as_inputs(x)
+        if len(x) != len(self.w):
+            raise ValueError(f"Neuron({len(self.w)}): got {len(x)} inputs")
+        act = dot(self.w, x, self.b)
+        return act.relu() if self.nonlin else act
+
+    def named_parameters(self) -> Iterator[tuple]:
+        for i, w in enumerate(self.w):
+            yield f"w.{i}", w
+        yield "b", self.b
+
+    def __repr__(self) -> str:
+        return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
+
+
+class Layer(_ScalarModule):
+    """``nout`` neurons reading the same ``nin`` inputs; returns a list of Scalars
+    (or one Scalar when ``nout == 1``, as in micrograd)."""
+
+    def __init__(self, nin: int, nout: int, nonlin: bool = True) -> None:
+        self.neurons = [Neuron(nin, nonlin=nonlin) for _ in range(nout)]
+
+    def forward(self, x: Any) -> Any:
+        x = _as_inputs(x)
+        out = [n(x) for n in self.neurons]
+        return out[0] if len(out) == 1 else out
+
+    def named_parameters(self) -> Iterator[tuple]:
+        for i, n in enumerate(self.neurons):
+            for name, p in n.named_parameters():
+                yield f"neurons.{i}.{name}", p
+
+    def __repr__(self) -> str:
+        return f"Layer({len(self.neurons[0].w)}, {len(self.neurons)}, nonlin={self.neurons[0].nonlin})"
+
+
+class MLP(_ScalarModule):
+    """A multi-layer perceptron over Scalars: relu between layers, linear output.
+
+    >>> import random
+    >>> random.seed(1)
+    >>> model = MLP(2, [4, 1])
+    >>> len(model.parameters())          # 2*4 + 4 + 4*1 + 1
+    17
+    >>> loss = (model([0.5, -1.0]) - 1.0) ** 2
+    >>> loss.backward()
+    >>> all(p.grad is not None for p in model.parameters())
+    True
+    >>> model.zero_grad(); model.parameters()[0].grad is None
+    True
+    """
+
+    def __init__(self, nin: int, nouts: list) -> None:
+        sizes = [nin] + list(nouts)
+        self.layers = [
+            Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))
+        ]
+
+    def forward(self, x: Any) -> Any:
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+    def named_parameters(self) -> Iterator[tuple]:
+        for i, layer in enumerate(self.layers):
+            for name, p in layer.named_parameters():
+                yield f"layers.{i}.{name}", p
+
+    def __repr__(self) -> str:
+        return "MLP(" + ", ".join(repr(layer) for layer in self.layers) + ")"
