@@ -124,6 +124,18 @@ class _NumpyNamespace:
     def sigmoid(x: Any) -> np.ndarray:
         return _sigmoid(x)
 
+    @staticmethod
+    def sliding_windows(x: Any, window: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
+        from .conv import sliding_windows  # ops.conv imports this module
+
+        return sliding_windows(x, window, stride, dilation)
+
+    @staticmethod
+    def col2im(g: Any, shape: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
+        from .conv import col2im
+
+        return col2im(g, shape, stride, dilation)
+
     def __repr__(self) -> str:
         return "<array namespace: numpy>"
 

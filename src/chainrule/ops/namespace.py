@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from . import conv as C
 from . import elementwise as E
 from . import linalg as L
 from . import reduce as R
@@ -123,6 +124,14 @@ class _TensorNamespace:
 
     @staticmethod
     def zeros_like(x): return x * 0
+
+    @staticmethod
+    def sliding_windows(x, window, stride, dilation):
+        return C.SlidingWindows.apply(x, window=window, stride=stride, dilation=dilation)
+
+    @staticmethod
+    def col2im(g, shape, stride, dilation):
+        return C.Col2Im.apply(g, shape=tuple(shape), stride=stride, dilation=dilation)
 
     def __repr__(self) -> str:
         return "<array namespace: chainrule tensors>"

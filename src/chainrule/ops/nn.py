@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
+from ._backend import NUMPY
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -46,3 +47,272 @@ class Softmax(Function):
     def backward(ctx, g):
         (out,) = ctx.saved_tensors
         return out * (g - ctx.xp.sum(g * out, axis=ctx.axis, keepdims=True))
+
+
+# ---------------------------------------------------------------------------
+# Linear: one fused op for x @ W.T + b
+# ---------------------------------------------------------------------------
+
+
+class Linear(Function):
+    """``x @ w.T + b`` for ``x`` of shape (..., in), ``w`` (out, in), ``b`` (out,) or None.
+
+    One op instead of three (transpose, matmul, add), so a dense layer costs one
+    BLAS call forward and two backward: dx = g @ w, dw = g.T @ x, db = sum of g.
+    """
+
+    @staticmethod
+    def forward(ctx, x, w, b=None):
+        ctx.save_for_backward(x, w)
+        out = np.matmul(x, w.T)
+        if b is not None:
+            out += b
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        xp = ctx.xp
+        need_x, need_w, need_b = (tuple(ctx.needs_input_grad) + (False,))[:3]
+        gx = xp.matmul(g, w) if need_x else None
+        gw = gb = None
+        if need_w or need_b:
+            g2 = xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
+            if need_w:
+                x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+                gw = xp.matmul(xp.transpose(g2), x2)
+            if need_b:
+                gb = xp.sum(g2, axis=0)
+        return gx, gw, gb
+
+
+# ---------------------------------------------------------------------------
+# Softmax cross-entropy with class indices: one fused op
+# ---------------------------------------------------------------------------
+
+
+class CrossEntropy(Function):
+    """Cross-entropy of logits (M, C) against class indices (M,), reduced.
+
+    The loss of row i is ``-sum_c q_ic log softmax(x)_ic`` with the target
+    distribution ``q_ic = valid_i ((1 - ls) w_{t_i} [c = t_i] + ls w_c / C)``,
+    where ``valid_i`` is ``t_i != ignore_index``, ``w`` the class weights (ones by
+    default) and ``ls`` the label smoothing: exactly PyTorch's formula. ``'mean'``
+    divides by ``sum_i valid_i w_{t_i}``. The VJP is ``(s_i softmax(x) - q) * g_i``
+    with ``s_i = sum_c q_ic``: for plain targets ``(softmax - onehot) * g / M``.
+    """
+
+    op_name = "cross_entropy"
+
+    @staticmethod
+    def forward(ctx, x, target, weight=None, ignore_index=-100, label_smoothing=0.0,
+                reduction="mean"):
+        m, c = x.shape
+        rows = np.arange(m)
+        valid = target != ignore_index
+        all_valid = bool(valid.all())
+        safe = target if all_valid else np.where(valid, target, 0)
+        shifted = x - np.max(x, axis=1, keepdims=True)
+        probs = np.exp(shifted)
+        sums = np.sum(probs, axis=1, keepdims=True)
+        log_sums = np.log(sums)
+        probs /= sums
+        # pick[i] = weight of the target class in the loss of row i (0 where ignored)
+        pick = np.full(m, 1.0 - label_smoothing, dtype=x.dtype)
+        if weight is not None:
+            pick *= weight[safe]
+        if not all_valid:
+            pick *= valid
+        nll = log_sums[:, 0] - shifted[rows, safe]
+        loss = pick * nll
+        if label_smoothing:
+            w_all = np.ones(c, dtype=x.dtype) if weight is None else weight
+            smooth = log_sums[:, 0] * np.sum(w_all) - shifted @ w_all
+            loss += (label_smoothing / c) * smooth * (valid if not all_valid else 1)
+        if reduction == "none":
+            out = loss
+            ctx.denom = None
+        else:
+            out = np.sum(loss)
+            if reduction == "mean":
+                if weight is None:
+                    denom = float(np.count_nonzero(valid))
+                else:
+                    denom = float(np.sum(weight[safe] * valid))
+                ctx.denom = denom
+                out = out / denom if denom else out * np.nan
+            else:
+                ctx.denom = None
+        ctx.save_for_backward(x)
+        ctx.probs = probs
+        ctx.safe, ctx.valid, ctx.pick = safe, (None if all_valid else valid), pick
+        ctx.weight, ctx.label_smoothing = weight, label_smoothing
+        return np.asarray(out, dtype=x.dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xp = ctx.xp
+        m, c = x.shape
+        rows = np.arange(m)
+        ls = ctx.label_smoothing
+        # per-row upstream gradient, as a column
+        if g.ndim == 0:
+            scale = g if ctx.denom is None else g * (1.0 / ctx.denom)
+            if ctx.denom == 0:
+                scale = g * np.nan
+        else:
+            scale = xp.reshape(g, (m, 1))
+        # s_i = sum_c q_ic and the constant target distribution q
+        s = ctx.pick
+        if ls:
+            w_sum = c if ctx.weight is None else float(np.sum(ctx.weight))
+            s = s + (ls / c) * w_sum * (1 if ctx.valid is None else ctx.valid)
+        if xp is NUMPY:
+            plain = ctx.weight is None and not ls and ctx.valid is None
+            grad = ctx.probs.copy() if plain else ctx.probs * s[:, None]
+            grad[rows, ctx.safe] -= ctx.pick
+            if ls:
+                w_all = 1.0 if ctx.weight is None else ctx.weight[None, :]
+                keep = 1.0 if ctx.valid is None else ctx.valid[:, None]
+                grad -= (ls / c) * w_all * keep
+            grad *= scale
+            return grad, None, None
+        # create_graph: recompute softmax from the saved logits on Tensors
+        shift = np.max(x.data, axis=1, keepdims=True)
+        e = xp.exp(x - shift)
+        probs = e / xp.sum(e, axis=1, keepdims=True)
+        q = np.zeros((m, c), dtype=x.dtype)
+        q[rows, ctx.safe] = ctx.pick
+        if ls:
+            w_all = 1.0 if ctx.weight is None else ctx.weight[None, :]
+            keep = 1.0 if ctx.valid is None else ctx.valid[:, None]
+            q += (ls / c) * w_all * keep
+        return (probs * s[:, None].astype(x.dtype) - q) * scale, None, None
+
+
+# ---------------------------------------------------------------------------
+# Binary cross-entropy with logits: one fused elementwise op (unreduced)
+# ---------------------------------------------------------------------------
+
+
+def _softplus(xp, x):
+    """log(1 + exp(x)), finite for any x."""
+    return xp.maximum(x, 0) + xp.log(1 + xp.exp(-xp.abs(x)))
+
+
+class BCEWithLogits(Function):
+    """``(1 - y) x + (1 + (pw - 1) y) softplus(-x)`` elementwise; stable for any |x|.
+
+    ``pw`` is ``pos_weight`` (1 when None). Differentiable in x, y and pos_weight.
+    """
+
+    op_name = "binary_cross_entropy_with_logits"
+
+    @staticmethod
+    def forward(ctx, x, y, pos_weight=None):
+        if pos_weight is None:
+            ctx.save_for_backward(x, y)
+        else:
+            ctx.save_for_backward(x, y, pos_weight)
+        sp = np.maximum(-x, 0) + np.log1p(np.exp(-np.abs(x)))
+        if pos_weight is None:
+            return (1 - y) * x + sp
+        return (1 - y) * x + (1 + (pos_weight - 1) * y) * sp
+
+    @staticmethod
+    def backward(ctx, g):
+        saved = ctx.saved_tensors
+        x, y = saved[:2]
+        pw = saved[2] if len(saved) == 3 else None
+        xp = ctx.xp
+        need = tuple(ctx.needs_input_grad) + (False, False)
+        lw = 1 if pw is None else 1 + (pw - 1) * y
+        gx = g * ((1 - y) - lw * xp.sigmoid(-x)) if need[0] else None
+        gy = gpw = None
+        if need[1] or need[2]:
+            sp = _softplus(xp, -x)
+            if need[1]:
+                gy = g * (-x) if pw is None else g * ((pw - 1) * sp - x)
+            if need[2]:
+                gpw = g * y * sp
+        return gx, gy, gpw
+
+
+# ---------------------------------------------------------------------------
+# The standard normal CDF (for exact GELU) and the embedding lookup
+# ---------------------------------------------------------------------------
+
+_SQRT_2PI = float(np.sqrt(2 * np.pi))
+_SQRT_HALF = float(np.sqrt(0.5))
+
+
+def _erf(x: np.ndarray) -> np.ndarray:
+    """The error function, elementwise: SciPy's when it is installed, else math.erf."""
+    try:
+        from scipy.special import erf
+    except ImportError:  # pragma: no cover - SciPy is optional
+        import math
+
+        return np.frompyfunc(math.erf, 1, 1)(x).astype(x.dtype)
+    return erf(x).astype(x.dtype, copy=False)
+
+
+class NormalCdf(Function):
+    """Phi(x) = (1 + erf(x / sqrt 2)) / 2; its derivative is the normal density."""
+
+    op_name = "normal_cdf"
+
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return 0.5 * (1 + _erf(x * _SQRT_HALF))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * ctx.xp.exp(x * x * -0.5) * (1 / _SQRT_2PI)
+
+
+class Embedding(Function):
+    """Rows of ``weight`` at integer ``indices``; the ``padding_idx`` row gets no gradient."""
+
+    op_name = "embedding"
+
+    @staticmethod
+    def forward(ctx, weight, indices, padding_idx=None):
+        ctx.indices, ctx.shape = indices, weight.shape
+        ctx.keep = None if padding_idx is None else (indices != padding_idx)[..., None]
+        return weight[indices]
+
+    @staticmethod
+    def backward(ctx, g):
+        if ctx.keep is not None:
+            g = g * ctx.keep
+        return ctx.xp.scatter_add(g, ctx.shape, ctx.indices), None
+
+
+class BinaryCrossEntropy(Function):
+    """``-(y log p + (1 - y) log(1 - p))`` elementwise, each log clamped at -100 as in
+    PyTorch; the gradient in p is ``(p - y) / max(p (1 - p), 1e-12)``."""
+
+    op_name = "binary_cross_entropy"
+
+    @staticmethod
+    def forward(ctx, p, y):
+        ctx.save_for_backward(p, y)
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(np.log(p), -100)
+            log_q = np.maximum(np.log1p(-p), -100)
+        return -(y * log_p + (1 - y) * log_q)
+
+    @staticmethod
+    def backward(ctx, g):
+        p, y = ctx.saved_tensors
+        xp = ctx.xp
+        need_p, need_y = ctx.needs_input_grad
+        gp = g * (p - y) / xp.maximum(p * (1 - p), 1e-12) if need_p else None
+        gy = None
+        if need_y:
+            gy = g * (xp.maximum(xp.log(1 - p), -100) - xp.maximum(xp.log(p), -100))
+        return gp, gy

@@ -1,0 +1,45 @@
+"""Parameter: a Tensor that a Module registers as something to train.
+
+>>> import chainrule.nn as nn
+>>> p = nn.Parameter([1.0, 2.0])
+>>> p.requires_grad, p.dtype
+(True, dtype('float32'))
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..tensor import Tensor
+
+__all__ = ["Parameter"]
+
+
+class Parameter(Tensor):
+    """A Tensor with ``requires_grad=True`` that a :class:`Module` picks up on assignment.
+
+    ``Parameter(t)`` shares ``t``'s memory, as in PyTorch; a list or a float array
+    is taken as it is (Python floats become float32).
+    """
+
+    def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
+        if data is None:
+            data = np.empty(0, dtype=np.float32)
+        elif isinstance(data, Tensor):
+            data = data.data
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self) -> str:
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo: dict) -> "Parameter":
+        if id(self) in memo:
+            return memo[id(self)]
+        out = Parameter(self.data.copy(), requires_grad=self.requires_grad)
+        memo[id(self)] = out
+        return out
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        return (Parameter, (self.data, self.requires_grad))
