@@ -225,18 +225,28 @@ class Scalar:
             out, d0, d1 = _BINARY[name](a, b)
         except (ValueError, ZeroDivisionError, OverflowError) as err:
             raise ValueError(f"Scalar {name}: not defined at ({a!r}, {b!r}): {err}") from None
-        node = _new(out)
-        if _mode.enabled:
-            node.name = name
-            node._args = args = (x, y)
-            node._d0 = d0
-            node._d1 = d1
-            if g0 and g1:
-                node.parents = args
-                node.requires_grad = True
-            elif g0 or g1:
-                node.parents = (x if g0 else None, y if g1 else None)
-                node.requires_grad = True
+        if not _mode.enabled:
+            return _new(out)
+        # Every slot set here, once: this is the hot path of graph building.
+        node = _object_new(Scalar)
+        node.data = out
+        node.grad = None
+        node.label = None
+        node._retains_grad = False
+        node.freed = False
+        node.name = name
+        node._args = args = (x, y)
+        node._d0 = d0
+        node._d1 = d1
+        if g0 and g1:
+            node.parents = args
+            node.requires_grad = True
+        elif g0 or g1:
+            node.parents = (x if g0 else None, y if g1 else None)
+            node.requires_grad = True
+        else:
+            node.parents = None
+            node.requires_grad = False
         return node
 
     def _unary(self, name: str) -> "Scalar":
@@ -401,6 +411,7 @@ class Scalar:
                 node.data, node._local = _NARY[node.name](values)
             elif len(args) == 1:
                 node.data, node._d0 = _UNARY[node.name](args[0].data)
+                node._d1 = 0.0
             else:
                 x, y = args
                 a = x.data if isinstance(x, Scalar) else x
@@ -481,6 +492,9 @@ def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Scala
             node.parents = tuple(v if need else None for v, need in zip(args, needs))
             node.requires_grad = True
     return node
+
+
+_object_new = object.__new__
 
 
 def _new(out: float, cls: type = Scalar) -> Scalar:
