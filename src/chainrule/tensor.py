@@ -600,6 +600,12 @@ class Tensor:
                 )
             old = Tensor(self.data.copy())
             old.requires_grad, old._ctx = self.requires_grad, self._ctx
+            prev = self._ctx
+            if prev is not None and any(a is self.data for a in prev._saved):
+                # The op that made self saved its output, which is about to change: point
+                # the record at ``old`` and mark that changed, so its backward raises.
+                prev._saved = tuple(old.data if a is self.data else a for a in prev._saved)
+                old._version = self._version + 1
             out = fn.apply(old, *args, **params)
             self.data[...] = out.data
             self._version += 1

@@ -103,7 +103,10 @@ class PowScalar(Function):
 
 
 class Pow(Function):
-    """a ** b with both sides differentiable; d/db is 0 where a == 0 and b >= 0."""
+    """a ** b with both sides differentiable.
+
+    As in PyTorch, d/da is 0 where b == 0, and d/db is 0 where a == 0 and b >= 0.
+    """
 
     @staticmethod
     def forward(ctx, a, b):
@@ -116,7 +119,9 @@ class Pow(Function):
         a, b, out = ctx.saved_tensors
         xp = ctx.xp
         need_a, need_b = ctx.needs_input_grad
-        ga = g * b * a ** (b - 1) if need_a else None
+        ga = None
+        if need_a:  # 0 where b == 0, even at a == 0 (PyTorch's rule; 0 * inf would be nan)
+            ga = g * xp.where(value(b) == 0, 0, b * a ** (b - 1))
         gb = None
         if need_b:
             safe = (value(a) == 0) & (value(b) >= 0)  # a constant mask
