@@ -14,7 +14,7 @@ every function here has gradients of any order except where noted.
 0.1698
 >>> loss.backward()
 >>> logits.grad
-tensor([[-0.1565,  0.1155,  0.0425]])
+tensor([[-0.1562,  0.1142,  0.042 ]])
 """
 
 from __future__ import annotations

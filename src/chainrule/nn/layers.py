@@ -327,9 +327,10 @@ class _BatchNorm(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = True, track_running_stats: bool = True,
-                 dtype: Any = None) -> None:
+                 dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__()
         self.num_features = num_features
+        self.has_bias = bias
         self.eps = eps
         self.momentum = momentum
         self.affine = affine
@@ -337,7 +338,10 @@ class _BatchNorm(Module):
         dt = _dtype(dtype)
         if affine:
             self.weight = Parameter(np.ones(num_features, dtype=dt))
-            self.bias = Parameter(np.zeros(num_features, dtype=dt))
+            if bias:
+                self.bias = Parameter(np.zeros(num_features, dtype=dt))
+            else:
+                self.register_parameter("bias", None)
         else:
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
@@ -380,7 +384,8 @@ class _BatchNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
+                f"affine={self.affine}, bias={self.has_bias}, "
+                f"track_running_stats={self.track_running_stats}")
 
 
 class BatchNorm1d(_BatchNorm):
@@ -388,7 +393,7 @@ class BatchNorm1d(_BatchNorm):
 
     >>> import chainrule.nn as nn
     >>> nn.BatchNorm1d(10)
-    BatchNorm1d(10, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)
+    BatchNorm1d(10, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)
     """
 
     _ndims = (2, 3)
@@ -405,7 +410,7 @@ class LayerNorm(Module):
 
     >>> import chainrule.nn as nn
     >>> nn.LayerNorm(10)
-    LayerNorm((10,), eps=1e-05, elementwise_affine=True)
+    LayerNorm((10,), eps=1e-05, elementwise_affine=True, bias=True)
     """
 
     def __init__(self, normalized_shape: Any, eps: float = 1e-5, elementwise_affine: bool = True,
@@ -416,6 +421,7 @@ class LayerNorm(Module):
         self.normalized_shape = shape
         self.eps = eps
         self.elementwise_affine = elementwise_affine
+        self.has_bias = bias
         dt = _dtype(dtype)
         if elementwise_affine:
             self.weight = Parameter(np.ones(shape, dtype=dt))
@@ -437,7 +443,7 @@ class LayerNorm(Module):
 
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
-                f"elementwise_affine={self.elementwise_affine}")
+                f"elementwise_affine={self.elementwise_affine}, bias={self.has_bias}")
 
 
 class Embedding(Module):
