@@ -156,7 +156,7 @@ def shared_parameter(seed: int = 3) -> dict:
 # Backprop to the data
 # ---------------------------------------------------------------------------
 
-def excite_neuron(steps: int = 30, lr: float = 0.2, neuron: int = 1, seed: int = 4) -> list:
+def excite_neuron(steps: int = 40, lr: float = 0.05, neuron: int = 1, seed: int = 4) -> list:
     """Gradient descent on the *input* with J = -x_1[neuron] (minus: descent makes it grow).
 
     The network's weights stay fixed; the input is kept on the unit sphere so the
