@@ -657,6 +657,8 @@ def _class_targets(input: Tensor, target: Tensor, ignore_index: int, who: str) -
                          f"targets are 0..{c - 1} and ignore_index={ignore_index})")
     if input.ndim == 1:
         return input.reshape(1, c), idx.reshape(1), batch_shape
+    if input.ndim == 2:
+        return input, idx, batch_shape
     if input.ndim > 2:
         perm = (0,) + tuple(range(2, input.ndim)) + (1,)
         input = input.permute(perm)

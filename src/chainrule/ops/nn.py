@@ -158,9 +158,10 @@ class CrossEntropy(Function):
         ls = ctx.label_smoothing
         # per-row upstream gradient, as a column
         if g.ndim == 0:
-            scale = g if ctx.denom is None else g * (1.0 / ctx.denom)
-            if ctx.denom == 0:
-                scale = g * np.nan
+            if ctx.denom is None:
+                scale = g
+            else:  # every target ignored: the loss is 0/0 = NaN but the gradient 0 (PyTorch)
+                scale = g * (1.0 / ctx.denom if ctx.denom else 0.0)
         else:
             scale = xp.reshape(g, (m, 1))
         # s_i = sum_c q_ic and the constant target distribution q
@@ -292,6 +293,9 @@ class Embedding(Function):
         return ctx.xp.scatter_add(g, ctx.shape, ctx.indices), None
 
 
+_BCE_EPS = float(np.float32(1e-12))  # PyTorch's EPSILON is a C float, also in float64
+
+
 class BinaryCrossEntropy(Function):
     """``-(y log p + (1 - y) log(1 - p))`` elementwise, each log clamped at -100 as in
     PyTorch; the gradient in p is ``(p - y) / max(p (1 - p), 1e-12)``."""
@@ -311,8 +315,9 @@ class BinaryCrossEntropy(Function):
         p, y = ctx.saved_tensors
         xp = ctx.xp
         need_p, need_y = ctx.needs_input_grad
-        gp = g * (p - y) / xp.maximum(p * (1 - p), 1e-12) if need_p else None
+        gp = g * (p - y) / xp.maximum(p * (1 - p), _BCE_EPS) if need_p else None
         gy = None
         if need_y:
-            gy = g * (xp.maximum(xp.log(1 - p), -100) - xp.maximum(xp.log(p), -100))
+            with np.errstate(divide="ignore"):
+                gy = g * (xp.maximum(xp.log(1 - p), -100) - xp.maximum(xp.log(p), -100))
         return gp, gy
