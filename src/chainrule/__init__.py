@@ -21,7 +21,7 @@ from .tensor import (
     ones_like, rand, rand_like, randint, randn, randn_like, split, stack, tensor, where, zeros,
     zeros_like,
 )
-from .autograd import grad
+from .autograd import checkpoint, grad, hessian, hvp, jacobian, jvp, vhp, vjp
 from .gradcheck import gradcheck, gradgradcheck
 from .io import load, save
 
