@@ -1,0 +1,212 @@
+"""The measuring harness every benchmark in bench/ shares.
+
+Each library runs in its own fresh interpreter (``python -m bench._child``): OpenBLAS's
+and PyTorch's thread pools would otherwise fight over the cores, and a library's
+import-time state (allocator caches, thread pools) would leak into the next. The
+thread count is fixed in the child *before* NumPy or PyTorch is imported (environment
+variables), then again with threadpoolctl and ``torch.set_num_threads``.
+
+A child runs one function ``bench.<module>.<func>(lib, **params)`` and prints its
+result as one JSON line. Timing functions use :func:`time_samples`: warm-up calls,
+then ``samples`` timed calls; the parent reports the median and the min-max.
+To damp drift on a shared machine, :func:`compare` runs the libraries of one
+comparison in turns (round-robin, ``rounds`` times) and pools their samples, so every
+ratio comes from one window of time.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any, Callable
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
+               "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+QUICK = os.environ.get("CHAINRULE_BENCH_QUICK") == "1"  # fewer samples, for a smoke run
+
+
+# ---------------------------------------------------------------------------
+# In the child
+# ---------------------------------------------------------------------------
+
+def time_samples(step: Callable[[], Any], warmup: int, samples: int, inner: int = 1) -> list:
+    """Seconds per call of ``step``: ``warmup`` untimed calls, then ``samples`` timings.
+
+    Each sample times ``inner`` calls back to back and divides (for very short steps).
+    """
+    if QUICK:
+        warmup, samples = min(warmup, 2), min(samples, 5)
+    for _ in range(warmup):
+        step()
+    out = []
+    clock = time.perf_counter
+    for _ in range(samples):
+        start = clock()
+        for _ in range(inner):
+            step()
+        out.append((clock() - start) / inner)
+    return out
+
+
+def set_threads(n: int) -> None:
+    """Fix the thread count for whatever is imported (call again after importing torch)."""
+    try:
+        from threadpoolctl import threadpool_limits
+
+        threadpool_limits(n)
+    except ImportError:
+        pass
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        torch.set_num_threads(n)
+
+
+def blas_info() -> list:
+    """What threadpoolctl sees: which BLAS / OpenMP library, kernel and thread count."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return []
+    keep = ("user_api", "internal_api", "version", "architecture", "num_threads", "prefix",
+            "threading_layer")
+    return [{k: d.get(k) for k in keep if d.get(k) is not None} for d in threadpool_info()]
+
+
+def child_main(argv: list) -> None:
+    spec = json.loads(argv[0])
+    threads = spec["threads"]
+    import importlib
+
+    module = importlib.import_module(spec["module"])
+    lib = spec["lib"]
+    if lib == "torch":
+        import torch
+
+        torch.set_num_threads(threads)
+        try:
+            torch.set_num_interop_threads(1)
+        except RuntimeError:
+            pass
+    set_threads(threads)
+    fn = getattr(module, spec["func"])
+    result = fn(lib, **spec.get("params", {}))
+    result["blas"] = blas_info()
+    result["lib"] = lib
+    sys.stdout.write("\n@@RESULT@@" + json.dumps(result) + "\n")
+
+
+# ---------------------------------------------------------------------------
+# In the parent
+# ---------------------------------------------------------------------------
+
+def run_child(module: str, func: str, lib: str, threads: int = 1, params: dict | None = None,
+              timeout: float = 300) -> dict:
+    """Run ``module.func(lib, **params)`` in a fresh interpreter with ``threads`` threads."""
+    env = dict(os.environ)
+    for var in THREAD_VARS:
+        env[var] = str(threads)
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    spec = json.dumps({"module": module, "func": func, "lib": lib, "threads": threads,
+                       "params": params or {}})
+    proc = subprocess.run([sys.executable, "-m", "bench._child", spec], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=timeout)
+    marker = proc.stdout.rfind("@@RESULT@@")
+    if proc.returncode != 0 or marker < 0:
+        tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+        return {"lib": lib, "error": " | ".join(tail) or f"exit {proc.returncode}"}
+    return json.loads(proc.stdout[marker + len("@@RESULT@@"):].strip())
+
+
+def compare(module: str, func: str, libs: list, threads: int = 1, params: dict | None = None,
+            rounds: int = 2) -> dict:
+    """Run every lib ``rounds`` times in turns; pool the samples of each lib."""
+    results: dict = {}
+    for _ in range(1 if QUICK else rounds):
+        for lib in libs:
+            r = run_child(module, func, lib, threads, params)
+            if lib in results and "error" not in r and "error" not in results[lib]:
+                results[lib]["times"].extend(r.get("times", []))
+            elif lib not in results or "error" in r:
+                results[lib] = r
+    return results
+
+
+def summary(times: list) -> dict:
+    return {"median": statistics.median(times), "min": min(times), "max": max(times),
+            "n": len(times)}
+
+
+def fmt_time(seconds: float) -> str:
+    if seconds < 1e-3:
+        return f"{seconds * 1e6:.2f} us"
+    if seconds < 1:
+        return f"{seconds * 1e3:.2f} ms"
+    return f"{seconds:.2f} s"
+
+
+def table(results: dict, base: str, per: float = 1.0, unit: str = "") -> list:
+    """Rows ``[lib, median, min-max, ratio to base]`` (times divided by ``per``)."""
+    rows = []
+    base_r = results.get(base, {})
+    base_t = statistics.median(base_r["times"]) / per if base_r.get("times") else None
+    for lib, r in results.items():
+        if "error" in r:
+            rows.append([lib, "error", r["error"][:80], ""])
+            continue
+        if r.get("skipped"):
+            rows.append([lib, "skipped", r["skipped"], ""])
+            continue
+        s = summary([t / per for t in r["times"]])
+        ratio = f"{s['median'] / base_t:.2f}x" if base_t else ""
+        rows.append([lib, fmt_time(s["median"]) + unit,
+                     f"{fmt_time(s['min'])} - {fmt_time(s['max'])}", ratio])
+    return rows
+
+
+def print_rows(title: str, header: list, rows: list) -> None:
+    print(f"\n{title}")
+    widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
+    for row in [header] + rows:
+        print("  " + "  ".join(str(x).ljust(w) for x, w in zip(row, widths)))
+
+
+def machine() -> dict:
+    """The machine and versions, for the report."""
+    import numpy
+
+    info = {
+        "python": platform.python_version(),
+        "numpy": numpy.__version__,
+        "platform": platform.platform(),
+        "cpu": _cpu_name(),
+        "cores": os.cpu_count(),
+        "openblas_env": {k: v for k, v in os.environ.items() if k.startswith("OPENBLAS")},
+    }
+    try:
+        import importlib.metadata as md
+
+        for name in ("torch", "autograd", "micrograd", "threadpoolctl", "chainrule"):
+            try:
+                info[name] = md.version(name)
+            except md.PackageNotFoundError:
+                pass
+    except ImportError:
+        pass
+    return info
+
+
+def _cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

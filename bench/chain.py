@@ -1,0 +1,180 @@
+"""Per-op overhead: a chain of 1,000 tiny ops, forward and backward.
+
+The chain repeats ``x * 1.0001``, ``x + 0.001``, ``tanh(x)`` on 10 float64 elements,
+then sums, so NumPy's own work is small and what is measured is the engine: recording
+each op, ordering the graph, running each VJP. Reported: microseconds per op (forward
+plus backward of one op), median over samples, and the ratio to PyTorch.
+
+Columns: chainrule (Tensor), plain NumPy (forward and the hand-written backward, the
+floor), PyTorch, HIPS autograd, chainrule.Scalar and micrograd on one Python float
+(micrograd has no tanh: its chain uses relu on positive values, the same amount of
+work per node).
+
+Run: ``python -m bench.chain``.
+"""
+
+from __future__ import annotations
+
+from bench import _harness as H
+
+N_OPS = 1000
+SIZE = 10
+LIBS = ["chainrule", "numpy", "torch", "autograd", "chainrule-scalar", "micrograd"]
+
+
+def measure(lib: str, n_ops: int = N_OPS, samples: int = 30) -> dict:
+    step = _make(lib, n_ops)
+    if step is None:
+        return {"skipped": f"{lib} is not installed"}
+    check = step()
+    return {"times": H.time_samples(step, warmup=5, samples=samples), "check": float(check)}
+
+
+def _make(lib: str, n_ops: int):  # noqa: C901  (one small closure per library)
+    import numpy as np
+
+    x0 = np.linspace(-1.0, 1.0, SIZE)
+
+    if lib == "numpy":
+        def step():
+            saved = []
+            y = x0
+            for i in range(n_ops):
+                k = i % 3
+                if k == 0:
+                    y = y * 1.0001
+                elif k == 1:
+                    y = y + 0.001
+                else:
+                    y = np.tanh(y)
+                    saved.append(y)
+            g = np.ones_like(y)
+            for i in reversed(range(n_ops)):
+                k = i % 3
+                if k == 0:
+                    g = g * 1.0001
+                elif k == 2:
+                    out = saved.pop()
+                    g = g * (1 - out * out)
+            return g.sum()
+        return step
+
+    if lib == "chainrule":
+        import chainrule as cr
+
+        def step():
+            x = cr.tensor(x0, requires_grad=True)
+            y = x
+            for i in range(n_ops):
+                k = i % 3
+                if k == 0:
+                    y = y * 1.0001
+                elif k == 1:
+                    y = y + 0.001
+                else:
+                    y = y.tanh()
+            y.sum().backward()
+            return x.grad.sum().item()
+        return step
+
+    if lib == "torch":
+        import torch
+
+        def step():
+            x = torch.tensor(x0, requires_grad=True)
+            y = x
+            for i in range(n_ops):
+                k = i % 3
+                if k == 0:
+                    y = y * 1.0001
+                elif k == 1:
+                    y = y + 0.001
+                else:
+                    y = y.tanh()
+            y.sum().backward()
+            return x.grad.sum().item()
+        return step
+
+    if lib == "autograd":
+        try:
+            import autograd
+            import autograd.numpy as anp
+        except ImportError:
+            return None
+
+        def f(x):
+            y = x
+            for i in range(n_ops):
+                k = i % 3
+                if k == 0:
+                    y = y * 1.0001
+                elif k == 1:
+                    y = y + 0.001
+                else:
+                    y = anp.tanh(y)
+            return anp.sum(y)
+
+        df = autograd.grad(f)
+        return lambda: df(x0).sum()
+
+    if lib == "chainrule-scalar":
+        try:
+            from chainrule.scalar import Scalar
+        except ImportError:
+            return None
+
+        def step():
+            x = Scalar(0.3, requires_grad=True)
+            y = x
+            for i in range(n_ops):
+                k = i % 3
+                if k == 0:
+                    y = y * 1.0001
+                elif k == 1:
+                    y = y + 0.001
+                else:
+                    y = y.tanh()
+            y.backward()
+            return x.grad
+        return step
+
+    if lib == "micrograd":
+        try:
+            from micrograd.engine import Value
+        except ImportError:
+            return None
+
+        import sys
+
+        sys.setrecursionlimit(10_000)  # micrograd's topological sort recurses
+
+        def step():
+            x = Value(0.3)
+            y = x
+            for i in range(n_ops):
+                k = i % 3
+                if k == 0:
+                    y = y * 1.0001
+                elif k == 1:
+                    y = y + 0.001
+                else:
+                    y = y.relu()
+            y.backward()
+            return x.grad
+        return step
+    raise ValueError(f"unknown library {lib!r}")
+
+
+def run(rounds: int = 2) -> list:
+    """Measure every library; print and return the rows for the report."""
+    results = H.compare("bench.chain", "measure", LIBS, threads=1, rounds=rounds)
+    rows = H.table(results, base="torch", per=N_OPS, unit="/op")
+    H.print_rows(f"Chain of {N_OPS} tiny ops ({SIZE} float64), forward+backward, per op, "
+                 "1 thread (ratio: to PyTorch)",
+                 ["library", "median", "min - max", "vs torch"], rows)
+    return [{"bench": "chain", "threads": 1, "results": results, "rows": rows,
+             "title": f"Chain of {N_OPS} tiny ops, per op (fwd+bwd)", "base": "torch"}]
+
+
+if __name__ == "__main__":
+    run()

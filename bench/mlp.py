@@ -1,0 +1,169 @@
+"""One training step of an MLP: 784-512-512-10, ReLU, softmax cross-entropy, SGD, float32.
+
+A step is zero_grad, forward, loss, backward and the SGD update, on one fixed batch
+(batch 256 and batch 32). Every library starts from the same weights (drawn with
+NumPy, seed 0) and the first loss of each is printed, so the three compute the same
+thing:
+
+* chainrule: ``nn.Sequential(nn.Linear, nn.ReLU, ...)``, ``F.cross_entropy``,
+  ``optim.SGD``, the code a user would write.
+* numpy: the same network written by hand (matmuls, a max-shifted softmax, the
+  backward by hand, in-place updates): the floor a Python library on NumPy can reach.
+* torch: the same as chainrule, with ``torch.nn``.
+
+Each runs in its own process, with 1 thread and with 2 threads.
+Run: ``python -m bench.mlp``.
+"""
+
+from __future__ import annotations
+
+from bench import _harness as H
+
+SIZES = (784, 512, 512, 10)
+LR = 0.01
+LIBS = ["chainrule", "numpy", "torch"]
+
+
+def weights(seed: int = 0) -> list:
+    """PyTorch-layout (out, in) weights and biases, float32, PyTorch's default init range."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for n_in, n_out in zip(SIZES[:-1], SIZES[1:]):
+        bound = 1.0 / np.sqrt(n_in)
+        out.append(rng.uniform(-bound, bound, (n_out, n_in)).astype(np.float32))
+        out.append(rng.uniform(-bound, bound, (n_out,)).astype(np.float32))
+    return out
+
+
+def batch(n: int, seed: int = 1) -> tuple:
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((n, SIZES[0])).astype(np.float32)
+    y = rng.integers(0, SIZES[-1], n).astype(np.int64)
+    return x, y
+
+
+def make_step(lib: str, batch_size: int):
+    """A function running one training step and returning the loss (a float)."""
+    params = weights()
+    x, y = batch(batch_size)
+    if lib == "numpy":
+        return _numpy_step(params, x, y)
+    if lib == "torch":
+        import torch
+        from torch import nn
+
+        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                              nn.Linear(512, 10))
+        with torch.no_grad():
+            for p, w in zip(model.parameters(), params):
+                p.copy_(torch.from_numpy(w))
+        opt = torch.optim.SGD(model.parameters(), lr=LR)
+        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
+        loss_fn = nn.functional.cross_entropy
+
+        def step():
+            opt.zero_grad()
+            loss = loss_fn(model(xt), yt)
+            loss.backward()
+            opt.step()
+            return loss.item()
+        return step
+    if lib == "chainrule":
+        import chainrule as cr
+        import chainrule.nn.functional as F
+        from chainrule import nn, optim
+
+        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                              nn.Linear(512, 10))
+        with cr.no_grad():
+            for p, w in zip(model.parameters(), params):
+                p.data[...] = w
+        opt = optim.SGD(model.parameters(), lr=LR)
+        xt, yt = cr.tensor(x), cr.tensor(y)
+
+        def step():
+            opt.zero_grad()
+            loss = F.cross_entropy(model(xt), yt)
+            loss.backward()
+            opt.step()
+            return loss.item()
+        return step
+    raise ValueError(f"unknown library {lib!r}")
+
+
+def _numpy_step(params: list, x, y):
+    import numpy as np
+
+    w1, b1, w2, b2, w3, b3 = params
+    # keep (in, out) copies so the forward matmuls read contiguous memory
+    w1, w2, w3 = (np.ascontiguousarray(w.T) for w in (w1, w2, w3))
+    n = x.shape[0]
+    rows = np.arange(n)
+    lr = np.float32(LR)
+
+    def step():
+        h1 = x @ w1
+        h1 += b1
+        np.maximum(h1, 0, out=h1)
+        h2 = h1 @ w2
+        h2 += b2
+        np.maximum(h2, 0, out=h2)
+        z = h2 @ w3
+        z += b3
+        z -= z.max(axis=1, keepdims=True)
+        e = np.exp(z)
+        s = e.sum(axis=1, keepdims=True)
+        loss = float(np.log(s[:, 0]).mean() - z[rows, y].mean())
+        dz = e
+        dz /= s
+        dz[rows, y] -= 1
+        dz *= np.float32(1.0 / n)
+        dw3 = h2.T @ dz
+        db3 = dz.sum(axis=0)
+        dh2 = dz @ w3.T
+        dh2 *= h2 > 0
+        dw2 = h1.T @ dh2
+        db2 = dh2.sum(axis=0)
+        dh1 = dh2 @ w2.T
+        dh1 *= h1 > 0
+        dw1 = x.T @ dh1
+        db1 = dh1.sum(axis=0)
+        for p, g in ((w1, dw1), (b1, db1), (w2, dw2), (b2, db2), (w3, dw3), (b3, db3)):
+            g *= lr
+            p -= g
+        return loss
+    return step
+
+
+def measure(lib: str, batch_size: int = 256, samples: int = 40) -> dict:
+    step = make_step(lib, batch_size)
+    first = step()
+    second = step()  # after one update: checks the gradients too
+    times = H.time_samples(step, warmup=5, samples=samples)
+    return {"times": times, "first_loss": first, "second_loss": second}
+
+
+def run(rounds: int = 2, batches: tuple = (256, 32), threads: tuple = (1, 2)) -> list:
+    out = []
+    for b in batches:
+        for t in threads:
+            samples = 40 if b == 256 else 150
+            results = H.compare("bench.mlp", "measure", LIBS, threads=t,
+                                params={"batch_size": b, "samples": samples}, rounds=rounds)
+            rows = H.table(results, base="numpy")
+            losses = ", ".join(f"{k} {r['first_loss']:.5f}/{r['second_loss']:.5f}"
+                               for k, r in results.items() if "first_loss" in r)
+            title = f"MLP 784-512-512-10 training step, batch {b}, {t} thread(s)"
+            H.print_rows(f"{title} (ratio: to hand-NumPy; losses of steps 1/2: {losses})",
+                         ["library", "median", "min - max", "vs numpy"], rows)
+            out.append({"bench": f"mlp{b}", "threads": t, "results": results, "rows": rows,
+                        "title": title, "base": "numpy"})
+    return out
+
+
+if __name__ == "__main__":
+    run()
