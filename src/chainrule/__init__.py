@@ -24,6 +24,7 @@ from .tensor import (
 from .autograd import checkpoint, grad, hessian, hvp, jacobian, jvp, vhp, vjp
 from .gradcheck import gradcheck, gradgradcheck
 from .io import load, save
+from . import nn
 
 __version__ = "0.1.0"
 
