@@ -369,3 +369,18 @@ def test_identical_numbers_to_micrograd():
     for p_t, p_o in zip(theirs.parameters(), ours.parameters()):
         # backward: the same terms, summed in an order that may differ in the last bit
         assert (p_o.grad or 0.0) == pytest.approx(p_t.grad, rel=1e-12, abs=1e-15)
+
+
+def test_small_conveniences():
+    x = Scalar(0.25, label="x")
+    assert f"{x:.2f}" == "0.25" and f"{x}" == repr(x) == "Scalar(label='x', data=0.2500)"
+    assert bool(Scalar(0.0)) is False and bool(x) is True
+    d = (x * 2).detach()
+    assert d.data == 0.5 and d.is_leaf and not d.requires_grad
+    c = Scalar(1.0).requires_grad_(False)
+    assert not (c * 2).requires_grad
+    with pytest.raises(RuntimeError, match="only a leaf"):
+        (x * 2).requires_grad_(False)
+    with pytest.raises(NotImplementedError, match="create_graph"):
+        y = x * x
+        cr.graph.backward([y], [1.0], create_graph=True)

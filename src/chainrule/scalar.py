@@ -346,6 +346,13 @@ class Scalar:
     def __float__(self) -> float:
         return self.data
 
+    def __bool__(self) -> bool:
+        return self.data != 0.0
+
+    def __format__(self, spec: str) -> str:
+        """Format the value: ``f"{s:.4f}"`` works like it does for a float."""
+        return format(self.data, spec) if spec else repr(self)
+
     def item(self) -> float:
         """The value as a Python float (PyTorch's name)."""
         return self.data
@@ -355,6 +362,19 @@ class Scalar:
     def is_leaf(self) -> bool:
         """True for Scalars made by the user rather than by a recorded op."""
         return self.parents is None
+
+    def requires_grad_(self, requires_grad: bool = True) -> "Scalar":
+        """Set ``requires_grad`` on a leaf, in place; returns self."""
+        if self.parents is not None:
+            raise RuntimeError(
+                "requires_grad_(): only a leaf's flag can be changed; use detach() on a result"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self) -> "Scalar":
+        """A new leaf with the same value, cut from the graph (requires no grad)."""
+        return Scalar(self.data, label=self.label, requires_grad=False)
 
     def retain_grad(self) -> "Scalar":
         """Keep ``.grad`` on this intermediate after backward (leaves always keep theirs)."""
@@ -518,7 +538,12 @@ def _value(x: Any) -> float:
 
 
 def _forward_order(root: Scalar) -> list:
-    """Recorded Scalars that ``root`` depends on, inputs first, without recursion."""
+    """Recorded Scalars that ``root`` depends on, inputs first, without recursion.
+
+    Unlike :func:`chainrule.graph.toposort` (which follows ``parents``, the inputs
+    that need a gradient) this follows every input, so that ``1 - y`` is
+    recomputed when the data ``y`` changes.
+    """
     order: list = []
     visited: set = set()
     stack: list = [(root, False)]
