@@ -1,0 +1,4 @@
+"""chainrule.explain: see backprop.
+"""
+from .table import BackwardTable, backward_table
+from .dot import to_dot, render, graph
