@@ -152,10 +152,9 @@ class MaxPool2d(Function):
                 arg = np.zeros(out.shape, dtype=np.int16 if window[0] * window[1] > 127
                                else np.int8)
                 continue
-            # strictly greater: ties keep the earlier offset; NaN wins, as in PyTorch
-            better = (piece > out) | np.isnan(piece)
-            np.copyto(out, piece, where=better)
-            np.copyto(arg, i * window[1] + j, where=better)
+            # strictly greater: ties keep the earlier offset (np.maximum propagates NaN)
+            np.copyto(arg, i * window[1] + j, where=piece > out)
+            np.maximum(out, piece, out=out)
         ctx.arg, ctx.in_shape = arg, x.shape
         ctx.window, ctx.stride, ctx.dilation = window, stride, dilation
         return out
