@@ -2,3 +2,4 @@
 """
 from .table import BackwardTable, backward_table
 from .dot import to_dot, render, graph
+from .jacobian import jacobian, layer_jacobians

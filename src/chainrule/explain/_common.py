@@ -36,10 +36,10 @@ def is_value(obj: Any) -> bool:
 def op_inputs(ctx: Any) -> tuple:
     """Every input of the op, in order: values, and where the engine keeps them, constants.
 
-    A Tensor op record keeps its forward inputs as given (``_inputs``); otherwise the
-    ``parents`` are used (``None`` in the slots that need no gradient).
+    A Tensor op record keeps its forward inputs as given (``_inputs``), a Scalar keeps
+    them in ``_args``; otherwise the ``parents`` are used (``None`` in the slots that need no gradient).
     """
-    inputs = getattr(ctx, "_inputs", None)
+    inputs = getattr(ctx, "_inputs", None) or getattr(ctx, "_args", None)
     if inputs:
         return tuple(inputs)
     parents = getattr(ctx, "parents", None)
@@ -89,11 +89,10 @@ def trace(roots: Any) -> list:
 
 def label_of(value: Any) -> str | None:
     """The user's name for a value: Scalar ``label`` or Tensor ``name`` (None if unset)."""
-    for attr in ("label", "name"):
-        text = getattr(value, attr, None)
-        if isinstance(text, str) and text:
-            return text
-    return None
+    # A Scalar is its own op record, so its ``name`` is the op's name: only ``label`` counts.
+    attr = "label" if hasattr(value, "label") else "name"
+    text = getattr(value, attr, None)
+    return text if isinstance(text, str) and text else None
 
 
 def value_role(value: Any) -> str:
