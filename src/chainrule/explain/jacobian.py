@@ -143,12 +143,18 @@ def jacobian(node: Any, params: Any = None, *, max_entries: int = MAX_ENTRIES) -
         theta = set()
     else:
         theta = {id(p) for p in live if p._ctx is None and p.requires_grad}
+    by_input: dict = {}
     for j, p in enumerate(parents):
         if p is None:
             continue
+        matrix = np.stack(rows[j])
+        if id(p) in by_input:  # the same value in two slots (x * x): its Jacobians add
+            by_input[id(p)].matrix = by_input[id(p)].matrix + matrix
+            continue
         role = "θ" if id(p) in theta else "x"
         name = label_of(p) or f"input {j + 1}"
-        result.blocks.append(Block(name, role, tuple(as_array(p.data).shape), np.stack(rows[j])))
+        by_input[id(p)] = Block(name, role, tuple(as_array(p.data).shape), matrix)
+        result.blocks.append(by_input[id(p)])
     return result
 
 

@@ -11,12 +11,12 @@ fan-out accumulation (``+=``) and the sum that undoes broadcasting.
 >>> x = cr.tensor(3.0, dtype=cr.float64, requires_grad=True)
 >>> x.name = "x"
 >>> print(backward_table(x * x))
-step  pass      assignment               numbers  value  note
-1     forward   v_0 = x                           3
-2     forward   v_1 = v_0 * v_0          3 * 3    9
-3     backward  v̄_1 = 1                           1      seed
-4     backward  v̄_0 = v̄_1 · ∂v_1/∂v_0    1 · 3    3      fan-out: contribution 1 of 2
-5     backward  v̄_0 += v̄_1 · ∂v_1/∂v_0   1 · 3    6      fan-out: contribution 2 of 2
+step  pass      assignment              numbers  value  note
+1     forward   v_0 = x                          3
+2     forward   v_1 = v_0 * v_0         3 * 3    9
+3     backward  v̄_1 = 1                          1      seed
+4     backward  v̄_0 = v̄_1 · ∂v_1/∂v_0   1 · 3    3      fan-out: contribution 1 of 2
+5     backward  v̄_0 += v̄_1 · ∂v_1/∂v_0  1 · 3    6      fan-out: contribution 2 of 2
 """
 
 from __future__ import annotations
