@@ -73,10 +73,6 @@ def _pow(a: float, b: float) -> tuple:
     return out, b * a ** (b - 1), d_b
 
 
-def _powc(a: float, n: float) -> tuple:  # a ** n, n a constant: no log needed
-    return a ** n, n * a ** (n - 1), 0.0
-
-
 def _exp(a: float) -> tuple:
     out = math.exp(a)
     return out, out
@@ -132,7 +128,7 @@ def _dot(args: tuple) -> tuple:
     return out, xs + ws + (1.0,)
 
 
-_BINARY: dict[str, Callable] = {"add": _add, "mul": _mul, "pow": _pow, "powc": _powc}
+_BINARY: dict[str, Callable] = {"add": _add, "mul": _mul, "pow": _pow}
 _UNARY: dict[str, Callable] = {
     "exp": _exp, "log": _log, "sqrt": _sqrt, "sin": _sin, "cos": _cos,
     "tanh": _tanh, "sigmoid": _sigmoid, "relu": _relu,
@@ -278,7 +274,7 @@ class Scalar:
         return self._binary(other, "mul", reverse=True)
 
     def __pow__(self, other: Any) -> "Scalar":
-        return self._binary(other, "powc" if isinstance(other, Number) else "pow")
+        return self._binary(other, "pow")
 
     def __rpow__(self, other: Any) -> "Scalar":
         return self._binary(other, "pow", reverse=True)
