@@ -23,6 +23,7 @@ from .tensor import (
 )
 from .autograd import checkpoint, grad, hessian, hvp, jacobian, jvp, vhp, vjp
 from .gradcheck import gradcheck, gradgradcheck
+from .explain.anomaly import detect_anomaly
 from .io import load, save
 from . import nn
 

@@ -296,7 +296,14 @@ def backward(
     return found
 
 
+# Set by chainrule.explain.anomaly when it is imported; called only in anomaly mode.
+# A hook, so that this module imports nothing of chainrule.
+_anomaly_hook: Callable[[Any, Sequence[Any]], None] | None = None
+
+
 def _check_anomaly(ctx: Any, parent_grads: Sequence[Any]) -> None:
     hook = getattr(ctx, "_check_backward_anomaly", None)
     if hook is not None:
         hook(parent_grads)
+    elif _anomaly_hook is not None:
+        _anomaly_hook(ctx, parent_grads)
