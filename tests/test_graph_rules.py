@@ -220,6 +220,35 @@ def test_mixed_float32_float64_promotes_like_torch():
     assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
 
 
+@pytest.mark.parametrize("expr", [
+    lambda m: m.arange(3) * 2.5, lambda m: m.ones(3) * m.arange(3), lambda m: m.arange(3) / 2,
+    lambda m: m.arange(1, 4) / m.arange(1, 4), lambda m: 1 / m.arange(1, 4),
+    lambda m: m.arange(3).exp(), lambda m: m.arange(3).sqrt(), lambda m: m.arange(3).sigmoid(),
+    lambda m: m.arange(1, 4).log(), lambda m: m.arange(3).sin(), lambda m: m.arange(3) ** 0.5,
+    lambda m: 2.5 ** m.arange(3), lambda m: m.arange(3) - 0.5, lambda m: m.arange(3) + True,
+    lambda m: -m.arange(3), lambda m: m.arange(3).abs(), lambda m: (m.arange(3) > 0).sum(),
+    lambda m: m.maximum(m.ones(3), m.arange(3)),
+    lambda m: m.where(m.arange(3) > 0, m.arange(3), 0.5),
+    lambda m: m.ones(3) * np.float64(2.0), lambda m: m.ones(3) + np.float32(1.0),
+    lambda m: m.ones(2, dtype=m.float64) * m.ones(2), lambda m: m.ones(2) * m.arange(2) * 0.5,
+])
+def test_type_promotion_matches_torch(expr):
+    ours, theirs = expr(cr), expr(torch)
+    assert str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_allclose(ours.data, theirs.numpy(), rtol=1e-6)
+
+
+def test_float32_with_integer_tensor_keeps_float32_grad():
+    w = cr.tensor([0.5, 1.5], requires_grad=True)
+    y = w * cr.arange(2) + w / cr.tensor([1, 2]) - cr.tensor([3, 4]) ** w
+    assert y.dtype == np.float32
+    y.sum().backward()
+    t = torch.tensor([0.5, 1.5], requires_grad=True)
+    (t * torch.arange(2) + t / torch.tensor([1, 2]) - torch.tensor([3, 4]) ** t).sum().backward()
+    assert w.grad.dtype == np.float32
+    np.testing.assert_allclose(w.grad.data, t.grad.numpy(), rtol=1e-6)
+
+
 def test_higher_order_grads_keep_float32():
     x = cr.tensor([0.5, 1.5], requires_grad=True)
     (g,) = cr.grad((x ** 3).sum(), x, create_graph=True)
@@ -291,7 +320,8 @@ def _both(fn, *values):
      ([1.0, 2.0], [1.0, 3.0]), [[0.5, 0.0], [0.5, 1.0]]),
     ("minimum ties half-half", lambda m, a, b: m.minimum(a, b),
      ([1.0, 2.0], [1.0, 3.0]), [[0.5, 1.0], [0.5, 0.0]]),
-    ("pow 0 ** 0", lambda m, a, b: a ** b, ([0.0, 2.0], [0.0, 1.0]), [[0.0, 1.0], [0.0, 2 * np.log(2)]]),
+    ("pow 0 ** 0", lambda m, a, b: a ** b, ([0.0, 2.0], [0.0, 1.0]),
+     [[0.0, 1.0], [0.0, 2 * np.log(2)]]),
     ("sqrt at 0 is inf", lambda m, x: x.sqrt(), ([0.0, 4.0],), [[np.inf, 0.25]]),
 ])
 def test_conventions_match_torch(name, fn, values, expected):

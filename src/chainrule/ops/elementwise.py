@@ -16,6 +16,61 @@ from ._backend import _sigmoid, value
 
 
 # ---------------------------------------------------------------------------
+# Type promotion: PyTorch's, where NumPy's differs
+# ---------------------------------------------------------------------------
+
+_INTEGRAL = frozenset("biu")
+
+
+def promote(a, b):
+    """The operands of a binary op, cast so that the result has PyTorch's dtype.
+
+    NumPy turns float32 with an int64 array, or an int array with a Python float,
+    into float64; PyTorch keeps the floating tensor's dtype (float32 by default) and
+    treats NumPy scalars like Python numbers. Only integer and bool operands and
+    NumPy scalars are converted, so a float input's array keeps its identity
+    (``save_for_backward`` relies on it).
+
+    >>> a, b = promote(np.arange(3), 2.5)
+    >>> (a * b).dtype
+    dtype('float32')
+    """
+    if type(a) is np.ndarray:
+        if type(b) is np.ndarray:
+            ka, kb = a.dtype.kind, b.dtype.kind
+            if ka == kb:
+                return a, b
+            if ka == "f" and kb in _INTEGRAL:
+                return a, b.astype(a.dtype)
+            if kb == "f" and ka in _INTEGRAL:
+                return a.astype(b.dtype), b
+            return a, b
+        return _with_number(a, b)
+    if type(b) is np.ndarray:
+        b, a = _with_number(b, a)
+    return a, b
+
+
+def _with_number(array, number):
+    if isinstance(number, np.generic):
+        number = number.item()  # a NumPy scalar counts as a Python number, as in PyTorch
+    if type(number) is float and array.dtype.kind in _INTEGRAL:
+        array = array.astype(np.float32)
+    return array, number
+
+
+def _floating(x):
+    """``x`` as a floating array: integer inputs of exp, log, ... give float32, as in PyTorch."""
+    if type(x) is np.ndarray and x.dtype.kind in _INTEGRAL:
+        return x.astype(np.float32)
+    return x
+
+
+def _kind(x):
+    return x.dtype.kind if isinstance(x, (np.ndarray, np.generic)) else type(x).__name__[0]
+
+
+# ---------------------------------------------------------------------------
 # Arithmetic
 # ---------------------------------------------------------------------------
 
@@ -23,6 +78,7 @@ from ._backend import _sigmoid, value
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
+        a, b = promote(a, b)
         return a + b
 
     @staticmethod
@@ -33,6 +89,7 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
+        a, b = promote(a, b)
         return a - b
 
     @staticmethod
@@ -53,6 +110,7 @@ class Neg(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
+        a, b = promote(a, b)
         ctx.save_for_backward(a, b)
         return a * b
 
@@ -66,6 +124,9 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
+        a, b = promote(a, b)
+        if _kind(a) in "biu" and _kind(b) in "biu":  # true division of integers: float32
+            a, b = _floating(np.asarray(a)), _floating(np.asarray(b))
         out = a / b
         ctx.save_for_backward(b, out)
         return out
@@ -85,6 +146,7 @@ class PowScalar(Function):
 
     @staticmethod
     def forward(ctx, x, c):
+        x, c = promote(x, c)
         ctx.save_for_backward(x)
         ctx.c = c
         return x ** c
@@ -110,6 +172,7 @@ class Pow(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        a, b = promote(a, b)
         out = a ** b
         ctx.save_for_backward(a, b, out)
         return out
@@ -138,7 +201,7 @@ class Pow(Function):
 class Exp(Function):
     @staticmethod
     def forward(ctx, x):
-        out = np.exp(x)
+        out = np.exp(_floating(x))
         ctx.save_for_backward(out)
         return out
 
@@ -151,6 +214,7 @@ class Exp(Function):
 class Log(Function):
     @staticmethod
     def forward(ctx, x):
+        x = _floating(x)
         ctx.save_for_backward(x)
         return np.log(x)
 
@@ -163,7 +227,7 @@ class Log(Function):
 class Sqrt(Function):
     @staticmethod
     def forward(ctx, x):
-        out = np.sqrt(x)
+        out = np.sqrt(_floating(x))
         ctx.save_for_backward(out)
         return out
 
@@ -176,6 +240,7 @@ class Sqrt(Function):
 class Sin(Function):
     @staticmethod
     def forward(ctx, x):
+        x = _floating(x)
         ctx.save_for_backward(x)
         return np.sin(x)
 
@@ -188,6 +253,7 @@ class Sin(Function):
 class Cos(Function):
     @staticmethod
     def forward(ctx, x):
+        x = _floating(x)
         ctx.save_for_backward(x)
         return np.cos(x)
 
@@ -200,7 +266,7 @@ class Cos(Function):
 class Tanh(Function):
     @staticmethod
     def forward(ctx, x):
-        out = np.tanh(x)
+        out = np.tanh(_floating(x))
         ctx.save_for_backward(out)
         return out
 
@@ -213,7 +279,7 @@ class Tanh(Function):
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        out = _sigmoid(x)
+        out = _sigmoid(_floating(x))
         ctx.save_for_backward(out)
         return out
 
@@ -282,6 +348,7 @@ class Maximum(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        a, b = promote(a, b)
         ctx.save_for_backward(a, b)
         return np.maximum(a, b)
 
@@ -297,6 +364,7 @@ class Minimum(Function):
 
     @staticmethod
     def forward(ctx, a, b):
+        a, b = promote(a, b)
         ctx.save_for_backward(a, b)
         return np.minimum(a, b)
 
@@ -313,6 +381,7 @@ class Where(Function):
     @staticmethod
     def forward(ctx, cond, a, b):
         ctx.cond = cond
+        a, b = promote(a, b)
         return np.where(cond, a, b)
 
     @staticmethod
