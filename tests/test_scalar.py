@@ -181,6 +181,26 @@ def test_pow_edge_derivatives():
     a, b = Scalar(-2.0), Scalar(2.0)
     (a ** b).backward()
     assert a.grad == -4.0 and math.isnan(b.grad)
+    # at a = 0 the derivative is inf for 0 < b < 1 and 0 for b = 0 (PyTorch's values)
+    a = Scalar(0.0)
+    (a ** 0.5).backward()
+    assert a.grad == math.inf
+    a, b = Scalar(0.0), Scalar(0.0)
+    out = a ** b
+    out.backward()
+    assert (out.data, a.grad, b.grad) == (1.0, 0.0, 0.0)
+
+
+def test_pow_matches_pytorch_at_edges():
+    torch = pytest.importorskip("torch")
+    for base, exponent in [(0.0, 0.5), (0.0, 0.0), (0.0, 2.0), (-2.0, 3.0), (1.5, -0.5)]:
+        a, b = Scalar(base), Scalar(exponent)
+        (a ** b).backward()
+        ta = torch.tensor(base, dtype=torch.float64, requires_grad=True)
+        tb = torch.tensor(exponent, dtype=torch.float64, requires_grad=True)
+        (ta ** tb).backward()
+        assert a.grad == pytest.approx(ta.grad.item(), nan_ok=True), (base, exponent)
+        assert b.grad == pytest.approx(tb.grad.item(), nan_ok=True), (base, exponent)
 
 
 def test_sigmoid_is_stable_far_out():
@@ -191,8 +211,12 @@ def test_sigmoid_is_stable_far_out():
 def test_clear_errors():
     with pytest.raises(ValueError, match="log"):
         Scalar(-1.0).log()
-    with pytest.raises(ValueError, match="pow"):
+    with pytest.raises(ValueError, match=r"pow\(0.0, -1.0\)"):
         Scalar(0.0) ** -1
+    with pytest.raises(ValueError, match="no real power"):
+        Scalar(-8.0) ** (1 / 3)
+    with pytest.raises(ValueError, match=r"exp\(1000.0\): math range error"):
+        Scalar(1000.0).exp()
     with pytest.raises(TypeError):
         Scalar(1.0) + "a"
     with pytest.raises(TypeError, match="real number"):

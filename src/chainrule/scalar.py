@@ -64,13 +64,19 @@ def _mul(a: float, b: float) -> tuple:
 
 def _pow(a: float, b: float) -> tuple:
     out = a ** b
+    if isinstance(out, complex):
+        raise ValueError("a negative base with a non-integer exponent has no real power")
+    if a == 0 and b < 1:
+        d_a = 0.0 if b == 0 else math.inf  # b < 0 has already failed: 0 ** b divides by 0
+    else:
+        d_a = b * a ** (b - 1)
     if a > 0:
         d_b = out * math.log(a)
-    elif a == 0 and b > 0:
-        d_b = 0.0  # the limit of a**b * log(a) as a -> 0+
+    elif a == 0:
+        d_b = 0.0  # the limit of a**b * log(a) as a -> 0+, as in PyTorch
     else:
         d_b = math.nan  # log of a negative base: undefined, as in PyTorch
-    return out, b * a ** (b - 1), d_b
+    return out, d_a, d_b
 
 
 def _exp(a: float) -> tuple:
@@ -220,7 +226,7 @@ class Scalar:
         try:
             out, d0, d1 = _BINARY[name](a, b)
         except (ValueError, ZeroDivisionError, OverflowError) as err:
-            raise ValueError(f"Scalar {name}: not defined at ({a!r}, {b!r}): {err}") from None
+            raise ValueError(f"Scalar {name}({a!r}, {b!r}): {err}") from None
         if not _mode.enabled:
             return _new(out)
         # Every slot set here, once: this is the hot path of graph building.
@@ -249,7 +255,7 @@ class Scalar:
         try:
             out, d0 = _UNARY[name](self.data)
         except (ValueError, ZeroDivisionError, OverflowError) as err:
-            raise ValueError(f"Scalar {name}: not defined at {self.data!r}: {err}") from None
+            raise ValueError(f"Scalar {name}({self.data!r}): {err}") from None
         node = _new(out)
         if _mode.enabled:
             node.name = name
