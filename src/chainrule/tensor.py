@@ -340,10 +340,16 @@ def _data(x: Any) -> Any:
 # ---------------------------------------------------------------------------
 
 def _axes(dim: Any, ndim: int, op: str) -> tuple:
-    """Normalise ``dim`` (None, an int, or a sequence; negatives allowed) to a tuple."""
+    """Normalise ``dim`` (None, an int, or a sequence; negatives allowed) to a tuple.
+
+    As in PyTorch, an empty sequence means every dim for a reduction (not for
+    squeeze), and a 0-d tensor accepts dim 0 or -1, which reduces nothing.
+    """
     if dim is None:
         return tuple(range(ndim))
     dims = (dim,) if isinstance(dim, (int, np.integer)) else tuple(dim)
+    if not dims and op != "squeeze":
+        return tuple(range(ndim))
     out = []
     for d in dims:
         n = max(ndim, 1)
@@ -352,6 +358,8 @@ def _axes(dim: Any, ndim: int, op: str) -> tuple:
                 f"{op}: dim {d} is out of range for a tensor with {ndim} dimension(s)"
             )
         out.append(int(d) % n)
+    if ndim == 0:
+        return ()
     return tuple(sorted(set(out)))
 
 
@@ -832,9 +840,28 @@ class Tensor:
         return 1 / self
 
     def clamp(self, min: Any = None, max: Any = None) -> "Tensor":
+        """Clip to ``[min, max]``; the bounds may be numbers or Tensors that broadcast.
+
+        The gradient passes where ``min <= x <= max`` (bounds included), as in PyTorch;
+        a bound that requires grad gets it where it is the result.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([-2.0, 0.5, 3.0]).clamp(min=0.0, max=1.0)
+        tensor([0. , 0.5, 1. ])
+        """
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        return _apply(E.Clamp, (self,), {"low": min, "high": max})
+        if (isinstance(min, Tensor) and min.requires_grad) or (
+                isinstance(max, Tensor) and max.requires_grad):
+            out = self
+            if min is not None:
+                out = where(out < min, min, out)
+            if max is not None:
+                out = where(out > max, max, out)
+            return out
+        low = min.data if isinstance(min, Tensor) else min
+        high = max.data if isinstance(max, Tensor) else max
+        return _apply(E.Clamp, (self,), {"low": low, "high": high})
 
     clip = clamp
 
