@@ -181,6 +181,11 @@ _add("clamp_min", lambda m, a: a.clamp(min=0.0), [[(2, 3)]])
 _add("clamp_max", lambda m, a: a.clamp(max=-0.5), [[(2, 3)]])
 _add("clamp_fn", lambda m, a: m.clamp(a, -0.5, 0.8), [[(2, 3)]])
 _add("clip", lambda m, a: a.clip(-0.5, 0.8), [[(2, 3)]])
+_add("clamp_tensor_bounds", lambda m, a: a.clamp(min=m.const((3,)) - 1.0, max=m.const((3,))),
+     [[(2, 3)]])
+_add("clamp_grad_bounds", lambda m, a, lo, hi: a.clamp(min=lo * 0.1 - 0.5, max=hi * 0.1 + 0.5),
+     [[(2, 3), (3,), (2, 1)]])
+_add("clamp_grad_min_only", lambda m, a, lo: a.clamp(min=lo), [[(2, 3), (2, 3)]])
 _add("maximum", lambda m, a, b: m.maximum(a, b), BINARY_SHAPES[:4] + [[(2, 3), (3,)]])
 _add("minimum", lambda m, a, b: m.minimum(a, b), BINARY_SHAPES[:4] + [[(2, 3), (3,)]])
 _add("maximum_method", lambda m, a, b: a.maximum(b), [[(3, 1), (1, 4)]])
@@ -190,6 +195,7 @@ _add("where", lambda m, a, b: m.where(a > 0, a, b), [[(2, 3), (2, 3)], [(3, 1), 
 _add("where_cond_other", lambda m, a, b: m.where(b < 0.3, a * 2, b.exp()), [[(2, 3), (3,)]])
 _add("where_number", lambda m, a: m.where(a > 0, a, 0.0), [[(2, 3)]])
 _add("where_number_first", lambda m, a: m.where(a > 0, 1.5, a), [[(2, 3)]])
+_add("where_two_numbers", lambda m, a: m.where(a > 0, 1.5, -0.5) * a, [[(2, 3)]])
 
 # -- reductions ---------------------------------------------------------------
 R_SHAPES = [[(5,)], [(2, 3)], [(2, 3, 2)]]
@@ -201,6 +207,10 @@ _add("sum_dims", lambda m, a: a.sum(dim=(0, -1)), [[(2, 3, 2)]])
 _add("sum_dims_keepdim", lambda m, a: a.sum(dim=(0, 2), keepdim=True), [[(2, 3, 2)]])
 _add("sum_size1_axis", lambda m, a: a.sum(dim=1), [[(2, 1, 3)]])
 _add("sum_fn", lambda m, a: m.sum(a, 1), [[(2, 3)]])
+_add("sum_empty_dims", lambda m, a: a.sum(dim=()), [[(2, 3)]])
+_add("mean_empty_dims", lambda m, a: a.mean(dim=[]), [[(2, 3)]])
+_add("reduce_0d_dims", lambda m, a: a.sum(0) + a.mean(-1) * a.amax(0) + a.logsumexp(0), [[()]])
+_add("reduce_0d_keepdim", lambda m, a: a.sum(0, keepdim=True) * a.amin(-1, keepdim=True), [[()]])
 _add("mean", lambda m, a: a.mean(), R_SHAPES + [[()]])
 _add("mean_dim", lambda m, a: a.mean(dim=-1), R_SHAPES)
 _add("mean_keepdim", lambda m, a: a.mean(dim=(0, 1), keepdim=True), [[(2, 3)], [(2, 3, 2)]])

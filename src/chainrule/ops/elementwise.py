@@ -382,7 +382,10 @@ class Where(Function):
     def forward(ctx, cond, a, b):
         ctx.cond = cond
         a, b = promote(a, b)
-        return np.where(cond, a, b)
+        out = np.where(cond, a, b)
+        if type(a) is not np.ndarray and type(b) is not np.ndarray and out.dtype == np.float64:
+            out = out.astype(np.float32)  # two Python floats give float32, as in PyTorch
+        return out
 
     @staticmethod
     def backward(ctx, g):
