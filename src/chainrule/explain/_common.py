@@ -113,7 +113,9 @@ def op_params(ctx: Any) -> dict:
     """Plain parameters an op stashed on its record (exponents, axes, ...), for display."""
     params = {}
     for key, val in getattr(ctx, "__dict__", {}).items():
-        if key.startswith("_") or key in _MACHINERY:
+        if key.startswith("_") or key in _MACHINERY or key.startswith("in_"):
+            continue  # in_shape, in_dtype: what backward needs, not what the user wrote
+        if key in ("keepdim", "keepdims") and val is False:
             continue
         if isinstance(val, (bool, int, float, str, type(None))):
             params[key] = val

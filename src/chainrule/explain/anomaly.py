@@ -223,6 +223,8 @@ _HINTS = {
     "log": "log of a number <= 0: clamp the input (x.clamp(min=eps)) or use a fused op "
            "(log_softmax, cross_entropy, binary_cross_entropy_with_logits)",
     "sqrt": "the derivative of sqrt at 0 is infinite: add a small eps inside the sqrt",
+    "sqrt forward": "sqrt of a negative number: clamp the input (x.clamp(min=0)) first",
+    "pow forward": "a negative base with a fractional exponent",
     "div": "division by zero (or a tiny number): add an eps to the denominator",
     "pow": "a negative base with a fractional exponent, or 0 to a negative power",
     "exp": "exp overflows above about 88 (float32) or 709 (float64): subtract the max first "
@@ -231,5 +233,5 @@ _HINTS = {
 
 
 def _hint(name: str, pass_: str) -> str:
-    hint = _HINTS.get(str(name))
+    hint = _HINTS.get(f"{name} {pass_}", _HINTS.get(str(name)))
     return f"  hint: {hint}" if hint else "  hint: look at the inputs' min and max above"

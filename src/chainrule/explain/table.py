@@ -207,7 +207,7 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
                 shape_in = tuple(np.shape(pre))
                 shape_out = tuple(as_array(parent.data).shape)
                 axes = _summed_axes(shape_in, shape_out)
-                add("backward", "t", "=", term, fmt_value(pre, precision), pre,
+                add("backward", "t", "=", term, "", pre,
                     f"shape {shape_in}, the shape of {i_name}")
                 add("backward", _bar(j_name), op, f"sum(t, axis={_axes_text(axes)})", "",
                     grads[key], "; ".join([f"un-broadcast: {shape_in} → {shape_out}"] + notes))
