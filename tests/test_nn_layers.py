@@ -160,6 +160,14 @@ def test_maxpool_tie_goes_to_first_maximum():
     assert xc.grad.data[0, 0, 0, 0] == 1 and xc.grad.data[0, 0, 0, 3] == 1
 
 
+def test_maxpool_nan_propagates():
+    x = cr.tensor([[[1.0, np.nan, 2.0, 3.0]]], requires_grad=True)
+    out = F.max_pool1d(x, 2)
+    assert np.isnan(out.data[0, 0, 0]) and out.data[0, 0, 1] == 3
+    out.sum().backward()
+    assert x.grad.data.tolist() == [[[0.0, 1.0, 0.0, 1.0]]]
+
+
 def test_maxpool_overlapping_windows_accumulate():
     x = np.array([[[0.0, 5.0, 1.0, 0.0, 2.0]]], dtype=np.float32)
     xc = cr.tensor(x, requires_grad=True)

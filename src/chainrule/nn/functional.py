@@ -396,15 +396,17 @@ def _max_pool(x: Tensor, kernel: tuple, stride: tuple, dilation: tuple) -> Tenso
 def _avg_pool(x: Tensor, kernel: tuple, stride: tuple, padding: tuple,
               count_include_pad: bool, divisor_override: Any) -> Tensor:
     padded = _pad_last2(x, padding, 0.0)
-    windows = C.SlidingWindows.apply(padded, window=kernel, stride=stride, dilation=(1, 1))
-    total = windows.sum((-2, -1))
     if divisor_override:
-        return total * (1.0 / divisor_override)
-    if count_include_pad or not any(padding):
-        return total * (1.0 / (kernel[0] * kernel[1]))
+        scale = 1.0 / divisor_override
+    else:
+        scale = 1.0 / (kernel[0] * kernel[1])
+    out = C.AvgPool2d.apply(padded, window=kernel, stride=stride, scale=scale)
+    if divisor_override or count_include_pad or not any(padding):
+        return out
+    # divide by the number of real (not padding) elements in each window instead
     ones = np.pad(np.ones(x.shape[-2:], dtype=x.dtype), [(p, p) for p in padding])
     counts = C.sliding_windows(ones, kernel, stride, (1, 1)).sum((-2, -1))
-    return total / counts
+    return out * ((kernel[0] * kernel[1]) / counts).astype(x.dtype)
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,

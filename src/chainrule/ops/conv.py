@@ -27,8 +27,8 @@ from numpy.lib.stride_tricks import sliding_window_view
 from ..function import Function
 from ._backend import NUMPY
 
-__all__ = ["Pad", "SlidingWindows", "Col2Im", "MaxPool2d", "sliding_windows", "col2im",
-           "window_slices"]
+__all__ = ["Pad", "SlidingWindows", "Col2Im", "MaxPool2d", "AvgPool2d", "sliding_windows",
+           "col2im", "window_slices"]
 
 
 # ---------------------------------------------------------------------------
@@ -134,42 +134,108 @@ class Col2Im(Function):
         return ctx.xp.sliding_windows(gg, ctx.window, ctx.stride, ctx.dilation)
 
 
+def _disjoint(window: tuple, stride: tuple, dilation: tuple) -> bool:
+    """True when the slices of different window offsets never share a pixel."""
+    return all(s >= (k - 1) * d + 1 for k, s, d in zip(window, stride, dilation))
+
+
+def _scatter_windows(pieces, shape: tuple, dtype, window: tuple, stride: tuple,
+                     dilation: tuple) -> np.ndarray:
+    """Zeros of ``shape`` with ``pieces[(i, j)]`` added through each offset's slice."""
+    disjoint = _disjoint(window, stride, dilation)
+    tiled = dilation == (1, 1) and tuple(stride) == tuple(window) and all(
+        n % k == 0 for n, k in zip(shape[-2:], window))
+    # windows that tile the input exactly write every element once: no zero fill needed
+    out = np.empty(shape, dtype=dtype) if tiled else np.zeros(shape, dtype=dtype)
+    for ij, index in window_slices(shape, window, stride, dilation):
+        if disjoint:
+            out[index] = pieces(ij)
+        else:
+            out[index] += pieces(ij)
+    return out
+
+
 class MaxPool2d(Function):
     """Max over (kh, kw) windows of the last two axes (pad beforehand with -inf).
 
-    The gradient of each window goes to its first maximum (row-major), like PyTorch.
+    Forward is a running maximum over the kh * kw strided slices. The gradient of each
+    window goes to its first maximum in row-major order, like PyTorch: backward walks
+    the slices in order and routes g to the first one equal to the maximum.
     """
 
     op_name = "max_pool2d"
 
     @staticmethod
     def forward(ctx, x, window, stride, dilation):
-        out = arg = None
-        for (i, j), index in window_slices(x.shape, window, stride, dilation):
-            piece = x[index]
+        out = None
+        for _, index in window_slices(x.shape, window, stride, dilation):
             if out is None:
-                out = piece.copy()
-                arg = np.zeros(out.shape, dtype=np.int16 if window[0] * window[1] > 127
-                               else np.int8)
-                continue
-            # strictly greater: ties keep the earlier offset (np.maximum propagates NaN)
-            np.copyto(arg, i * window[1] + j, where=piece > out)
-            np.maximum(out, piece, out=out)
-        ctx.arg, ctx.in_shape = arg, x.shape
+                out = x[index].copy()
+            else:
+                np.maximum(out, x[index], out=out)
+        ctx.save_for_backward(x, out)
         ctx.window, ctx.stride, ctx.dilation = window, stride, dilation
         return out
 
     @staticmethod
+    def _first_max_masks(x, out, window, stride, dilation) -> dict:
+        taken = np.zeros(out.shape, dtype=bool)
+        nan_out = np.isnan(out)
+        if not nan_out.any():
+            nan_out = None
+        masks = {}
+        for ij, index in window_slices(x.shape, window, stride, dilation):
+            hit = x[index] == out
+            if nan_out is not None:  # a window whose maximum is NaN routes g to a NaN
+                hit |= np.isnan(x[index]) & nan_out
+            hit &= ~taken
+            taken |= hit
+            masks[ij] = hit
+        return masks
+
+    @staticmethod
     def backward(ctx, g):
-        xp, arg, (kh, kw) = ctx.xp, ctx.arg, ctx.window
+        x, out = ctx.saved_tensors
+        xp = ctx.xp
+        x_arr = x if isinstance(x, np.ndarray) else x.data  # masks are constants
+        out_arr = out if isinstance(out, np.ndarray) else out.data
+        masks = MaxPool2d._first_max_masks(x_arr, out_arr, ctx.window, ctx.stride, ctx.dilation)
         if xp is NUMPY:
-            gx = np.zeros(ctx.in_shape, dtype=g.dtype)
-            for (i, j), index in window_slices(ctx.in_shape, ctx.window, ctx.stride,
-                                               ctx.dilation):
-                gx[index] += np.where(arg == i * kw + j, g, 0)
-            return gx
-        # create_graph: the same scatter written as col2im of a one-hot mask
-        offsets = np.arange(kh * kw).reshape(kh, kw)
-        mask = (arg[..., None, None] == offsets).astype(g.dtype)
+            return _scatter_windows(lambda ij: g * masks[ij], x.shape, g.dtype, ctx.window,
+                                    ctx.stride, ctx.dilation)
+        # create_graph: the same scatter, written as col2im of a one-hot mask
+        kh, kw = ctx.window
+        mask = np.stack([np.stack([masks[(i, j)] for j in range(kw)], -1) for i in range(kh)],
+                        -2).astype(g.dtype)
         g6 = xp.reshape(g, g.shape + (1, 1))
-        return xp.col2im(g6 * mask, ctx.in_shape, ctx.stride, ctx.dilation)
+        return xp.col2im(g6 * mask, x.shape, ctx.stride, ctx.dilation)
+
+
+class AvgPool2d(Function):
+    """Sum over (kh, kw) windows of the last two axes, times ``scale`` (1 / (kh kw) for
+    a mean); zero padding is applied beforehand. Backward spreads ``g * scale`` back
+    through the same slices."""
+
+    op_name = "avg_pool2d"
+
+    @staticmethod
+    def forward(ctx, x, window, stride, scale):
+        out = None
+        for _, index in window_slices(x.shape, window, stride, (1, 1)):
+            if out is None:
+                out = x[index].copy()
+            else:
+                out += x[index]
+        out *= scale
+        ctx.in_shape, ctx.window, ctx.stride, ctx.scale = x.shape, window, stride, scale
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        if xp is NUMPY:
+            gs = g * ctx.scale
+            return _scatter_windows(lambda ij: gs, ctx.in_shape, g.dtype, ctx.window,
+                                    ctx.stride, (1, 1))
+        g6 = xp.broadcast_to(xp.reshape(g * ctx.scale, g.shape + (1, 1)), g.shape + ctx.window)
+        return xp.col2im(g6, ctx.in_shape, ctx.stride, (1, 1))
