@@ -36,6 +36,7 @@ to it across backward calls, as in PyTorch.
 
 from __future__ import annotations
 
+import itertools
 import math
 import random
 from typing import Any, Callable, Iterable, Iterator
@@ -46,6 +47,10 @@ from .graph import GraphFreedError, _mode
 __all__ = ["Scalar", "dot", "Neuron", "Layer", "MLP"]
 
 Number = (int, float)
+
+# Creation order of recorded ops: a node is always newer than its inputs, which
+# lets graph.backward visit a graph newest-first without a counting pass.
+_next_seq = itertools.count().__next__
 
 
 # ---------------------------------------------------------------------------
@@ -163,7 +168,7 @@ class Scalar:
     __slots__ = (
         "data", "grad", "label", "requires_grad", "_retains_grad",
         # the op record (graph protocol): None / unused on a leaf
-        "name", "parents", "freed", "_args", "_d0", "_d1", "_local",
+        "name", "parents", "freed", "_args", "_d0", "_d1", "_local", "_seq",
         "__weakref__",
     )
 
@@ -240,6 +245,7 @@ class Scalar:
         node._args = args = (x, y)
         node._d0 = d0
         node._d1 = d1
+        node._seq = _next_seq()
         if g0 and g1:
             node.parents = args
             node.requires_grad = True
@@ -261,6 +267,7 @@ class Scalar:
             node.name = name
             node._args = args = (self,)
             node._d0 = d0
+            node._seq = _next_seq()
             if self.requires_grad:
                 node.parents = args
                 node.requires_grad = True
@@ -507,6 +514,7 @@ def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Scala
         node.name = "dot"
         node._args = args
         node._local = local
+        node._seq = _next_seq()
         if all(needs):
             node.parents = args
             node.requires_grad = True
