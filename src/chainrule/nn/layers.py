@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ..ops import nn as N
 from ..tensor import Tensor, ones, zeros
 from . import functional as F
 from . import init
@@ -87,10 +88,13 @@ class Linear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        input = F._tensor(input, "Linear")
-        F._check_linear(input, self.weight, self.bias,
-                        f"Linear({self.in_features}, {self.out_features})")
-        return F.N.Linear.apply(input, self.weight, self.bias)
+        if not isinstance(input, Tensor):
+            input = F._tensor(input, "Linear")
+        shape = input.shape
+        if not shape or shape[-1] != self.in_features or input.dtype != self.weight.dtype:
+            F._check_linear(input, self.weight, self.bias,
+                            f"Linear({self.in_features}, {self.out_features})")
+        return N.Linear.apply(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
