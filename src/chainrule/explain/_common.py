@@ -37,7 +37,8 @@ def op_inputs(ctx: Any) -> tuple:
     """Every input of the op, in order: values, and where the engine keeps them, constants.
 
     A Tensor op record keeps its forward inputs as given (``_inputs``), a Scalar keeps
-    them in ``_args``; otherwise the ``parents`` are used (``None`` in the slots that need no gradient).
+    them in ``_args``; otherwise the ``parents`` are used (``None`` in the slots that
+    need no gradient).
     """
     inputs = getattr(ctx, "_inputs", None) or getattr(ctx, "_args", None)
     if inputs:
@@ -158,8 +159,8 @@ def describe_array(a: np.ndarray, precision: int = 4) -> str:
     bad = int(a.size - np.count_nonzero(finite))
     vals = a[finite].astype(np.float64) if bad else a.astype(np.float64)
     if vals.size:
-        text += (f" min {fmt_number(vals.min(), precision)} mean {fmt_number(vals.mean(), precision)}"
-                 f" max {fmt_number(vals.max(), precision)}")
+        low, mean, high = (fmt_number(v, precision) for v in (vals.min(), vals.mean(), vals.max()))
+        text += f" min {low} mean {mean} max {high}"
     if bad:
         nan = int(np.count_nonzero(np.isnan(a)))
         text += f" ({nan} nan, {bad - nan} inf)"

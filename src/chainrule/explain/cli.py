@@ -43,7 +43,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "names, + - * / **, log exp sin cos tanh sqrt sigmoid relu abs)")
     parser.add_argument("--at", nargs="+", default=[], metavar="NAME=VALUE",
                         help="the point: a value for each variable, e.g. --at x1=2 x2=5")
-    parser.add_argument("--svg", metavar="FILE", help="also draw the graph to FILE (needs Graphviz)")
+    parser.add_argument("--svg", metavar="FILE",
+                        help="also draw the graph to FILE (needs Graphviz)")
     parser.add_argument("--dot", metavar="FILE", help="also write the graph as DOT text to FILE")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown")
     parser.add_argument("--engine", choices=("auto", "scalar", "tensor"), default="auto",
@@ -76,7 +77,9 @@ def run(args: argparse.Namespace) -> int:
         print("gradient: none (the formula has no variables)")
         return 0
     if result._ctx is None:  # the formula is one variable
-        print("gradient:\n" + "\n".join(f"  ∂f/∂{n} = {1 if n == names[0] else 0}" for n in names))
+        print("gradient:")
+        for n in names:
+            print(f"  ∂f/∂{n} = {1 if n == names[0] else 0}")
         return 0
     table = backward_table(result, order=args.order, precision=digits)
     grads = table.gradients

@@ -187,22 +187,24 @@ class _Writer:
             if is_value(x):
                 attrs = ""
                 if backward_part and id(x) in forward_ids:
-                    attrs = f' [color="{COLORS["saved"]}", penwidth=2.5, tooltip="saved forward value"]'
+                    attrs = (f' [color="{COLORS["saved"]}", penwidth=2.5, '
+                             'tooltip="saved forward value"]')
                 self.lines.append(f"  {self.node_id(x)} -> {op_id}{attrs};")
             else:
                 self.n_const += 1
                 const_id = f"c{self.n_const}"
-                text = fmt_value(x, self.precision, self.limit) if _is_numeric(x) else type(x).__name__
+                text = (fmt_value(x, self.precision, self.limit) if _is_numeric(x)
+                        else type(x).__name__)
                 self.lines.append(f'  {const_id} [shape=plaintext, label="{_esc_quoted(text)}"];')
                 self.lines.append(f"  {const_id} -> {op_id};")
         self.lines.append(f"  {op_id} -> {self.node_id(v)};")
 
     def legend(self) -> None:
-        rows = "".join(
-            _cell(_esc(text), COLORS[key], white=key == "gradient")
-            for key, text in (("parameter", "params forward"), ("saved", "params backward (saved forward values)"),
-                              ("data", "data forward"), ("gradient", "data backward"))
-        )
+        entries = (("parameter", "params forward"),
+                   ("saved", "params backward (saved forward values)"),
+                   ("data", "data forward"), ("gradient", "data backward"))
+        rows = "".join(_cell(_esc(text), COLORS[key], white=key == "gradient")
+                       for key, text in entries)
         self.lines.append('  legend [shape=plaintext, label=<<table border="0" cellborder="1" '
                           f'cellspacing="0" cellpadding="3">{rows}</table>>];')
 

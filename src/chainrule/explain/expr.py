@@ -16,7 +16,7 @@ tree with Scalars (or 0-d float64 Tensors), so the result carries its graph.
 >>> parse("x.__class__")
 Traceback (most recent call last):
     ...
-chainrule.explain.expr.ExpressionError: not allowed: attribute access ('.__class__'); use numbers, names, + - * / **, and log exp sin cos tanh sqrt sigmoid relu abs
+chainrule.explain.expr.ExpressionError: not allowed: attribute access ('.__class__'); use ...
 """
 
 from __future__ import annotations

@@ -78,7 +78,8 @@ class OpJacobian:
         lines = [f"op '{self.op}', output shape {self.output_shape}"]
         for b in self.blocks:
             kind = "L^x" if b.role == "x" else "L^θ"
-            lines.append(f"  {kind} wrt {b.name} {b.shape}: {b.matrix.shape[0]}x{b.matrix.shape[1]}")
+            rows, cols = b.matrix.shape
+            lines.append(f"  {kind} wrt {b.name} {b.shape}: {rows}x{cols}")
             if b.matrix.size <= 64:
                 text = np.array2string(b.matrix, precision=4, suppress_small=True)
                 lines += ["    " + line for line in text.splitlines()]
@@ -122,9 +123,9 @@ def jacobian(node: Any, params: Any = None, *, max_entries: int = MAX_ENTRIES) -
     entries = out.size * sum(sizes)
     if entries > max_entries:
         raise ValueError(
-            f"jacobian(): op '{ctx.name}' has a Jacobian of {out.size} x {sum(sizes)} = {entries:,} "
-            f"entries, above max_entries={max_entries:,}. That is what VJPs avoid building "
-            "(seed 003, section 3); pass a larger max_entries if you really want it."
+            f"jacobian(): op '{ctx.name}' has a Jacobian of {out.size} x {sum(sizes)} = "
+            f"{entries:,} entries, above max_entries={max_entries:,}. That is what VJPs avoid "
+            "building (seed 003, section 3); pass a larger max_entries if you really want it."
         )
     rows: list = [[] for _ in parents]
     for k in range(out.size):
@@ -244,7 +245,8 @@ def layer_jacobians(model: Any, x: Any, grad_output: Any = None, *,
     h = x
     for i, layer in enumerate(layers):
         if not callable(layer):
-            raise TypeError(f"layer_jacobians(): layer {i} ({type(layer).__name__}) is not callable")
+            raise TypeError(f"layer_jacobians(): layer {i} ({type(layer).__name__}) is not "
+                            "callable")
         x_in = _fresh_input(h)
         y = layer(x_in)
         if not is_value(y):
@@ -277,7 +279,8 @@ def layer_jacobians(model: Any, x: Any, grad_output: Any = None, *,
         sizes = [as_array(p.data).size for p in wrt]
         J = _jacobian_of(y, wrt, sum(sizes)) if wrt else None
         engine = _graph.backward([y], [g], retain_graph=True, inputs=wrt) if wrt else []
-        engine = [np.zeros(s) if e is None else as_array(e).reshape(-1) for e, s in zip(engine, sizes)]
+        engine = [np.zeros(s) if e is None else as_array(e).reshape(-1)
+                  for e, s in zip(engine, sizes)]
         Lx = Ltheta = g_in = g_theta = None
         error = 0.0
         n_x = sizes[0] if x_in.requires_grad else 0

@@ -88,7 +88,8 @@ class MemoryReport:
                      f"{sum(len(o.items) for o in self.ops)} arrays of {len(self.ops)} ops")
         modules = {k: v for k, v in self.by_module.items() if k}
         if modules:
-            lines.append("by module: " + ", ".join(f"{k} {_fmt_bytes(v)}" for k, v in modules.items()))
+            parts = [f"{k} {_fmt_bytes(v)}" for k, v in modules.items()]
+            lines.append("by module: " + ", ".join(parts))
         lines.append(f"leaves (yours, not counted): {len(self.leaves)} arrays, "
                      f"{_fmt_bytes(self.leaf_bytes)}")
         return "\n".join(lines)
