@@ -492,3 +492,12 @@ def test_main_cli_and_python_dash_m():
     proc = subprocess.run([sys.executable, "-m", "chainrule.explain", "exp(x)", "--at", "x=0"],
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and "∂f/∂x = 1" in proc.stdout
+
+
+def test_memory_report_on_scalars():
+    a = cr.Scalar(2.0, label="a")
+    b = cr.Scalar(3.0, label="b")
+    report = explain.memory_report(a * b + a)
+    # each op keeps its two local derivatives and its value, 8 bytes each as float64
+    assert report.total == 2 * 3 * 8
+    assert report.leaf_bytes == 16 and [op.op for op in report.ops] == ["mul", "add"]

@@ -114,10 +114,12 @@ def memory_report(root: Any, model: Any = None) -> MemoryReport:
     names = _number(values)
     owner, pnames = _param_owner(model)
     counted: dict = {}    # buffer id -> who counted it
+    alive: list = []      # every array looked at, so that no id is reused while we count
     leaves, leaf_bytes = [], 0
     for v in values:
         if v._ctx is None:
             arr = as_array(v.data)
+            alive.append(arr)
             key, size = _buffer(arr)
             if key not in counted:
                 counted[key] = f"leaf {pnames.get(id(v)) or label_of(v) or names[id(v)]}"
@@ -134,6 +136,7 @@ def memory_report(root: Any, model: Any = None) -> MemoryReport:
             derived[id(v)] = module
         entry = OpMemory(index, str(ctx.name), names[id(v)], module)
         for what, arr in _kept(ctx, v):
+            alive.append(arr)
             key, size = _buffer(arr)
             note = ""
             if key in counted:
