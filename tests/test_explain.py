@@ -501,3 +501,12 @@ def test_memory_report_on_scalars():
     # each op keeps its two local derivatives and its value, 8 bytes each as float64
     assert report.total == 2 * 3 * 8
     assert report.leaf_bytes == 16 and [op.op for op in report.ops] == ["mul", "add"]
+
+
+def test_cli_svg_without_graphviz_says_how_to_install(tmp_path, capsys, monkeypatch):
+    monkeypatch.setitem(sys.modules, "graphviz", None)
+    svg_file = tmp_path / "g.svg"
+    code, out, err = run_cli(["x * x", "--at", "x=3", "--svg", str(svg_file)], capsys)
+    assert code == 1 and "∂f/∂x = 6" in out  # the explanation is still printed
+    assert "pip install graphviz" in err and str(tmp_path / "g.dot") in err
+    assert not svg_file.exists() and (tmp_path / "g.dot").read_text().startswith("digraph")
