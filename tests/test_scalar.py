@@ -408,3 +408,11 @@ def test_small_conveniences():
     with pytest.raises(NotImplementedError, match="create_graph"):
         y = x * x
         cr.graph.backward([y], [1.0], create_graph=True)
+
+
+def test_forward_names_the_op_that_fails():
+    x = Scalar(2.0)
+    y = (x * 1.0).log() + 1
+    x.data = -1.0
+    with pytest.raises(ValueError, match=r"forward\(\): log\(-1.0\)"):
+        y.forward()

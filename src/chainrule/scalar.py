@@ -435,17 +435,18 @@ class Scalar:
         """
         for node in _forward_order(self):
             args = node._args
-            if node.name in _NARY:
-                values = tuple(_value(v) for v in args)
-                node.data, node._local = _NARY[node.name](values)
-            elif len(args) == 1:
-                node.data, node._d0 = _UNARY[node.name](args[0].data)
-                node._d1 = 0.0
-            else:
-                x, y = args
-                a = x.data if isinstance(x, Scalar) else x
-                b = y.data if isinstance(y, Scalar) else y
-                node.data, node._d0, node._d1 = _BINARY[node.name](a, b)
+            values = tuple(_value(v) for v in args)
+            try:
+                if node.name in _NARY:
+                    node.data, node._local = _NARY[node.name](values)
+                elif len(values) == 1:
+                    node.data, node._d0 = _UNARY[node.name](*values)
+                    node._d1 = 0.0
+                else:
+                    node.data, node._d0, node._d1 = _BINARY[node.name](*values)
+            except (ValueError, ZeroDivisionError, OverflowError) as err:
+                inputs = ", ".join(repr(v) for v in values)
+                raise ValueError(f"Scalar.forward(): {node.name}({inputs}): {err}") from None
             node.freed = False
         return self.data
 
