@@ -19,16 +19,32 @@ Views of a graph, for Scalar and Tensor graphs alike (they share one protocol):
 7.3891
 """
 
-from .anomaly import AnomalyError, detect_anomaly
-from .dot import Graph, GraphvizMissing, graph, render, to_dot
-from .jacobian import OpJacobian, jacobian, layer_jacobians
-from .memory import memory_report
-from .table import BackwardTable, backward_table
+from __future__ import annotations
 
-__all__ = [
-    "to_dot", "render", "graph", "Graph", "GraphvizMissing",
-    "backward_table", "BackwardTable",
-    "jacobian", "layer_jacobians", "OpJacobian",
-    "memory_report",
-    "detect_anomaly", "AnomalyError",
-]
+import importlib
+from typing import Any
+
+# Names are imported on first use (PEP 562), so that ``import chainrule``, which
+# exports detect_anomaly from here, does not pay for the views it does not use.
+_WHERE = {
+    "to_dot": "dot", "render": "dot", "graph": "dot", "Graph": "dot", "GraphvizMissing": "dot",
+    "backward_table": "table", "BackwardTable": "table",
+    "jacobian": "jacobians", "layer_jacobians": "jacobians", "OpJacobian": "jacobians",
+    "memory_report": "memory",
+    "detect_anomaly": "anomaly", "AnomalyError": "anomaly",
+}
+
+__all__ = list(_WHERE)
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'chainrule.explain' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list:
+    return sorted(set(globals()) | set(_WHERE))
