@@ -41,6 +41,7 @@ tensor([12.])
 
 from __future__ import annotations
 
+import itertools
 from typing import Any, Callable
 
 __all__ = ["Function", "Context", "once_differentiable"]
@@ -49,6 +50,10 @@ __all__ = ["Function", "Context", "once_differentiable"]
 # forward on arrays and records it. Kept as a hook so this module stays below
 # Tensor in the import order.
 _engine_apply: Callable[..., Any] | None = None
+
+# Numbers every Context as it is made. Inputs exist before the op that uses them, so
+# the order of creation is a topological order: graph.backward runs VJPs newest first.
+_sequence = itertools.count()
 
 
 class Context:
@@ -62,7 +67,7 @@ class Context:
     # What every op sets lives in slots (one Context is made per op, so this is hot);
     # an op's own attributes (``ctx.axis = 1``) go to the instance ``__dict__``.
     __slots__ = ("fn", "name", "parents", "needs_input_grad", "freed", "_saved", "_inputs",
-                 "_versions", "__dict__", "__weakref__")
+                 "_versions", "_seq", "__dict__", "__weakref__")
 
     fn: type                # the Function subclass
     name: str
@@ -72,6 +77,7 @@ class Context:
     _saved: tuple
     _versions: tuple        # (tensor, version) for each Tensor input, checked before backward
     _inputs: tuple          # every forward input, as given (Tensors kept for saved lookups)
+    _seq: int               # creation order: an op's record is newer than its inputs' records
     xp: Any = None          # the array namespace of the pass (NUMPY unless create_graph)
     _out_version = 0        # the output's version when it was made (rebased by in-place ops)
     _out = None             # the output Tensor, set only while a create_graph backward runs
@@ -87,6 +93,7 @@ class Context:
         self._saved = ()
         self._inputs = ()
         self._versions = ()
+        self._seq = next(_sequence)
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward: inputs of forward, its output, or constants."""
@@ -189,7 +196,8 @@ def _vjp(ctx: Context, g: Any, out: Any, create_graph: bool) -> tuple:
         if type(grads) is not tuple:
             grads = tuple(grads) if type(grads) is list else (grads,)
         parents = ctx.parents
-        if len(parents) == 1 and len(grads) >= 1:  # the common one-input op: no loop
+        n = len(parents)
+        if n == 1 and grads:  # the common one- and two-input ops: no loop, no list
             pg = grads[0]
             parent = parents[0]
             if pg is None or parent is None:
@@ -197,9 +205,35 @@ def _vjp(ctx: Context, g: Any, out: Any, create_graph: bool) -> tuple:
             data = parent.data
             if pg.shape != data.shape:
                 pg = _fit(ctx, pg, data.shape)
-            if pg.dtype != data.dtype:
-                pg = pg.astype(data.dtype)
+            dtype = data.dtype
+            if pg.dtype is not dtype and pg.dtype != dtype:
+                pg = pg.astype(dtype)
             return (pg,)
+        if n == 2 and len(grads) >= 2:
+            p0, p1 = parents
+            g0 = grads[0]
+            g1 = grads[1]
+            if p0 is None or g0 is None:
+                g0 = None
+            else:
+                data = p0.data
+                if g0.shape != data.shape:
+                    g0 = _fit(ctx, g0, data.shape)
+                dtype = data.dtype
+                if g0.dtype is not dtype and g0.dtype != dtype:
+                    g0 = g0.astype(dtype)
+            if p1 is None or g1 is None:
+                g1 = None
+            else:
+                data = p1.data
+                if g1.shape != data.shape:
+                    g1 = _fit(ctx, g1, data.shape)
+                dtype = data.dtype
+                if g1.dtype is not dtype and g1.dtype != dtype:
+                    g1 = g1.astype(dtype)
+                if g1 is g0:
+                    g1 = g1.copy()  # one array per parent: leaves may accumulate in place
+            return (g0, g1)
         result = []
         for parent, pg in zip(parents, grads):
             if parent is None or pg is None:

@@ -14,6 +14,10 @@ op record (``_ctx``)
     ``_vjp(g, out, create_graph)`` (return one gradient per parent, each with that
     parent's shape, or ``None``) and ``_release()`` (drop what was saved for
     backward).
+    Optional: ``_seq``, a number that grows in the order records are made (so a
+    record is newer than its inputs' records). When the roots' records carry it,
+    backward runs newest first from a heap, in one pass; otherwise it first counts
+    each value's consumers (Kahn's algorithm).
 
 Gradients live in a dict for the length of one backward call; only leaves (and
 values that retain their grad) publish ``.grad``. Nothing here recurses, so a
@@ -30,6 +34,7 @@ from __future__ import annotations
 
 import functools
 import threading
+from heapq import heappop, heappush
 from typing import Any, Callable, Iterable, Sequence
 
 __all__ = [
@@ -199,6 +204,105 @@ def backward(
     vector-Jacobian product on the engine's values instead of raw numbers, so the
     backward pass is itself recorded and can be differentiated again.
     """
+    wanted = None if inputs is None else {id(v): i for i, v in enumerate(inputs)}
+    found: list | None = None if inputs is None else [None] * len(inputs)
+    prev_mode = _mode.enabled
+    _mode.enabled = create_graph
+    try:
+        ordered = True
+        for root in roots:
+            ctx = root._ctx
+            if ctx is not None and not hasattr(ctx, "_seq"):
+                ordered = False
+        run = _backward_ordered if ordered else _backward_kahn
+        run(roots, seeds, not retain_graph, create_graph, wanted, found)
+    finally:
+        _mode.enabled = prev_mode
+    return found
+
+
+def _publish(value: Any, g: Any, wanted: dict | None, found: list | None) -> None:
+    """Hand a finished gradient to a leaf's ``.grad``, or to ``found`` when ``inputs`` given."""
+    if wanted is None:
+        value._accumulate_grad(g)
+    else:
+        slot = wanted.get(id(value))
+        if slot is not None:
+            found[slot] = g
+
+
+def _freed_error(ctx: Any) -> GraphFreedError:
+    return GraphFreedError(
+        f"Trying to backward through the graph a second time (op '{ctx.name}'): "
+        "its saved values were freed after the first backward. "
+        "Pass retain_graph=True to the first backward() if you need to call it twice."
+    )
+
+
+def _backward_ordered(roots: Sequence[Any], seeds: Sequence[Any], free: bool,
+                      create_graph: bool, wanted: dict | None, found: list | None) -> None:
+    """One pass, newest op first, for op records numbered in creation order (``_seq``).
+
+    A record is always newer than the records of its inputs, so popping the newest
+    pending value from a heap runs every consumer of a value before the value itself:
+    no counting pass over the graph is needed. A value enters the heap when its first
+    gradient arrives, so parts of the graph that get no gradient are never visited;
+    leaves collect their gradients until the end.
+    """
+    grads: dict = {}
+    heap: list = []
+    leaves: list = []
+    for root, seed in zip(roots, seeds):
+        key = id(root)
+        if key in grads:
+            grads[key] = grads[key] + seed
+            continue
+        grads[key] = seed
+        ctx = root._ctx
+        if ctx is None:
+            leaves.append(root)
+        else:
+            heappush(heap, (-ctx._seq, key, root))
+    anomaly = _mode.anomaly
+    take = grads.pop
+    get = grads.get
+    while heap:
+        _, key, value = heappop(heap)
+        g = take(key)
+        ctx = value._ctx
+        if wanted is not None:
+            _publish(value, g, wanted, found)
+        elif value._retains_grad:
+            value._accumulate_grad(g)
+        if ctx.freed:
+            raise _freed_error(ctx)
+        parents = ctx.parents
+        parent_grads = ctx._vjp(g, value, create_graph)
+        if anomaly:
+            _check_anomaly(ctx, parent_grads)
+        for parent, pg in zip(parents, parent_grads):
+            if parent is None or pg is None:
+                continue
+            key = id(parent)
+            prev = get(key)
+            if prev is not None:
+                grads[key] = prev + pg
+                continue
+            grads[key] = pg
+            parent_ctx = parent._ctx
+            if parent_ctx is None:
+                leaves.append(parent)
+            else:
+                heappush(heap, (-parent_ctx._seq, key, parent))
+        if free:
+            ctx._release()
+    for leaf in leaves:
+        _publish(leaf, take(id(leaf)), wanted, found)
+
+
+def _backward_kahn(roots: Sequence[Any], seeds: Sequence[Any], free: bool, create_graph: bool,
+                   wanted: dict | None, found: list | None) -> None:
+    """Any graph: count each value's consumers, run its VJP when all have passed theirs."""
     # Kahn's algorithm: count each value's consumers, then run a value's VJP once all of
     # them have passed their gradients on. No recursion, no list of the whole graph (a
     # value can be freed as soon as its own VJP has run), one dict entry per value.
@@ -231,69 +335,56 @@ def backward(
     for root, seed in zip(roots, seeds):
         key = id(root)
         grads[key] = seed if key not in grads else grads[key] + seed
-    wanted = None if inputs is None else {id(v): i for i, v in enumerate(inputs)}
-    found: list | None = None if inputs is None else [None] * len(inputs)
     anomaly = _mode.anomaly
-    free = not retain_graph
-    prev_mode = _mode.enabled
-    _mode.enabled = create_graph
     push = ready.append
     pop = ready.pop
-    try:
-        while ready:
-            value = pop()
-            ctx = value._ctx
-            g = grads.pop(id(value), None)
-            if g is not None:
-                if wanted is not None:
-                    slot = wanted.get(id(value))
-                    if slot is not None:
-                        found[slot] = g
-                elif ctx is None or value._retains_grad:
-                    value._accumulate_grad(g)
-            if ctx is None:
+    while ready:
+        value = pop()
+        ctx = value._ctx
+        g = grads.pop(id(value), None)
+        if g is not None:
+            if wanted is not None:
+                slot = wanted.get(id(value))
+                if slot is not None:
+                    found[slot] = g
+            elif ctx is None or value._retains_grad:
+                value._accumulate_grad(g)
+        if ctx is None:
+            continue
+        parents = ctx.parents
+        if g is None:
+            # No gradient reached this value: its inputs get nothing from it, but they
+            # still wait for it in the consumer count.
+            if parents is None:
                 continue
-            parents = ctx.parents
-            if g is None:
-                # No gradient reached this value: its inputs get nothing from it, but they
-                # still wait for it in the consumer count.
-                if parents is None:
-                    continue
-                for parent in parents:
-                    if parent is not None:
-                        key = id(parent)
-                        n = deps[key] - 1
-                        deps[key] = n
-                        if not n:
-                            push(parent)
+            for parent in parents:
+                if parent is not None:
+                    key = id(parent)
+                    n = deps[key] - 1
+                    deps[key] = n
+                    if not n:
+                        push(parent)
+            continue
+        if ctx.freed:
+            raise _freed_error(ctx)
+        parent_grads = ctx._vjp(g, value, create_graph)
+        if anomaly:
+            _check_anomaly(ctx, parent_grads)
+        if len(parent_grads) < len(parents):  # every parent must be counted down
+            parent_grads = tuple(parent_grads) + (None,) * (len(parents) - len(parent_grads))
+        for parent, pg in zip(parents, parent_grads):
+            if parent is None:
                 continue
-            if ctx.freed:
-                raise GraphFreedError(
-                    f"Trying to backward through the graph a second time (op '{ctx.name}'): "
-                    "its saved values were freed after the first backward. "
-                    "Pass retain_graph=True to the first backward() if you need to call it twice."
-                )
-            parent_grads = ctx._vjp(g, value, create_graph)
-            if anomaly:
-                _check_anomaly(ctx, parent_grads)
-            if len(parent_grads) < len(parents):  # every parent must be counted down
-                parent_grads = tuple(parent_grads) + (None,) * (len(parents) - len(parent_grads))
-            for parent, pg in zip(parents, parent_grads):
-                if parent is None:
-                    continue
-                key = id(parent)
-                if pg is not None:
-                    prev = grads.get(key)
-                    grads[key] = pg if prev is None else prev + pg
-                n = deps[key] - 1
-                deps[key] = n
-                if not n:
-                    push(parent)
-            if free:
-                ctx._release()
-    finally:
-        _mode.enabled = prev_mode
-    return found
+            key = id(parent)
+            if pg is not None:
+                prev = grads.get(key)
+                grads[key] = pg if prev is None else prev + pg
+            n = deps[key] - 1
+            deps[key] = n
+            if not n:
+                push(parent)
+        if free:
+            ctx._release()
 
 
 # Set by chainrule.explain.anomaly when it is imported; called only in anomaly mode.

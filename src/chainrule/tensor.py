@@ -58,6 +58,7 @@ def _apply(fn: type, inputs: Sequence[Any], params: dict) -> "Tensor":
     ctx.name = fn.op_name
     ctx.freed = False
     ctx._saved = ()
+    ctx._seq = _next_seq()
     n = len(inputs)
     if n == 1:
         x = inputs[0]
@@ -165,6 +166,7 @@ def _apply(fn: type, inputs: Sequence[Any], params: dict) -> "Tensor":
 
 
 _new_object = object.__new__  # Tensor and Context define no __new__: skip __init__
+_next_seq = _function._sequence.__next__
 _NEED_1 = (True,)
 _NO_NEED_1 = (False,)
 _NEED_2 = (True, True)
