@@ -226,8 +226,8 @@ def main() -> None:
     for name, step in (("custom chainrule.Function", function_step),
                        ("chainrule autograd", autograd_step)):
         other = step(weights, bias)
-        same = all(np.allclose(other[k], ref[k], rtol=1e-12, atol=0)
-                   for k in ("output", "grad_input", "grad_weights", "grad_bias", "weights", "bias"))
+        keys = ("output", "grad_input", "grad_weights", "grad_bias", "weights", "bias")
+        same = all(np.allclose(other[k], ref[k], rtol=1e-12, atol=0) for k in keys)
         print(f"  {name:26s}: same gradients and updated parameters: {same}")
     net = network_gradients()
     same = all(np.allclose(a, b, rtol=1e-12) for a, b in zip(net["numpy"], net["chainrule"]))

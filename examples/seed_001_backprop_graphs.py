@@ -185,7 +185,8 @@ def main() -> None:
     params = make_chain()
     report = chain_jacobians(params)
     checks = check_chain(report, params)
-    print("A chain x0 -> W1 -> relu -> W2 -> L2 loss; L^x built from one chainrule.grad per output:")
+    print("A chain x0 -> W1 -> relu -> W2 -> L2 loss; "
+          "L^x built from one chainrule.grad per output:")
     for layer in report:
         shape_t = "" if layer["L_theta"] is None else f", L^theta {layer['L_theta'].shape}"
         print(f"  {layer['name']:9s}: L^x {layer['L_x'].shape}{shape_t}; "

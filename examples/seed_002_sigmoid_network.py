@@ -30,11 +30,13 @@ X = np.linspace(-1, 1, N).reshape(1, N)
 Y = ((X < -0.5) | (X > 0.5)).reshape(1, N).astype(float)
 
 START = {  # the partially trained network of the seed
-    "weights": [np.array([-7.8751, -8.3499]).reshape(2, 1), np.array([5.0297, -4.0937]).reshape(1, 2)],
+    "weights": [np.array([-7.8751, -8.3499]).reshape(2, 1),
+                np.array([5.0297, -4.0937]).reshape(1, 2)],
     "biases": [np.array([-3.9181, 3.8380]).reshape(2, 1), np.array([1.6347]).reshape(1, 1)],
 }
 TRAINED = {  # after thousands of iterations
-    "weights": [np.array([27.6292, 29.6453]).reshape(2, 1), np.array([18.5647, -16.8853]).reshape(1, 2)],
+    "weights": [np.array([27.6292, 29.6453]).reshape(2, 1),
+                np.array([18.5647, -16.8853]).reshape(1, 2)],
     "biases": [np.array([-13.8410, 14.6499]).reshape(2, 1), np.array([7.7300]).reshape(1, 1)],
 }
 # The seed's order of the seven parameters: (list, layer, index)
@@ -102,8 +104,10 @@ def loss_scalar(params: dict) -> tuple:
 # 2. The gradient by perturbation (the seed's slow way)
 # ---------------------------------------------------------------------------
 
-def perturbation_gradient(params: dict, deltas: np.ndarray = np.linspace(-0.005, 0.005, 11)) -> tuple:
+def perturbation_gradient(params: dict, deltas: np.ndarray | None = None) -> tuple:
     """For each parameter: the loss at 11 shifted values and the slope of a fitted line."""
+    if deltas is None:
+        deltas = np.linspace(-0.005, 0.005, 11)
     loss = CountingLoss()
     base = loss(params["weights"], params["biases"])
     slopes = []
@@ -191,7 +195,8 @@ def torch_node_graph() -> dict | None:
 
 
 def main() -> None:
-    print(f"Original loss: {loss_numpy(START):.3f}   (chainrule: {loss_and_grads_chainrule(START)[0]:.3f})")
+    print(f"Original loss: {loss_numpy(START):.3f}   "
+          f"(chainrule: {loss_and_grads_chainrule(START)[0]:.3f})")
     print(f"Trained network loss: {loss_numpy(TRAINED):.3f}   "
           f"(chainrule: {loss_and_grads_chainrule(TRAINED)[0]:.3f})")
     slopes, evaluations = perturbation_gradient(START)

@@ -123,7 +123,8 @@ def main() -> None:
               f"dy/dc = {show(gc)}")
     m = matmul_vjp()
     print("Matmul VJP: dX of <AX, G> equals A'G:", np.allclose(m["engine"], m["AtG"], rtol=1e-12),
-          "; and central differences:", np.allclose(m["engine"], m["numeric"], rtol=1e-6, atol=1e-8))
+          "; and central differences:",
+          np.allclose(m["engine"], m["numeric"], rtol=1e-6, atol=1e-8))
     print("  (for n = 1024 the full Jacobian dF/dX would hold 1024^4 floats, 4 TiB in float32)")
 
 

@@ -193,7 +193,8 @@ def test_004_delta_formulas_equal_chainrule(seed004):
 # -- every example runs and prints its numbers ----------------------------------------
 
 @pytest.mark.parametrize("name,expected", [
-    ("seed_000_module_view", "chainrule autograd        : same gradients and updated parameters: True"),
+    ("seed_000_module_view",
+     "chainrule autograd        : same gradients and updated parameters: True"),
     ("seed_001_backprop_graphs", "equals dJ/dW1 of the mean loss: True"),
     ("seed_002_sigmoid_network", "Scalar : yhat 0.6225  L 0.4741  dL/dw1 -0.5663  dL/dw2 -0.9439"),
     ("seed_004_batched_mlp", "dL/dW1 (8, 5) : Delta formulas == chainrule: True"),

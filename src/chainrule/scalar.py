@@ -662,7 +662,8 @@ class Layer(_ScalarModule):
                 yield f"neurons.{i}.{name}", p
 
     def __repr__(self) -> str:
-        return f"Layer({len(self.neurons[0].w)}, {len(self.neurons)}, nonlin={self.neurons[0].nonlin})"
+        first = self.neurons[0]
+        return f"Layer({len(first.w)}, {len(self.neurons)}, nonlin={first.nonlin})"
 
 
 class MLP(_ScalarModule):
