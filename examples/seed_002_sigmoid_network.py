@@ -6,7 +6,8 @@
 2. The gradient the seed's slow way (perturb each parameter by 11 deltas in
    [-0.005, 0.005] and fit a line: 77 loss evaluations for 7 parameters) and by
    backprop (one forward and one backward pass), which agree.
-3. The seed's computation graph (Node / Multiply / Add / Sigmoid / LogLoss) for
+3. The chain rule with one path and with several (the seed's two examples).
+4. The seed's computation graph (Node / Multiply / Add / Sigmoid / LogLoss) for
    one example, built once from chainrule.Scalar, its values set afterwards and
    evaluated with ``L.forward()``: yhat 0.6225, L 0.4741, dL/dw1 -0.5663,
    dL/dw2 -0.9439, dL/db -0.3775. The same numbers from chainrule.Tensor, and
@@ -16,6 +17,8 @@ Run: ``python examples/seed_002_sigmoid_network.py``
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 
@@ -130,6 +133,25 @@ def one_step(params: dict, grads: np.ndarray, lr: float = 0.002) -> float:
 
 
 # ---------------------------------------------------------------------------
+# The chain rule, one path and several (the seed's two worked examples)
+# ---------------------------------------------------------------------------
+
+def chain_rule_examples(x_value: float = 0.7) -> dict:
+    """d/dx of (e^x + x)^2 (one path) and x^2 (3x + 1) - sin(x^2) (two paths through x^2).
+
+    Returns (backprop on a Scalar, the seed's closed form) for each.
+    """
+    x = Scalar(x_value)
+    ((x.exp() + x) ** 2).backward()
+    one_path = 2 * (math.exp(x_value) + x_value) * (math.exp(x_value) + 1)
+    x2 = Scalar(x_value)
+    h = x2 ** 2  # h = x^2 feeds two places: h g and sin(h); their gradients add up
+    (h * (3 * x2 + 1) - h.sin()).backward()
+    two_paths = 3 * x_value ** 2 + 2 * x_value * (3 * x_value + 1 - math.cos(x_value ** 2))
+    return {"(e^x + x)^2": (x.grad, one_path), "x^2 (3x + 1) - sin(x^2)": (x2.grad, two_paths)}
+
+
+# ---------------------------------------------------------------------------
 # 3. The Node graph of one example: z = w1 x1 + w2 x2 + b, yhat = sigmoid(z), L = log loss
 # ---------------------------------------------------------------------------
 
@@ -207,6 +229,9 @@ def main() -> None:
         print(f"  dL/d{name:6s} perturbation {s:+.4f}   backprop {g:+.4f}")
     print(f"One step with lr = 0.002: loss {loss_numpy(START):.3f} -> "
           f"{one_step(START, slopes):.3f} (perturbation), {one_step(START, grads):.3f} (backprop)")
+    print("The chain rule at x = 0.7 (backprop on Scalars, and the seed's closed form):")
+    for name, (got, closed) in chain_rule_examples().items():
+        print(f"  d/dx {name:24s} = {got:.6f}   closed form {closed:.6f}")
     print("The Node graph (x1 1.5, x2 2.5, w1 -4, w2 3, b -1, y 1):")
     rows = [("manual", manual_node_graph()), ("Scalar", scalar_node_graph()),
             ("Tensor", tensor_node_graph()), ("PyTorch", torch_node_graph())]

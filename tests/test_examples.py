@@ -142,6 +142,11 @@ def test_002_perturbation_against_backprop(seed002):
     assert round(seed002.one_step(seed002.START, grads), 3) == 12.010
 
 
+def test_002_chain_rule_one_and_several_paths(seed002):
+    for name, (got, closed) in seed002.chain_rule_examples().items():
+        assert got == pytest.approx(closed, rel=1e-14), name
+
+
 @pytest.mark.parametrize("engine", ["manual_node_graph", "scalar_node_graph",
                                     "tensor_node_graph", "torch_node_graph"])
 def test_002_node_graph_values(seed002, engine):
