@@ -510,3 +510,10 @@ def test_cli_svg_without_graphviz_says_how_to_install(tmp_path, capsys, monkeypa
     assert code == 1 and "∂f/∂x = 6" in out  # the explanation is still printed
     assert "pip install graphviz" in err and str(tmp_path / "g.dot") in err
     assert not svg_file.exists() and (tmp_path / "g.dot").read_text().startswith("digraph")
+
+
+def test_table_prints_small_jacobians_as_g_out_times_L():
+    W = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    h = cr.tensor([1.0, 2.0], requires_grad=True).tanh()
+    text = str(explain.backward_table((W @ h).sum()))
+    assert "v̄_1 = v̄_2 · ∂v_2/∂v_1      [1, 1] · [[1, 2], [3, 4]]" in text  # d(Wh)/dh = W

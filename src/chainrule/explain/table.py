@@ -187,7 +187,9 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
         ctx = v._ctx
         parent_grads = ctx._vjp(g, v, False)
         raw = _raw_vjp(ctx, g)
-        local = ctx._vjp(_ones_like(v), v, False) if as_array(v.data).size == 1 else None
+        size = as_array(v.data).size
+        local = ctx._vjp(_ones_like(v), v, False) if size == 1 else None
+        small = _small_jacobians(ctx, v, size) if local is None else None
         i_name = names[id(v)]
         for j, (parent, pg) in enumerate(zip(ctx.parents, parent_grads)):
             if parent is None or pg is None:
@@ -214,6 +216,10 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
                 continue
             if local is not None and local[j] is not None:
                 numbers = f"{fmt_value(g, precision)} · {fmt_value(local[j], precision)}"
+            elif small is not None and small[j] is not None:
+                # seed 001's g_in = g_out L^x, with g_out as a row and L^x one row per output
+                numbers = (f"{fmt_value(as_array(g).reshape(-1), precision)} · "
+                           f"{fmt_value(small[j], precision)}")
             else:
                 numbers = fmt_value(pg, precision) if not first else ""
                 if numbers:
@@ -311,6 +317,21 @@ def _ones_like(value: Any) -> Any:
     if isinstance(data, np.ndarray):
         return np.ones_like(data)
     return type(data)(1)
+
+
+def _small_jacobians(ctx: Any, v: Any, size: int, limit: int = 16) -> list | None:
+    """Each input's local Jacobian (one VJP per output element) when all are tiny."""
+    sizes = [as_array(p.data).size if p is not None else 0 for p in ctx.parents]
+    if size * max(sizes, default=0) > limit:
+        return None
+    rows: list = [[] for _ in sizes]
+    for k in range(size):
+        e = np.zeros_like(as_array(v.data))
+        e.flat[k] = 1
+        for j, gk in enumerate(ctx._vjp(e, v, False)):
+            if gk is not None and sizes[j]:
+                rows[j].append(as_array(gk).reshape(-1))
+    return [np.stack(r) if len(r) == size else None for r in rows]
 
 
 def _raw_vjp(ctx: Any, g: Any) -> tuple | None:
