@@ -154,11 +154,10 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
             )
     names = _number(values)
     rows: list = []
-    counter = iter(range(1, 10 ** 9))
 
     def add(pass_: str, lhs: str, op: str, rhs: str, numbers: str = "", value: Any = None,
             note: str = "") -> None:
-        rows.append(Step(next(counter), pass_, lhs, op, rhs, numbers, value, note, precision))
+        rows.append(Step(len(rows) + 1, pass_, lhs, op, rhs, numbers, value, note, precision))
 
     for v in values:
         if v._ctx is None:
