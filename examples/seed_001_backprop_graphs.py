@@ -95,6 +95,45 @@ def check_chain(report: list, params: dict) -> dict:
 
 
 # ---------------------------------------------------------------------------
+# Forward-backward is a bigger network: the backward half is linear in g_out
+# ---------------------------------------------------------------------------
+
+def backward_is_linear(seed: int = 5) -> dict:
+    """The backward pass of x0 -> W1 -> relu -> W2 maps g_out to g_in linearly.
+
+    It equals W1^T diag(relu'(z)) W2^T g_out: linear layers run with transposed
+    weights, the relu becomes a 0/1 gating matrix. With ``create_graph=True``
+    that backward network is itself recorded and can be differentiated again.
+    """
+    rng = np.random.default_rng(seed)
+    W1_val, W2_val, x_val = rng.normal(size=(3, 4)), rng.normal(size=(2, 3)), rng.normal(size=4)
+    x = t(x_val)
+    z = t(W1_val, False) @ x
+    out = t(W2_val, False) @ z.relu()
+    g1, g2 = rng.normal(size=2), rng.normal(size=2)
+
+    def vjp(g):
+        (g_in,) = cr.grad(out, x, grad_outputs=t(g, False), retain_graph=True)
+        return g_in.numpy()
+
+    gate = np.diag((W1_val @ x_val > 0).astype(float))
+    # The backward network, recorded (create_graph) and differentiated once more:
+    # g_in = W1^T v with v = gate W2^T g1, so d sum(g_in^2) / d W1 = 2 v g_in^T.
+    W1 = t(W1_val)
+    x2 = t(x_val)
+    out2 = t(W2_val, False) @ (W1 @ x2).relu()
+    (g_in,) = cr.grad(out2, x2, grad_outputs=t(g1, False), create_graph=True)
+    (g_in * g_in).sum().backward()
+    v = gate @ W2_val.T @ g1
+    return {
+        "combined": vjp(2.0 * g1 - 3.0 * g2), "separate": 2.0 * vjp(g1) - 3.0 * vjp(g2),
+        "engine": vjp(g1), "transposed_net": W1_val.T @ gate @ W2_val.T @ g1,
+        "second_order": W1.grad.numpy(), "second_order_closed": 2 * np.outer(v, W1_val.T @ v),
+        "gate": np.diag(gate),
+    }
+
+
+# ---------------------------------------------------------------------------
 # Batches: the gradient of the mean loss is the mean of per-example gradients
 # ---------------------------------------------------------------------------
 
@@ -191,6 +230,13 @@ def main() -> None:
         shape_t = "" if layer["L_theta"] is None else f", L^theta {layer['L_theta'].shape}"
         print(f"  {layer['name']:9s}: L^x {layer['L_x'].shape}{shape_t}; "
               f"g_out L^x == engine VJP and L matches its closed form: {checks[layer['name']]}")
+    lin = backward_is_linear()
+    print("Backward as a linear network: g_in(2 g1 - 3 g2) == 2 g_in(g1) - 3 g_in(g2):",
+          np.allclose(lin["combined"], lin["separate"], rtol=1e-12),
+          "; == W1^T gate W2^T g_out:",
+          np.allclose(lin["engine"], lin["transposed_net"], rtol=1e-12))
+    print("  recorded with create_graph and differentiated again (d|g_in|^2/dW1 = 2 v g_in^T):",
+          np.allclose(lin["second_order"], lin["second_order_closed"], rtol=1e-12))
     averaged, batched = batch_gradients()
     print("Batch of 5: mean of per-example dJ/dW1 equals dJ/dW1 of the mean loss:",
           np.allclose(averaged, batched, rtol=1e-12))

@@ -101,6 +101,14 @@ def test_001_explicit_jacobians_equal_the_engine(seed001):
         "linear W1": True, "relu": True, "linear W2": True, "L2 loss": True}
 
 
+def test_001_backward_is_a_linear_network(seed001):
+    lin = seed001.backward_is_linear()
+    assert set(lin["gate"]) == {0.0, 1.0}  # the relu gate passes some units and blocks others
+    np.testing.assert_allclose(lin["combined"], lin["separate"], rtol=1e-12)
+    np.testing.assert_allclose(lin["engine"], lin["transposed_net"], rtol=1e-12)
+    np.testing.assert_allclose(lin["second_order"], lin["second_order_closed"], rtol=1e-12)
+
+
 def test_001_batches_branches_sharing(seed001):
     averaged, batched = seed001.batch_gradients()
     np.testing.assert_allclose(averaged, batched, rtol=1e-12)
