@@ -517,3 +517,27 @@ def test_table_prints_small_jacobians_as_g_out_times_L():
     h = cr.tensor([1.0, 2.0], requires_grad=True).tanh()
     text = str(explain.backward_table((W @ h).sum()))
     assert "v̄_1 = v̄_2 · ∂v_2/∂v_1      [1, 1] · [[1, 2], [3, 4]]" in text  # d(Wh)/dh = W
+
+
+def test_table_engine_order_is_the_order_backward_runs():
+    *_, f = seed003_tensor()
+    table = explain.backward_table(f, order="engine")
+    listed = []  # the v_i of each "v̄_i · ∂v_i/∂v_j" row, once per op
+    for r in table.rows:
+        if r.pass_ == "backward" and "·" in r.rhs:
+            i = r.rhs.split("∂")[1].split("/")[0]
+            if not listed or listed[-1] != i:
+                listed.append(i)
+    ran = []  # the ops whose VJP the engine calls, in order
+
+    def spy(vjp, name):
+        def wrapped(*args):
+            ran.append(name)
+            return vjp(*args)
+        return wrapped
+
+    for v in explain._common.trace(f):
+        if v._ctx is not None:
+            v._ctx._vjp = spy(v._ctx._vjp, table.names[id(v)])
+    f.backward()
+    assert listed == ran == ["v_5", "v_3", "v_4", "v_2", "v_1"]

@@ -129,8 +129,8 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
 
     ``gradient`` is dL/d(root), needed only when ``root`` has more than one element.
     ``order="trace"`` (the default) runs the adjoints in the reverse of the forward
-    numbering, as seed 003 does; ``order="engine"`` uses the order of
-    :func:`chainrule.graph.backward`. Both are valid reverse topological orders and
+    numbering, as seed 003 does; ``order="engine"`` uses the order in which
+    :func:`chainrule.graph.backward` runs the ops (newest first). Both are valid reverse topological orders and
     give the same gradients. ``precision`` is the number of significant digits.
 
     Where an op's output has one element, ``∂v_i/∂v_j`` is printed with its value
@@ -172,7 +172,7 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
     if order == "trace":
         ops = [v for v in reversed(values) if v._ctx is not None]
     else:
-        ops = [v for v in _graph.toposort([root]) if v._ctx is not None]
+        ops = _engine_order(root, values)
     fan_in = {}
     for v in ops:
         for p in v._ctx.parents or ():
@@ -243,6 +243,15 @@ def _number(values: list) -> dict:
             k += 1
             names[id(v)] = f"v_{k}"
     return names
+
+
+def _engine_order(root: Any, values: list) -> list:
+    """The order ``chainrule.graph.backward`` runs ops in: newest first where op records
+    carry their creation number (``_seq``), else its depth-first topological order."""
+    ops = [v for v in values if v._ctx is not None]
+    if all(hasattr(v._ctx, "_seq") for v in ops):
+        return sorted(ops, key=lambda v: -v._ctx._seq)
+    return [v for v in _graph.toposort([root]) if v._ctx is not None]
 
 
 def _bar(name: str) -> str:
