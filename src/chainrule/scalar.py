@@ -646,7 +646,13 @@ class Neuron(_ScalarModule):
 
 class Layer(_ScalarModule):
     """``nout`` neurons reading the same ``nin`` inputs; returns a list of Scalars
-    (or one Scalar when ``nout == 1``, as in micrograd)."""
+    (or one Scalar when ``nout == 1``, as in micrograd).
+
+    >>> layer = Layer(3, 2, nonlin=False)
+    >>> out = layer([1.0, 0.0, -1.0])
+    >>> len(out), len(layer.parameters())
+    (2, 8)
+    """
 
     def __init__(self, nin: int, nout: int, nonlin: bool = True) -> None:
         self.neurons = [Neuron(nin, nonlin=nonlin) for _ in range(nout)]
