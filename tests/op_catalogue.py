@@ -299,6 +299,15 @@ _add("index_bool_ndarray", lambda m, a: a[np.array([True, False, True])], [[(3, 
 _add("index_bool_rows", lambda m, a: a[:, m.tensor([True, False, True, True])], [[(3, 4)]])
 _add("index_twice", lambda m, a: a[1:][0] * a[0], [[(3, 4)]])
 
+_add("gather", lambda m, a: a.gather(1, m.tensor([[0, 0], [2, 1]])), [[(2, 3)]])
+_add("gather_dim0_repeats", lambda m, a: a.gather(0, m.tensor([[1, 1, 0]])), [[(2, 3)]])
+_add("mT", lambda m, a: a.mT, [[(2, 2, 3)]])
+_add("t", lambda m, a: a.t(), [[(2, 3)], [(3,)]])
+_add("view_as", lambda m, a, b: a.view_as(b) * b, [[(2, 3), (3, 2)]])
+_add("broadcast_to", lambda m, a: a.broadcast_to((2, 3)), [[(3,)]])
+_add("softmax", lambda m, a: a.softmax(dim=-1), [[(2, 3)], [(3,)]])
+_add("log_softmax", lambda m, a: a.log_softmax(dim=0), [[(2, 3)]])
+
 # -- joining and splitting -------------------------------------------------------------
 _add("cat", lambda m, a, b: m.cat([a, b]), [[(2, 3), (1, 3)], [(2,), (3,)]])
 _add("cat_neg_dim", lambda m, a, b: m.cat([a, b], dim=-1), [[(2, 3), (2, 1)]])

@@ -260,6 +260,17 @@ def test_float32_with_integer_tensor_keeps_float32_grad():
     np.testing.assert_allclose(w.grad.data, t.grad.numpy(), rtol=1e-6)
 
 
+def test_cast_is_differentiable_and_grad_keeps_input_dtype():
+    x = cr.tensor([0.5, 1.5], requires_grad=True)
+    y = x.double() ** 3
+    assert y.dtype == np.float64
+    (g,) = cr.grad(y.sum(), x, create_graph=True)
+    assert g.dtype == np.float32 and np.allclose(g.data, 3 * x.data ** 2)
+    (h,) = cr.grad(g.sum(), x)
+    assert h.dtype == np.float32 and np.allclose(h.data, 6 * x.data)
+    assert not x.long().requires_grad and x.long().dtype == np.int64
+
+
 def test_higher_order_grads_keep_float32():
     x = cr.tensor([0.5, 1.5], requires_grad=True)
     (g,) = cr.grad((x ** 3).sum(), x, create_graph=True)
