@@ -105,7 +105,7 @@ def _headers(sec: dict) -> list:
                 "cycles"]
     if sec["bench"] == "deep_chain":
         return ["library", "forward", "backward", "peak RSS", "dy/dx", "recursion limit"]
-    return ["library", "median", "min - max", f"vs {sec['base']}"]
+    return ["library", "median", "min - max", f"vs {sec['base']}", f"CPU time vs {sec['base']}"]
 
 
 def _notes(sec: dict) -> str:

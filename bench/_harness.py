@@ -35,23 +35,28 @@ QUICK = os.environ.get("CHAINRULE_BENCH_QUICK") == "1"  # fewer samples, for a s
 # In the child
 # ---------------------------------------------------------------------------
 
-def time_samples(step: Callable[[], Any], warmup: int, samples: int, inner: int = 1) -> list:
+def time_samples(step: Callable[[], Any], warmup: int, samples: int, inner: int = 1) -> dict:
     """Seconds per call of ``step``: ``warmup`` untimed calls, then ``samples`` timings.
 
-    Each sample times ``inner`` calls back to back and divides (for very short steps).
+    Returns ``{"times": wall-clock seconds, "cpu_times": this process's CPU seconds}``
+    per sample. Each sample times ``inner`` calls back to back and divides (for very
+    short steps). With one thread, CPU time is the steadier measure on a shared
+    machine (it does not count the time other processes hold the core).
     """
     if QUICK:
         warmup, samples = min(warmup, 2), min(samples, 5)
     for _ in range(warmup):
         step()
-    out = []
+    wall, cpu = [], []
     clock = time.perf_counter
+    cpu_clock = time.process_time
     for _ in range(samples):
-        start = clock()
+        start, start_cpu = clock(), cpu_clock()
         for _ in range(inner):
             step()
-        out.append((clock() - start) / inner)
-    return out
+        cpu.append((cpu_clock() - start_cpu) / inner)
+        wall.append((clock() - start) / inner)
+    return {"times": wall, "cpu_times": cpu}
 
 
 def set_threads(n: int) -> None:
@@ -131,7 +136,8 @@ def compare(module: str, func: str, libs: list, threads: int = 1, params: dict |
         for lib in libs:
             r = run_child(module, func, lib, threads, params)
             if lib in results and "error" not in r and "error" not in results[lib]:
-                results[lib]["times"].extend(r.get("times", []))
+                for key in ("times", "cpu_times"):
+                    results[lib].setdefault(key, []).extend(r.get(key, []))
             elif lib not in results or "error" in r:
                 results[lib] = r
     return results
@@ -151,21 +157,30 @@ def fmt_time(seconds: float) -> str:
 
 
 def table(results: dict, base: str, per: float = 1.0, unit: str = "") -> list:
-    """Rows ``[lib, median, min-max, ratio to base]`` (times divided by ``per``)."""
+    """Rows ``[lib, median, min-max, ratio to base, CPU-time ratio to base]``.
+
+    Times are divided by ``per`` (ops per sample, say). The last column is the ratio
+    of the medians of per-process CPU time, steadier than wall time on a busy machine
+    (meaningful for 1-thread runs; with 2 threads it adds both threads' time).
+    """
     rows = []
     base_r = results.get(base, {})
     base_t = statistics.median(base_r["times"]) / per if base_r.get("times") else None
+    base_c = statistics.median(base_r["cpu_times"]) if base_r.get("cpu_times") else None
     for lib, r in results.items():
         if "error" in r:
-            rows.append([lib, "error", r["error"][:80], ""])
+            rows.append([lib, "error", r["error"][:80], "", ""])
             continue
         if r.get("skipped"):
-            rows.append([lib, "skipped", r["skipped"], ""])
+            rows.append([lib, "skipped", r["skipped"], "", ""])
             continue
         s = summary([t / per for t in r["times"]])
         ratio = f"{s['median'] / base_t:.2f}x" if base_t else ""
+        cpu = ""
+        if base_c and r.get("cpu_times"):
+            cpu = f"{statistics.median(r['cpu_times']) / base_c:.2f}x"
         rows.append([lib, fmt_time(s["median"]) + unit,
-                     f"{fmt_time(s['min'])} - {fmt_time(s['max'])}", ratio])
+                     f"{fmt_time(s['min'])} - {fmt_time(s['max'])}", ratio, cpu])
     return rows
 
 

@@ -27,7 +27,9 @@ def measure(lib: str, n_ops: int = N_OPS, samples: int = 30) -> dict:
     if step is None:
         return {"skipped": f"{lib} is not installed"}
     check = step()
-    return {"times": H.time_samples(step, warmup=5, samples=samples), "check": float(check)}
+    result = H.time_samples(step, warmup=5, samples=samples)
+    result["check"] = float(check)
+    return result
 
 
 def _make(lib: str, n_ops: int):  # noqa: C901  (one small closure per library)
@@ -171,7 +173,7 @@ def run(rounds: int = 2) -> list:
     rows = H.table(results, base="torch", per=N_OPS, unit="/op")
     H.print_rows(f"Chain of {N_OPS} tiny ops ({SIZE} float64), forward+backward, per op, "
                  "1 thread (ratio: to PyTorch)",
-                 ["library", "median", "min - max", "vs torch"], rows)
+                 ["library", "median", "min - max", "vs torch", "CPU vs torch"], rows)
     return [{"bench": "chain", "threads": 1, "results": results, "rows": rows,
              "title": f"Chain of {N_OPS} tiny ops, per op (fwd+bwd)", "base": "torch"}]
 

@@ -177,8 +177,9 @@ def measure(lib: str, samples: int = 30) -> dict:
     step = make_step(lib)
     first = step()
     second = step()  # after one update: checks the gradients too
-    times = H.time_samples(step, warmup=3, samples=samples)
-    return {"times": times, "first_loss": first, "second_loss": second}
+    result = H.time_samples(step, warmup=3, samples=samples)
+    result.update(first_loss=first, second_loss=second)
+    return result
 
 
 def run(rounds: int = 2, threads: tuple = (1, 2)) -> list:
@@ -190,7 +191,7 @@ def run(rounds: int = 2, threads: tuple = (1, 2)) -> list:
                            for k, r in results.items() if "first_loss" in r)
         title = f"LeNet-like CNN training step, batch {BATCH}, {t} thread(s)"
         H.print_rows(f"{title} (ratio: to hand-NumPy im2col; losses of steps 1/2: {losses})",
-                     ["library", "median", "min - max", "vs numpy"], rows)
+                     ["library", "median", "min - max", "vs numpy", "CPU vs numpy"], rows)
         out.append({"bench": "cnn", "threads": t, "results": results, "rows": rows,
                     "title": title, "base": "numpy"})
     return out

@@ -143,8 +143,9 @@ def measure(lib: str, batch_size: int = 256, samples: int = 40) -> dict:
     step = make_step(lib, batch_size)
     first = step()
     second = step()  # after one update: checks the gradients too
-    times = H.time_samples(step, warmup=5, samples=samples)
-    return {"times": times, "first_loss": first, "second_loss": second}
+    result = H.time_samples(step, warmup=5, samples=samples)
+    result.update(first_loss=first, second_loss=second)
+    return result
 
 
 def run(rounds: int = 2, batches: tuple = (256, 32), threads: tuple = (1, 2)) -> list:
@@ -159,7 +160,7 @@ def run(rounds: int = 2, batches: tuple = (256, 32), threads: tuple = (1, 2)) ->
                                for k, r in results.items() if "first_loss" in r)
             title = f"MLP 784-512-512-10 training step, batch {b}, {t} thread(s)"
             H.print_rows(f"{title} (ratio: to hand-NumPy; losses of steps 1/2: {losses})",
-                         ["library", "median", "min - max", "vs numpy"], rows)
+                         ["library", "median", "min - max", "vs numpy", "CPU vs numpy"], rows)
             out.append({"bench": f"mlp{b}", "threads": t, "results": results, "rows": rows,
                         "title": title, "base": "numpy"})
     return out
