@@ -1,0 +1,89 @@
+"""Utilities for training: gradient clipping.
+
+>>> import chainrule as cr
+>>> from chainrule.nn.utils import clip_grad_norm_
+>>> w = cr.zeros(2, requires_grad=True)
+>>> w.grad = cr.tensor([3.0, 4.0])
+>>> clip_grad_norm_([w], max_norm=1.0)   # returns the norm before clipping
+tensor(5.)
+>>> w.grad
+tensor([0.6, 0.8])
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable
+
+import numpy as np
+
+from ..tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+
+
+def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
+    if isinstance(parameters, Tensor):
+        parameters = [parameters]
+    return [p.grad for p in parameters if p.grad is not None]
+
+
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
+                    norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+    """Scale the gradients in place so that their total norm is at most ``max_norm``.
+
+    The total norm is the ``norm_type``-norm of all gradients taken together, as if
+    they were concatenated into one vector (``inf`` for the largest absolute entry).
+    Each gradient is multiplied by ``min(1, max_norm / (total_norm + 1e-6))``, as in
+    PyTorch. Parameters without a gradient are ignored.
+
+    Args:
+        parameters: a Tensor or an iterable of Tensors (``model.parameters()``).
+        max_norm: the largest norm allowed.
+        norm_type: the p of the p-norm (default 2; ``float("inf")`` for the max norm).
+        error_if_nonfinite: raise if the total norm is NaN or infinite.
+
+    Returns:
+        The total norm of the gradients before clipping, a 0-d Tensor.
+    """
+    norm_type = float(norm_type)
+    grads = _grads(parameters)
+    if not grads:
+        return Tensor(np.array(0.0, dtype=np.float32))
+    dtype = np.result_type(*[g.data.dtype for g in grads])
+    if norm_type == math.inf:
+        norms = [np.max(np.abs(g.data)) if g.data.size else dtype.type(0) for g in grads]
+        total = np.max(np.array(norms, dtype=dtype))
+    else:
+        norms = [np.sum(np.abs(g.data) ** norm_type) for g in grads]
+        total = np.sum(np.array(norms, dtype=dtype)) ** (1.0 / norm_type)
+    total = np.asarray(total, dtype=dtype)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(
+            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
+            f"{float(total)}, so they cannot be clipped. Set error_if_nonfinite=False to clip "
+            "anyway."
+        )
+    coef = min(float(max_norm) / (float(total) + 1e-6), 1.0)
+    for g in grads:
+        g.data *= coef
+        g._version += 1
+    return Tensor(total)
+
+
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:
+    """Clamp every gradient entry, in place, into ``[-clip_value, clip_value]``.
+
+    >>> import chainrule as cr
+    >>> w = cr.zeros(3, requires_grad=True)
+    >>> w.grad = cr.tensor([-2.0, 0.5, 3.0])
+    >>> clip_grad_value_([w], 1.0)
+    >>> w.grad
+    tensor([-1. ,  0.5,  1. ])
+    """
+    clip_value = float(clip_value)
+    if clip_value < 0:
+        raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
+    for g in _grads(parameters):
+        np.clip(g.data, -clip_value, clip_value, out=g.data)
+        g._version += 1
