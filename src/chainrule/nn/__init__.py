@@ -10,7 +10,7 @@
 (8, 4)
 """
 
-from . import functional, init
+from . import functional, init, utils
 from .layers import (
     GELU, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout, Embedding,
     Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool1d, MaxPool2d, ReLU,
