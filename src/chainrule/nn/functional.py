@@ -656,11 +656,12 @@ def _class_targets(input: Tensor, target: Tensor, ignore_index: int, who: str) -
             f"target {_desc(target)}"
         )
     c = input.shape[1] if input.ndim > 1 else input.shape[0]
-    valid = idx[idx != ignore_index]
-    if valid.size and (valid.min() < 0 or valid.max() >= c):
-        bad = valid.min() if valid.min() < 0 else valid.max()
-        raise IndexError(f"{who}: target {int(bad)} is out of bounds for {c} classes (valid "
-                         f"targets are 0..{c - 1} and ignore_index={ignore_index})")
+    if idx.size and (idx.min() < 0 or idx.max() >= c):  # ignore_index may explain it
+        valid = idx[idx != ignore_index]
+        if valid.size and (valid.min() < 0 or valid.max() >= c):
+            bad = valid.min() if valid.min() < 0 else valid.max()
+            raise IndexError(f"{who}: target {int(bad)} is out of bounds for {c} classes "
+                             f"(valid targets are 0..{c - 1} and ignore_index={ignore_index})")
     if input.ndim == 1:
         return input.reshape(1, c), idx.reshape(1), batch_shape
     if input.ndim == 2:

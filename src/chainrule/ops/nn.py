@@ -115,38 +115,45 @@ class CrossEntropy(Function):
         shifted = x - np.max(x, axis=1, keepdims=True)
         probs = np.exp(shifted)
         sums = np.sum(probs, axis=1, keepdims=True)
-        log_sums = np.log(sums)
+        log_sums = np.log(sums)[:, 0]
         probs /= sums
+        picked = shifted[rows, safe]
+        ctx.save_for_backward(x)
+        ctx.probs, ctx.safe, ctx.weight, ctx.label_smoothing = probs, safe, weight, label_smoothing
+        ctx.denom = None
+        if weight is None and not label_smoothing and all_valid:
+            # the common case: -log softmax at the target, no masks or weights
+            ctx.valid = ctx.pick = None
+            nll = log_sums - picked
+            if reduction == "none":
+                return nll
+            out = np.sum(nll)
+            if reduction == "mean":
+                ctx.denom = float(m)
+                out = out * (1.0 / m) if m else out * np.nan
+            return np.asarray(out, dtype=x.dtype)
         # pick[i] = weight of the target class in the loss of row i (0 where ignored)
         pick = np.full(m, 1.0 - label_smoothing, dtype=x.dtype)
         if weight is not None:
             pick *= weight[safe]
         if not all_valid:
             pick *= valid
-        nll = log_sums[:, 0] - shifted[rows, safe]
-        loss = pick * nll
+        loss = pick * (log_sums - picked)
         if label_smoothing:
             w_all = np.ones(c, dtype=x.dtype) if weight is None else weight
-            smooth = log_sums[:, 0] * np.sum(w_all) - shifted @ w_all
+            smooth = log_sums * np.sum(w_all) - shifted @ w_all
             loss += (label_smoothing / c) * smooth * (valid if not all_valid else 1)
+        ctx.valid, ctx.pick = (None if all_valid else valid), pick
         if reduction == "none":
-            out = loss
-            ctx.denom = None
-        else:
-            out = np.sum(loss)
-            if reduction == "mean":
-                if weight is None:
-                    denom = float(np.count_nonzero(valid))
-                else:
-                    denom = float(np.sum(weight[safe] * valid))
-                ctx.denom = denom
-                out = out / denom if denom else out * np.nan
+            return loss
+        out = np.sum(loss)
+        if reduction == "mean":
+            if weight is None:
+                denom = float(np.count_nonzero(valid))
             else:
-                ctx.denom = None
-        ctx.save_for_backward(x)
-        ctx.probs = probs
-        ctx.safe, ctx.valid, ctx.pick = safe, (None if all_valid else valid), pick
-        ctx.weight, ctx.label_smoothing = weight, label_smoothing
+                denom = float(np.sum(weight[safe] * valid))
+            ctx.denom = denom
+            out = out / denom if denom else out * np.nan
         return np.asarray(out, dtype=x.dtype)
 
     @staticmethod
@@ -164,15 +171,21 @@ class CrossEntropy(Function):
                 scale = g * (1.0 / ctx.denom if ctx.denom else 0.0)
         else:
             scale = xp.reshape(g, (m, 1))
+        plain = ctx.pick is None
+        if xp is NUMPY and plain:
+            grad = ctx.probs.copy()
+            grad[rows, ctx.safe] -= 1
+            grad *= scale
+            return grad, None, None
         # s_i = sum_c q_ic and the constant target distribution q
-        s = ctx.pick
+        s = np.ones(m, dtype=x.dtype) if plain else ctx.pick
+        pick = s
         if ls:
             w_sum = c if ctx.weight is None else float(np.sum(ctx.weight))
             s = s + (ls / c) * w_sum * (1 if ctx.valid is None else ctx.valid)
         if xp is NUMPY:
-            plain = ctx.weight is None and not ls and ctx.valid is None
-            grad = ctx.probs.copy() if plain else ctx.probs * s[:, None]
-            grad[rows, ctx.safe] -= ctx.pick
+            grad = ctx.probs * s[:, None]
+            grad[rows, ctx.safe] -= pick
             if ls:
                 w_all = 1.0 if ctx.weight is None else ctx.weight[None, :]
                 keep = 1.0 if ctx.valid is None else ctx.valid[:, None]
@@ -184,7 +197,7 @@ class CrossEntropy(Function):
         e = xp.exp(x - shift)
         probs = e / xp.sum(e, axis=1, keepdims=True)
         q = np.zeros((m, c), dtype=x.dtype)
-        q[rows, ctx.safe] = ctx.pick
+        q[rows, ctx.safe] = pick
         if ls:
             w_all = 1.0 if ctx.weight is None else ctx.weight[None, :]
             keep = 1.0 if ctx.valid is None else ctx.valid[:, None]
