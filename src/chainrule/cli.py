@@ -522,7 +522,11 @@ def _explain(argv: list[str]) -> int:
     parser = _Parser(prog="chainrule explain",
                      description="See backprop: graphs, adjoint tables, Jacobians.")
     module.add_arguments(parser)
-    return int(module.run(parser.parse_args(argv)) or 0)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # --help, or a bad argument (already reported)
+        return int(stop.code or 0)
+    return int(module.run(args) or 0)
 
 
 # ---------------------------------------------------------------------------
@@ -545,7 +549,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "train":
             return train(args)
-        return evaluate(args)
+        with _one_blas_thread():
+            return evaluate(args)
     except CLIError as err:
         print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
         return 2
