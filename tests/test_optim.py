@@ -385,3 +385,61 @@ def test_cosine_closed_form():
         sched.step()
         expected = 0.02 + (0.2 - 0.02) * (1 + math.cos(math.pi * epoch / 10)) / 2
         assert sched.get_last_lr()[0] == pytest.approx(expected, rel=1e-12, abs=1e-15)
+
+
+# ---------------------------------------------------------------------------
+# Gradient clipping (chainrule.nn.utils)
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("max_norm, norm_type", [(0.5, 2.0), (100.0, 2.0), (0.3, 1.0),
+                                                 (0.2, float("inf")), (1.0, 3.0)])
+def test_clip_grad_norm_matches_torch(max_norm, norm_type):
+    from chainrule.nn.utils import clip_grad_norm_
+
+    rng = np.random.default_rng(1)
+    grads = [rng.standard_normal((3, 4)), rng.standard_normal(5)]
+    mine = [cr.zeros(g.shape, dtype=cr.float64, requires_grad=True) for g in grads]
+    theirs = [torch.zeros(g.shape, dtype=torch.float64, requires_grad=True) for g in grads]
+    for p, q, g in zip(mine, theirs, grads):
+        p.grad = cr.tensor(g)
+        q.grad = torch.tensor(g)
+    total = clip_grad_norm_(mine, max_norm, norm_type=norm_type)
+    expected = torch.nn.utils.clip_grad_norm_(theirs, max_norm, norm_type=norm_type)
+    assert isinstance(total, cr.Tensor) and total.dtype == np.float64
+    np.testing.assert_allclose(total.item(), expected.item(), rtol=1e-12)
+    for p, q in zip(mine, theirs):
+        np.testing.assert_allclose(p.grad.data, q.grad.numpy(), rtol=1e-12, atol=0)
+
+
+def test_clip_grad_norm_edge_cases():
+    from chainrule.nn.utils import clip_grad_norm_
+
+    p = cr.zeros(2, requires_grad=True)
+    assert clip_grad_norm_([p], 1.0).item() == 0.0  # no gradients at all
+    p.grad = cr.tensor([3.0, 4.0])
+    assert clip_grad_norm_(p, 10.0).item() == 5.0  # a single Tensor works too
+    np.testing.assert_allclose(p.grad.data, [3.0, 4.0], rtol=1e-6)
+    assert p.grad.dtype == np.float32
+    p.grad = cr.tensor([float("nan"), 1.0])
+    with pytest.raises(RuntimeError, match="total norm of order 2.0 .* is nan"):
+        clip_grad_norm_([p], 1.0, error_if_nonfinite=True)
+
+
+def test_clip_grad_value_matches_torch():
+    from chainrule.nn.utils import clip_grad_value_
+
+    g = np.array([-3.0, -0.5, 0.0, 0.7, 2.0])
+    p = cr.zeros(5, dtype=cr.float64, requires_grad=True)
+    q = torch.zeros(5, dtype=torch.float64, requires_grad=True)
+    p.grad, q.grad = cr.tensor(g), torch.tensor(g)
+    clip_grad_value_([p], 0.6)
+    torch.nn.utils.clip_grad_value_([q], 0.6)
+    np.testing.assert_array_equal(p.grad.data, q.grad.numpy())
+    with pytest.raises(ValueError, match="clip_value must be >= 0"):
+        clip_grad_value_([p], -1.0)
+
+
+def test_nn_utils_is_reachable_from_nn():
+    import chainrule.nn as nn
+
+    assert nn.utils.clip_grad_norm_ is not None and nn.utils.clip_grad_value_ is not None
