@@ -80,7 +80,15 @@ LAYERS = {
     "maxpool2d_overlap": (lambda m: m.MaxPool2d(3, stride=2, padding=1, dilation=1),
                           (2, 2, 7, 7)),
     "maxpool2d_dilation": (lambda m: m.MaxPool2d(2, stride=1, dilation=2), (1, 2, 6, 6)),
+    "maxpool2d_ceil": (lambda m: m.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
+                       (1, 2, 8, 7)),
+    "maxpool1d_ceil": (lambda m: m.MaxPool1d(2, ceil_mode=True), (2, 2, 7)),
     "avgpool1d": (lambda m: m.AvgPool1d(3, stride=2), (2, 3, 9)),
+    "avgpool1d_ceil": (lambda m: m.AvgPool1d(2, ceil_mode=True), (2, 2, 7)),
+    "avgpool2d_ceil": (lambda m: m.AvgPool2d(3, stride=2, padding=1, ceil_mode=True),
+                       (1, 2, 8, 7)),
+    "avgpool2d_ceil_exclude": (lambda m: m.AvgPool2d(3, stride=2, padding=1, ceil_mode=True,
+                                                     count_include_pad=False), (1, 2, 8, 7)),
     "avgpool2d": (lambda m: m.AvgPool2d(2), (2, 3, 6, 6)),
     "avgpool2d_pad": (lambda m: m.AvgPool2d(3, stride=2, padding=1), (1, 2, 7, 7)),
     "avgpool2d_pad_exclude": (lambda m: m.AvgPool2d(3, stride=2, padding=1,
@@ -218,6 +226,9 @@ GRADCHECK = {
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, count_include_pad=False),
                    [(2, 2, 5, 5)]),
     "avg_pool1d": (lambda x: F.avg_pool1d(x, 2), [(2, 2, 6)]),
+    "max_pool2d_ceil": (lambda x: F.max_pool2d(x, 2, ceil_mode=True), [(1, 2, 5, 3)]),
+    "avg_pool2d_ceil": (lambda x: F.avg_pool2d(x, 3, stride=2, padding=1, ceil_mode=True),
+                        [(1, 2, 4, 5)]),
     "batch_norm_train": (lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
                          [(4, 3, 2), (3,), (3,)]),
     "batch_norm_eval": (lambda x, w, b: F.batch_norm(
@@ -370,8 +381,8 @@ def test_norm_and_embedding_errors():
 def test_pool_errors():
     with pytest.raises(ValueError, match="at most half of the kernel"):
         F.max_pool2d(cr.zeros(1, 1, 4, 4), 2, padding=2)
-    with pytest.raises(NotImplementedError, match="ceil_mode"):
-        F.max_pool2d(cr.zeros(1, 1, 4, 4), 2, ceil_mode=True)
+    with pytest.raises(NotImplementedError, match="return_indices"):
+        F.max_pool2d(cr.zeros(1, 1, 4, 4), 2, return_indices=True)
     with pytest.raises(ValueError, match="expected a 3-d or 4-d input"):
         F.avg_pool2d(cr.zeros(4, 4), 2)
 

@@ -324,13 +324,13 @@ def _conv_one_group(x: Tensor, w: Tensor, b: Any, kernel: tuple, stride: tuple,
 
 def _pool_args(input: Any, kernel_size: Any, stride: Any, padding: Any, dilation: Any,
                ceil_mode: bool, dims: int, who: str) -> tuple:
+    """Check the arguments of a pooling call; return the input as (..., H, W) with the
+    window parameters as pairs and ``pads``, one (before, after) pair per spatial dim
+    (``after`` includes the overhang of the last window with ``ceil_mode``)."""
     input = _tensor(input, who)
     if input.ndim not in (dims + 1, dims + 2):
         raise ValueError(f"{who}: expected a {dims + 1}-d or {dims + 2}-d input, got "
                          f"{_desc(input)}")
-    if ceil_mode:
-        raise NotImplementedError(f"{who}: ceil_mode=True is not supported; pad the input "
-                                  "so that the windows fit, and use ceil_mode=False")
     kernel = _pair(kernel_size, dims, "kernel_size", who)
     stride = kernel if stride is None or stride == [] or stride == () else \
         _pair(stride, dims, "stride", who)
@@ -339,21 +339,29 @@ def _pool_args(input: Any, kernel_size: Any, stride: Any, padding: Any, dilation
     if any(2 * p > k for p, k in zip(padding, kernel)):
         raise ValueError(f"{who}: padding {padding} should be at most half of the kernel "
                          f"size {kernel}")
-    sizes = [n + 2 * p for n, p in zip(input.shape[-dims:], padding)]
-    if any(n < d * (k - 1) + 1 for n, k, d in zip(sizes, kernel, dilation)):
-        raise ValueError(f"{who}: input of {_desc(input)} is too small for kernel_size "
-                         f"{kernel} with padding {padding} and dilation {dilation}")
+    pads = []
+    for n, k, st, p, d in zip(input.shape[-dims:], kernel, stride, padding, dilation):
+        room = n + 2 * p - (d * (k - 1) + 1)
+        if room < 0:
+            raise ValueError(f"{who}: input of {_desc(input)} is too small for kernel_size "
+                             f"{kernel} with padding {padding} and dilation {dilation}")
+        out = room // st + 1
+        if ceil_mode:  # PyTorch's rule: the last window must start inside input or padding
+            out = -(-room // st) + 1
+            if (out - 1) * st >= n + p:
+                out -= 1
+        pads.append((p, p + (out - 1) * st - room))
     if dims == 1:
         input = input.unsqueeze(-2)
-        kernel, stride, padding, dilation = (1,) + kernel, (1,) + stride, (0,) + padding, \
-            (1,) + dilation
-    return input, kernel, stride, padding, dilation
+        kernel, stride, dilation = (1,) + kernel, (1,) + stride, (1,) + dilation
+        pads = [(0, 0)] + pads
+    return input, kernel, stride, tuple(pads), dilation
 
 
-def _pad_last2(input: Tensor, padding: tuple, value: float) -> Tensor:
-    if not any(padding):
+def _pad_last2(input: Tensor, pads: tuple, value: float) -> Tensor:
+    if not any(b or a for b, a in pads):
         return input
-    pairs = ((0, 0),) * (input.ndim - 2) + tuple((p, p) for p in padding)
+    pairs = ((0, 0),) * (input.ndim - 2) + tuple(pads)
     return C.Pad.apply(input, pad=pairs, value=value)
 
 
@@ -364,12 +372,14 @@ def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     >>> import chainrule as cr
     >>> max_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
     [[[[5.0, 7.0], [13.0, 15.0]]]]
+    >>> max_pool2d(cr.arange(9.0).reshape(1, 1, 3, 3), 2, ceil_mode=True).tolist()
+    [[[[4.0, 5.0], [7.0, 8.0]]]]
     """
     if return_indices:
         raise NotImplementedError("max_pool2d: return_indices=True is not supported")
-    x, kernel, stride, padding, dilation = _pool_args(
+    x, kernel, stride, pads, dilation = _pool_args(
         input, kernel_size, stride, padding, dilation, ceil_mode, 2, "max_pool2d")
-    x = _pad_last2(x, padding, -np.inf)
+    x = _pad_last2(x, pads, -np.inf)
     return _max_pool(x, kernel, stride, dilation)
 
 
@@ -383,9 +393,9 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     """
     if return_indices:
         raise NotImplementedError("max_pool1d: return_indices=True is not supported")
-    x, kernel, stride, padding, dilation = _pool_args(
+    x, kernel, stride, pads, dilation = _pool_args(
         input, kernel_size, stride, padding, dilation, ceil_mode, 1, "max_pool1d")
-    x = _pad_last2(x, padding, -np.inf)
+    x = _pad_last2(x, pads, -np.inf)
     return _max_pool(x, kernel, stride, dilation).squeeze(-2)
 
 
@@ -393,20 +403,26 @@ def _max_pool(x: Tensor, kernel: tuple, stride: tuple, dilation: tuple) -> Tenso
     return C.MaxPool2d.apply(x, window=kernel, stride=stride, dilation=dilation)
 
 
-def _avg_pool(x: Tensor, kernel: tuple, stride: tuple, padding: tuple,
+def _avg_pool(x: Tensor, kernel: tuple, stride: tuple, pads: tuple,
               count_include_pad: bool, divisor_override: Any) -> Tensor:
-    padded = _pad_last2(x, padding, 0.0)
-    if divisor_override:
-        scale = 1.0 / divisor_override
-    else:
-        scale = 1.0 / (kernel[0] * kernel[1])
+    padded = _pad_last2(x, pads, 0.0)
+    area = kernel[0] * kernel[1]
+    scale = 1.0 / divisor_override if divisor_override else 1.0 / area
     out = C.AvgPool2d.apply(padded, window=kernel, stride=stride, scale=scale)
-    if divisor_override or count_include_pad or not any(padding):
+    overhang = any(b != a for b, a in pads)
+    if divisor_override or (count_include_pad and not overhang) or \
+            not any(b or a for b, a in pads):
         return out
-    # divide by the number of real (not padding) elements in each window instead
-    ones = np.pad(np.ones(x.shape[-2:], dtype=x.dtype), [(p, p) for p in padding])
-    counts = C.sliding_windows(ones, kernel, stride, (1, 1)).sum((-2, -1))
-    return out * ((kernel[0] * kernel[1]) / counts).astype(x.dtype)
+    # divide each window by what it covers instead: the input and (with
+    # count_include_pad) the padding, never the overhang of a ceil_mode window
+    real = np.ones(x.shape[-2:], dtype=x.dtype)
+    if count_include_pad:
+        covered = np.pad(real, [(b, b) for b, _ in pads], constant_values=1)
+        covered = np.pad(covered, [(0, a - b) for b, a in pads])
+    else:
+        covered = np.pad(real, pads)
+    counts = C.sliding_windows(covered, kernel, stride, (1, 1)).sum((-2, -1))
+    return out * (area / counts).astype(x.dtype)
 
 
 def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -418,9 +434,9 @@ def avg_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     >>> avg_pool2d(cr.arange(16.0).reshape(1, 1, 4, 4), 2).tolist()
     [[[[2.5, 4.5], [10.5, 12.5]]]]
     """
-    x, kernel, stride, padding, _ = _pool_args(
+    x, kernel, stride, pads, _ = _pool_args(
         input, kernel_size, stride, padding, 1, ceil_mode, 2, "avg_pool2d")
-    return _avg_pool(x, kernel, stride, padding, count_include_pad, divisor_override)
+    return _avg_pool(x, kernel, stride, pads, count_include_pad, divisor_override)
 
 
 def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -431,9 +447,9 @@ def avg_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
     >>> avg_pool1d(cr.tensor([[[1.0, 3.0, 2.0, 0.0]]]), 2).tolist()
     [[[2.0, 1.0]]]
     """
-    x, kernel, stride, padding, _ = _pool_args(
+    x, kernel, stride, pads, _ = _pool_args(
         input, kernel_size, stride, padding, 1, ceil_mode, 1, "avg_pool1d")
-    return _avg_pool(x, kernel, stride, padding, count_include_pad, None).squeeze(-2)
+    return _avg_pool(x, kernel, stride, pads, count_include_pad, None).squeeze(-2)
 
 
 # ---------------------------------------------------------------------------
