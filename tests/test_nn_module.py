@@ -160,6 +160,9 @@ def test_to_double_keeps_parameter_objects():
     assert model(cr.zeros(2, 1, 8, 8, dtype=cr.float64)).dtype == np.float64
     model.float()
     assert model(cr.zeros(2, 1, 8, 8)).dtype == np.float32
+    assert model.to("cpu") is model and model.to("cpu", cr.float64)[0].weight.dtype == np.float64
+    with pytest.raises(ValueError, match="CPU only"):
+        model.to("cuda")
 
 
 # ---------------------------------------------------------------------------

@@ -284,11 +284,22 @@ class Module:
                 p.grad = Tensor(np.zeros_like(p.data))
 
     # -- dtype ----------------------------------------------------------------------
-    def to(self, dtype: Any) -> "Module":
-        """Cast floating-point parameters and buffers to ``dtype`` in place; returns self.
+    def to(self, *args: Any, dtype: Any = None) -> "Module":
+        """Cast floating-point parameters and buffers to a dtype in place; returns self.
 
-        The Parameter objects stay the same, so an optimizer built before still holds them.
+        Accepts PyTorch's spellings ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)``
+        (chainrule runs on the CPU, so a device of "cpu" is a no-op). The Parameter
+        objects stay the same, so an optimizer built before still holds them.
         """
+        for arg in args:
+            if isinstance(arg, str) and arg.split(":")[0] == "cpu":
+                continue
+            if isinstance(arg, str) and arg.split(":")[0] in ("cuda", "mps", "xpu"):
+                raise ValueError(f"{type(self).__name__}.to({arg!r}): chainrule runs on the "
+                                 "CPU only; use .to('cpu') or leave the device out")
+            dtype = arg
+        if dtype is None:
+            return self
         dt = np.dtype(dtype)
         with no_grad():
             for t in list(self.parameters()) + list(self.buffers()):
