@@ -154,9 +154,11 @@ def test_manifest_pointing_at_a_missing_array(tmp_path):
         cr.load(path)
 
 
-def test_missing_file():
+def test_missing_file_or_folder(tmp_path):
     with pytest.raises(FileNotFoundError, match="no-such-file.npz"):
         cr.load("no-such-file.npz")
+    with pytest.raises(FileNotFoundError, match="no such folder"):
+        cr.save({"x": np.zeros(1)}, tmp_path / "missing" / "x.npz")
 
 
 def test_unsaveable_values_are_refused_with_their_key(tmp_path):

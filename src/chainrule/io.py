@@ -115,6 +115,8 @@ def save(obj: Mapping, path: str | os.PathLike) -> None:
 
     path = os.fspath(path)
     directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"chainrule.save: no such folder: {directory!r} (for {path!r})")
     fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".",
                                suffix=".tmp")
     try:
