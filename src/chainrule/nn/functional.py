@@ -264,9 +264,13 @@ def conv1d(input: Tensor, weight: Tensor, bias: Tensor | None = None, stride: An
 def _conv(input: Any, weight: Tensor, bias: Any, stride: Any, padding: Any, dilation: Any,
           groups: int, dims: int, who: str) -> Tensor:
     input = _tensor(input, who)
+    if input.ndim == dims + 1:  # unbatched (C, ...), as PyTorch allows
+        return _conv(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups, dims,
+                     who).squeeze(0)
     if input.ndim != dims + 2:
         raise ValueError(f"{who}: expected a {dims + 2}-d input (N, C, "
-                         f"{'H, W' if dims == 2 else 'L'}), got {_desc(input)}")
+                         f"{'H, W' if dims == 2 else 'L'}) or an unbatched {dims + 1}-d one, "
+                         f"got {_desc(input)}")
     if weight.ndim != dims + 2:
         raise ValueError(f"{who}: expected a {dims + 2}-d weight, got {_desc(weight)}")
     out_ch, in_per_group = weight.shape[:2]

@@ -144,7 +144,7 @@ class _ConvNd(Module):
         input = F._tensor(input, type(self).__name__)
         d = self._dims
         who = f"{type(self).__name__}({self.in_channels}, {self.out_channels})"
-        if input.ndim != d + 2 or input.shape[1] != self.in_channels:
+        if input.ndim not in (d + 1, d + 2) or input.shape[-d - 1] != self.in_channels:
             raise ValueError(
                 f"{who}: expected input of shape (N, {self.in_channels}, "
                 f"{'H, W' if d == 2 else 'L'}), got {F._desc(input)}"
