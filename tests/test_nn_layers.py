@@ -346,7 +346,8 @@ def test_init_functions():
 def test_linear_shape_error_names_layer_and_shapes():
     with pytest.raises(ValueError) as err:
         nn.Linear(784, 10)(cr.zeros(32, 100))
-    assert str(err.value) == "Linear(784, 10): expected input with last dim 784, got shape (32, 100)"
+    expected = "Linear(784, 10): expected input with last dim 784, got shape (32, 100)"
+    assert str(err.value) == expected
 
 
 def test_dtype_mismatch_error():

@@ -27,7 +27,8 @@ import numpy as np
 from ..graph import no_grad
 from ..ops import conv as C
 from ..ops import nn as N
-from ..tensor import Tensor, where
+from ..tensor import Tensor, default_generator, where
+from ..tensor import tensor as _make_tensor
 
 __all__ = [
     "linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
@@ -38,11 +39,11 @@ __all__ = [
 
 
 def _tensor(x: Any, who: str) -> Tensor:
+    """``x`` as a Tensor: arrays, lists and numbers are accepted (floats become float32)."""
     if isinstance(x, Tensor):
         return x
-    if isinstance(x, (np.ndarray, list, tuple, float, int)):
-        return Tensor(x) if isinstance(x, np.ndarray) else Tensor(np.asarray(
-            x, dtype=np.float32 if np.asarray(x).dtype == np.float64 else None))
+    if isinstance(x, (np.ndarray, np.generic, list, tuple, float, int)):
+        return _make_tensor(x)
     raise TypeError(f"{who}: expected a Tensor, got {type(x).__name__}")
 
 
@@ -109,8 +110,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     """x where x > 0, else ``negative_slope * x``.
 
     >>> import chainrule as cr
-    >>> leaky_relu(cr.tensor([-2.0, 3.0]), 0.1).tolist()
-    [-0.20000000298023224, 3.0]
+    >>> leaky_relu(cr.tensor([-2.0, 3.0]), 0.1)
+    tensor([-0.2,  3. ])
     """
     input = _tensor(input, "leaky_relu")
     return where(input.data > 0, input, input * negative_slope)
@@ -167,8 +168,6 @@ def dropout(input: Tensor, p: float = 0.5, training: bool = True, inplace: bool 
         return input
     if p == 1:
         return input * np.zeros((), dtype=input.dtype)
-    from ..tensor import default_generator
-
     keep = default_generator().random(input.shape, dtype=np.float64 if input.dtype == np.float64
                                       else np.float32) >= p
     mask = keep.astype(input.dtype)
@@ -501,7 +500,8 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
             raise ValueError("batch_norm: running_mean and running_var are needed when not "
                              "training")
         inv_std = 1 / np.sqrt(running_var.data.astype(input.dtype) + eps)
-        out = (input - running_mean.data.astype(input.dtype).reshape(shape)) * inv_std.reshape(shape)
+        mean = running_mean.data.astype(input.dtype).reshape(shape)
+        out = (input - mean) * inv_std.reshape(shape)
     if weight is not None:
         out = out * weight.reshape(shape)
     if bias is not None:
