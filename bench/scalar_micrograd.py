@@ -2,11 +2,13 @@
 
 The work: a 2-16-16-1 MLP (relu hidden layers, linear output, micrograd's
 layout), the squared error summed over 100 samples, forward and backward,
-with Python's garbage collector on (its default). Both engines start from
+with Python's garbage collector on (its default), each run charged with
+collecting the garbage it leaves behind. Both engines start from
 the same weights and must produce the same loss and gradients; the script
 checks that before timing anything.
 
-Three timings are printed, as medians over repeats:
+Three timings are printed, as medians over rounds (in each round every engine
+runs once, in turn):
 
 * micrograd: ``micrograd.nn.MLP`` (every ``*`` and ``+`` a node).
 * chainrule, per-op: the same expression written over Scalars, node for node
@@ -22,6 +24,7 @@ chainrule timings are printed.
 from __future__ import annotations
 
 import argparse
+import gc
 import platform
 import random
 import statistics
@@ -84,13 +87,34 @@ def copy_weights(src, dst: MLP) -> None:
         p_dst.data = float(p_src.data)
 
 
-def median_time(fn, repeats: int) -> float:
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+def check_same_numbers(theirs, ours: MLP, xs: list, ys: list) -> tuple:
+    """Assert both engines give the same loss and gradients; returns (loss, worst relative
+    gradient difference). Its graphs are garbage once it returns."""
+    loss_ref = step_micrograd(theirs, xs, ys)
+    grads_ref = [p.grad for p in theirs.parameters()]
+    worst = 0.0
+    for step in (step_chainrule, step_chainrule_per_op):
+        loss = step(ours, xs, ys)
+        grads = [p.grad for p in ours.parameters()]
+        assert loss.data == loss_ref.data, (step.__name__, loss.data, loss_ref.data)
+        rel = max(abs(a - b) / abs(b) for a, b in zip(grads, grads_ref) if b)
+        assert rel < 1e-12, (step.__name__, rel)
+        worst = max(worst, rel)
+    return loss_ref.data, worst
+
+
+def timed(fn) -> float:
+    """Seconds for ``fn()`` plus collecting the garbage it leaves (its own cost, not the next's).
+
+    micrograd's graphs hold reference cycles, so they are freed by the cycle
+    collector, whenever it next runs; charging each run with a final
+    ``gc.collect()`` keeps one engine's garbage out of the other's timing.
+    """
+    gc.collect()
+    start = time.perf_counter()
+    fn()
+    gc.collect()
+    return time.perf_counter() - start
 
 
 def main() -> None:
@@ -109,31 +133,29 @@ def main() -> None:
         random.seed(0)
         theirs = MicroMLP(*SIZES)
         copy_weights(theirs, ours)
-        loss_ref = step_micrograd(theirs, xs, ys)
-        grads_ref = [p.grad for p in theirs.parameters()]
-        worst = 0.0
-        for step in (step_chainrule, step_chainrule_per_op):
-            loss = step(ours, xs, ys)
-            grads = [p.grad for p in ours.parameters()]
-            assert loss.data == loss_ref.data, (step.__name__, loss.data, loss_ref.data)
-            rel = max(abs(a - b) / abs(b) for a, b in zip(grads, grads_ref) if b)
-            assert rel < 1e-12, (step.__name__, rel)
-            worst = max(worst, rel)
-        print(f"same numbers: loss {loss_ref.data:.12g} identical; gradients agree to "
+        loss, worst = check_same_numbers(theirs, ours, xs, ys)
+        print(f"same numbers: loss {loss:.12g} identical; gradients agree to "
               f"{worst:.1e} (relative; only the summation order differs)")
 
     print(f"2-16-16-1 MLP, forward + backward over {N_SAMPLES} samples, gc on, "
-          f"median of {args.repeats} ({platform.python_implementation()} "
+          f"median of {args.repeats} rounds ({platform.python_implementation()} "
           f"{platform.python_version()}, {platform.processor() or platform.machine()})")
-    t_ours = median_time(lambda: step_chainrule(ours, xs, ys), args.repeats)
-    t_per_op = median_time(lambda: step_chainrule_per_op(ours, xs, ys), args.repeats)
+    # The engines take turns within each round, so a change in the machine's load
+    # touches all of them alike; the ratios are medians of per-round ratios.
+    runs: dict = {"micrograd": [], "per-op": [], "MLP": []}
+    for _ in range(args.repeats):
+        if theirs is not None:
+            runs["micrograd"].append(timed(lambda: step_micrograd(theirs, xs, ys)))
+        runs["per-op"].append(timed(lambda: step_chainrule_per_op(ours, xs, ys)))
+        runs["MLP"].append(timed(lambda: step_chainrule(ours, xs, ys)))
     if theirs is not None:
-        t_theirs = median_time(lambda: step_micrograd(theirs, xs, ys), args.repeats)
-        print(f"  micrograd Value            {t_theirs * 1e3:8.1f} ms")
-    print(f"  chainrule Scalar, per-op   {t_per_op * 1e3:8.1f} ms"
-          + (f"   {t_theirs / t_per_op:5.1f}x faster than micrograd" if theirs else ""))
-    print(f"  chainrule Scalar, MLP      {t_ours * 1e3:8.1f} ms"
-          + (f"   {t_theirs / t_ours:5.1f}x faster than micrograd" if theirs else ""))
+        print(f"  micrograd Value            {statistics.median(runs['micrograd']) * 1e3:8.1f} ms")
+    for key, label in (("per-op", "chainrule Scalar, per-op"), ("MLP", "chainrule Scalar, MLP")):
+        line = f"  {label:26s} {statistics.median(runs[key]) * 1e3:8.1f} ms"
+        if theirs is not None:
+            ratio = statistics.median(m / t for m, t in zip(runs["micrograd"], runs[key]))
+            line += f"   {ratio:5.1f}x faster than micrograd"
+        print(line)
 
 
 if __name__ == "__main__":
