@@ -350,6 +350,14 @@ def test_linear_shape_error_names_layer_and_shapes():
     assert str(err.value) == expected
 
 
+def test_functional_linear_errors():
+    with pytest.raises(ValueError, match=r"linear \(weight of shape \(2, 3\)\): bias of shape "
+                                         r"\(3,\) doesn't match 2 output features"):
+        F.linear(cr.zeros(1, 3), cr.zeros(2, 3), cr.zeros(3))
+    with pytest.raises(ValueError, match="expected input with last dim 3, got shape"):
+        F.linear(cr.zeros(1, 4), cr.zeros(2, 3))
+
+
 def test_dtype_mismatch_error():
     with pytest.raises(TypeError, match=r"Linear\(3, 2\): input dtype float64 doesn't match "
                                         r"weight dtype float32"):

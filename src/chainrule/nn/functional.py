@@ -86,6 +86,9 @@ def _check_linear(input: Tensor, weight: Tensor, bias: Any, who: str) -> None:
             f"{who}: expected input with last dim {weight.shape[1]}, got shape "
             f"{tuple(input.shape)}"
         )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise ValueError(f"{who}: bias of shape {tuple(bias.shape)} doesn't match "
+                         f"{weight.shape[0]} output features")
     _same_dtype(input, weight, who)
 
 
@@ -97,7 +100,9 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     [3.0, 3.0, 3.0, 3.0]
     """
     input = _tensor(input, "linear")
-    _check_linear(input, weight, bias, f"linear (weight of shape {tuple(weight.shape)})")
+    if (not input.ndim or input.shape[-1] != weight.shape[1] or input.dtype != weight.dtype
+            or (bias is not None and bias.shape != weight.shape[:1])):
+        _check_linear(input, weight, bias, f"linear (weight of shape {tuple(weight.shape)})")
     return N.Linear.apply(input, weight, bias)
 
 
