@@ -286,6 +286,8 @@ def test_cross_entropy_errors():
         F.cross_entropy(x, cr.tensor([0, 1, 2]), weight=cr.ones(3))
     with pytest.raises(TypeError, match="class indices"):
         F.cross_entropy(x, cr.tensor([True, False, True]))
+    with pytest.raises(ValueError, match=r"convert the target with .long\(\)"):
+        F.cross_entropy(x, cr.tensor([0.0, 1.0, 2.0]))
 
 
 def test_regression_and_bce_errors():

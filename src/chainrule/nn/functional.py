@@ -738,8 +738,10 @@ def _soft_cross_entropy(input: Tensor, target: Tensor, w: Any, reduction: str,
                         label_smoothing: float) -> Tensor:
     who = "cross_entropy"
     if target.shape != input.shape:
+        hint = ("; class indices must be integers: convert the target with .long()"
+                if target.ndim == input.ndim - 1 else "")
         raise ValueError(f"{who}: a probability target must have the input's shape "
-                         f"{tuple(input.shape)}, got {_desc(target)}")
+                         f"{tuple(input.shape)}, got {_desc(target)}{hint}")
     dim = 1 if input.ndim > 1 else 0
     c = input.shape[dim]
     logp = input.log_softmax(dim)
