@@ -171,7 +171,11 @@ def test_plain_lines_without_a_terminal_and_tqdm_on_one(tmp_path):
         def flush(self):
             pass
 
-    assert cli._progress(loader, 1, 1, sys.stdout) is loader or not sys.stdout.isatty()
+    class Pipe(Tty):
+        def isatty(self):
+            return False
+
+    assert cli._progress(loader, 1, 1, Pipe()) is loader
     bar = cli._progress(loader, 1, 1, Tty())
     try:
         import tqdm  # noqa: F401
