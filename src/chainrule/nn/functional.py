@@ -358,7 +358,8 @@ def _pool_args(input: Any, kernel_size: Any, stride: Any, padding: Any, dilation
             out = -(-room // st) + 1
             if (out - 1) * st >= n + p:
                 out -= 1
-        pads.append((p, p + (out - 1) * st - room))
+        # floor mode can leave rows unused at the end (negative overhang): never crop
+        pads.append((p, p + max((out - 1) * st - room, 0)))
     if dims == 1:
         input = input.unsqueeze(-2)
         kernel, stride, dilation = (1,) + kernel, (1,) + stride, (1,) + dilation
