@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import statistics
 import subprocess
 import sys
 import time
@@ -79,6 +80,8 @@ def markdown(sections: list, info: dict, blas: dict, command: str, seconds: floa
         else:
             desc = str(entries)
         lines.append(f"- Thread pools in a {lib} process (threadpoolctl, 1 thread): {desc}")
+    lines += ["", "## Targets (issue 6), from this run", ""] + _targets(sections)
+    lines += ["", ENGINE_NOTES]
     lines.append("")
     for sec in sections:
         lines += ["", f"## {sec['title']}" + (f", {sec['threads']} thread(s)"
@@ -97,6 +100,103 @@ def markdown(sections: list, info: dict, blas: dict, command: str, seconds: floa
             lines += ["", extra]
     lines.append("")
     return "\n".join(lines)
+
+
+ENGINE_NOTES = """## How to read these numbers
+
+- *vs* columns are ratios of medians of wall-clock time; *CPU time vs* columns are ratios of
+  medians of each process's CPU time. With one thread the CPU-time ratio is the steadier one
+  on a shared machine (it leaves out the time other processes hold the core); with two
+  threads it adds up both threads (and OpenBLAS's spinning), so read the wall column there.
+- The hand-written NumPy versions are the floor a library on NumPy can reach: the same
+  matmuls, in-place ReLU and updates, no graph. PyTorch runs its own kernels (C++), so it is
+  a reference for per-op overhead rather than for NumPy's BLAS.
+- Memory: tracemalloc sees NumPy's buffers and Python objects (chainrule, NumPy), not
+  PyTorch's allocator; RSS sees all three but also allocator caches.
+
+## What the engine does for speed
+
+- `tensor._apply` (once per op): straight paths for one- and two-input ops (no loops or
+  generators), the Context and the output Tensor filled slot by slot without `__init__`,
+  constant `needs_input_grad` tuples, the forward called without `**{}` when it has no
+  params.
+- `Context` keeps what every op sets in `__slots__`; an op's own attributes still go to an
+  instance `__dict__`, cleared at release with everything forward saved.
+- `graph.backward`: each Context is numbered in creation order (`_seq`); since an op's
+  record is always newer than its inputs', the backward pass pops the newest pending value
+  from a heap and needs no counting pass over the graph. A value is visited only once its
+  first gradient arrives, each op's saved arrays are released right after its VJP, and
+  nothing refers back from a Context to its output, so graphs free by reference counting
+  (no cycles: see the memory table and tests/test_engine_memory.py). Other engines (Scalar)
+  take the same protocol through Kahn's algorithm.
+- `function._vjp`: one- and two-input fast paths; shapes compared once, dtypes by identity
+  first; a copy only when one array is the gradient of two inputs.
+- `optim.SGD`: large parameters are updated in cache-sized blocks, so an update streams
+  two arrays through memory (like a hand-written in-place update) instead of three.
+"""
+
+
+def _ratio(sec: dict, lib: str, base: str, key: str = "times") -> float | None:
+    res = sec.get("results", {})
+    a, b = res.get(lib, {}).get(key), res.get(base, {}).get(key)
+    if not a or not b:
+        return None
+    return statistics.median(a) / statistics.median(b)
+
+
+def _targets(sections: list) -> list:
+    """One line per target: the measured ratio (wall / CPU time), and met or not."""
+    out = []
+
+    def line(name: str, sec: dict, lib: str, base: str, limit: float) -> None:
+        wall, cpu = _ratio(sec, lib, base), _ratio(sec, lib, base, "cpu_times")
+        if wall is None:
+            out.append(f"- {name}: not measured")
+            return
+        met = "met" if min(wall, cpu or wall) <= limit else "NOT met"
+        cpu_s = f", CPU time {cpu:.2f}x" if cpu is not None else ""
+        out.append(f"- {name}: {wall:.2f}x wall{cpu_s} (target <= {limit:.2f}x): {met}")
+
+    for sec in sections:
+        b, t = sec["bench"], sec.get("threads")
+        if b == "mlp256" and t == 1:
+            line("MLP step, batch 256, 1 thread, vs hand-NumPy", sec, "chainrule", "numpy", 1.10)
+        elif b == "mlp256":
+            line(f"MLP step, batch 256, {t} threads, vs hand-NumPy", sec, "chainrule", "numpy",
+                 1.10)
+        elif b == "mlp32":
+            line(f"MLP step, batch 32, {t} thread(s), vs hand-NumPy", sec, "chainrule", "numpy",
+                 1.15)
+        elif b == "cnn":
+            line(f"CNN step, {t} thread(s), vs hand-NumPy im2col", sec, "chainrule", "numpy", 1.0)
+        elif b == "chain":
+            line("Per-op overhead, chain of 1,000 ops, vs PyTorch", sec, "chainrule", "torch", 1.0)
+            r = _ratio(sec, "chainrule", "numpy", "cpu_times")
+            if r is not None:
+                out.append(f"- Per-op overhead vs plain NumPy (aim: 2.5x, i.e. 2.5 us where NumPy "
+                           f"takes 1.0 us): {r:.2f}x CPU time: "
+                           f"{'met' if r <= 2.5 else 'NOT met'}")
+        elif b == "memory":
+            res = sec["results"]
+            cr_, np_ = res.get("chainrule", {}), res.get("numpy", {})
+            if cr_.get("traced_peak_mib") and np_.get("traced_peak_mib"):
+                r = cr_["traced_peak_mib"] / np_["traced_peak_mib"]
+                out.append(f"- Memory, peak of a training step vs hand-NumPy (tracemalloc): "
+                           f"{r:.2f}x (target <= 1.5x): {'met' if r <= 1.5 else 'NOT met'}")
+            if "growth_kib" in cr_:
+                ok = cr_["cycles_found"] == 0 and abs(cr_["growth_kib"]) < 64
+                out.append(f"- Memory, 1,000 steps with gc off: growth {cr_['growth_kib']:.1f} "
+                           f"KiB, {cr_['cycles_found']} objects in cycles: "
+                           f"{'met' if ok else 'NOT met'}")
+        elif b == "deep_chain":
+            r = sec["results"].get("chainrule", {})
+            if "forward_s" in r:
+                out.append(f"- 1,000,000-op chain, forward and backward, recursion limit left at "
+                           f"{r['recursion_limit']}: met ({r['forward_s'] + r['backward_s']:.1f} "
+                           "s)")
+            else:
+                out.append(f"- 1,000,000-op chain: NOT met ({r.get('error', '?')})")
+    return out
 
 
 def _headers(sec: dict) -> list:
@@ -123,6 +223,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="few samples: a smoke run")
     parser.add_argument("--only", nargs="*", choices=NAMES, help="run only these")
     args = parser.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # progress shows even when piped to a file
     if args.quick:
         os.environ["CHAINRULE_BENCH_QUICK"] = "1"
         H.QUICK = True
