@@ -83,6 +83,8 @@ LAYERS = {
     "maxpool2d_overlap": (lambda m: m.MaxPool2d(3, stride=2, padding=1, dilation=1),
                           (2, 2, 7, 7)),
     "maxpool2d_dilation": (lambda m: m.MaxPool2d(2, stride=1, dilation=2), (1, 2, 6, 6)),
+    "maxpool2d_odd_size": (lambda m: m.MaxPool2d(2), (1, 2, 7, 5)),
+    "avgpool2d_odd_size": (lambda m: m.AvgPool2d(3, stride=2, padding=1), (1, 2, 8, 6)),
     "maxpool2d_ceil": (lambda m: m.MaxPool2d(3, stride=2, padding=1, ceil_mode=True),
                        (1, 2, 8, 7)),
     "maxpool1d_ceil": (lambda m: m.MaxPool1d(2, ceil_mode=True), (2, 2, 7)),

@@ -20,19 +20,8 @@ from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss,
 from .module import Module, ModuleList, Sequential
 from .parameter import Parameter
 
-
-
-def __getattr__(name: str):
-    # nn.utils (gradient clipping) is loaded on first use, as torch.nn.utils is reachable
-    if name == "utils":
-        import importlib
-
-        return importlib.import_module(".utils", __name__)
-    raise AttributeError(f"module 'chainrule.nn' has no attribute '{name}'")
-
-
 __all__ = [
-    "functional", "init", "Module", "Sequential", "ModuleList", "Parameter",
+    "functional", "init", "utils", "Module", "Sequential", "ModuleList", "Parameter",
     "Identity", "Linear", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
     "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
     "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
