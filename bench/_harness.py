@@ -135,11 +135,11 @@ def compare(module: str, func: str, libs: list, threads: int = 1, params: dict |
     for _ in range(1 if QUICK else rounds):
         for lib in libs:
             r = run_child(module, func, lib, threads, params)
-            if lib in results and "error" not in r and "error" not in results[lib]:
+            if lib not in results or "error" in results[lib]:
+                results[lib] = r
+            elif "error" not in r:
                 for key in ("times", "cpu_times"):
                     results[lib].setdefault(key, []).extend(r.get(key, []))
-            elif lib not in results or "error" in r:
-                results[lib] = r
     return results
 
 
