@@ -64,7 +64,12 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b=None):
         ctx.save_for_backward(x, w)
-        out = np.matmul(x, w.T)
+        if x.ndim == 2 and x.shape[0] <= 64 and w.shape[0] >= 64:
+            # Few rows, many outputs: OpenBLAS computes (w @ x.T) 1.2-2x faster than
+            # x @ w.T; the copy back to row-major is small (bench/mlp.py, batch 32).
+            out = np.ascontiguousarray(np.matmul(w, x.T).T)
+        else:
+            out = np.matmul(x, w.T)
         if b is not None:
             out += b
         return out
