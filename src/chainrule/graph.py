@@ -12,12 +12,10 @@ op record (``_ctx``)
     ``parents`` (a tuple of input values, ``None`` where an input needs no
     gradient), ``name`` (the op's name, for messages), ``freed`` (bool),
     ``_vjp(g, out, create_graph)`` (return one gradient per parent, each with that
-    parent's shape, or ``None``) and ``_release()`` (drop what was saved for
-    backward).
-    Optional: ``_seq``, a number that grows in the order records are made (so a
-    record is newer than its inputs' records). When the roots' records carry it,
-    backward runs newest first from a heap, in one pass; otherwise it first counts
-    each value's consumers (Kahn's algorithm).
+    parent's shape, or ``None``), ``_release()`` (drop what was saved for
+    backward) and ``_seq``, a number that grows in the order records are made, so
+    that a record is always newer than its inputs' records: backward runs newest
+    first from a heap, in one pass, with no counting pass over the graph.
 
 Gradients live in a dict for the length of one backward call; only leaves (and
 values that retain their grad) publish ``.grad``. Nothing here recurses, so a
@@ -209,13 +207,7 @@ def backward(
     prev_mode = _mode.enabled
     _mode.enabled = create_graph
     try:
-        ordered = True
-        for root in roots:
-            ctx = root._ctx
-            if ctx is not None and not hasattr(ctx, "_seq"):
-                ordered = False
-        run = _backward_ordered if ordered else _backward_kahn
-        run(roots, seeds, not retain_graph, create_graph, wanted, found)
+        _backward_newest_first(roots, seeds, not retain_graph, create_graph, wanted, found)
     finally:
         _mode.enabled = prev_mode
     return found
@@ -239,7 +231,7 @@ def _freed_error(ctx: Any) -> GraphFreedError:
     )
 
 
-def _backward_ordered(roots: Sequence[Any], seeds: Sequence[Any], free: bool,
+def _backward_newest_first(roots: Sequence[Any], seeds: Sequence[Any], free: bool,
                       create_graph: bool, wanted: dict | None, found: list | None) -> None:
     """One pass, newest op first, for op records numbered in creation order (``_seq``).
 
@@ -298,93 +290,6 @@ def _backward_ordered(roots: Sequence[Any], seeds: Sequence[Any], free: bool,
             ctx._release()
     for leaf in leaves:
         _publish(leaf, take(id(leaf)), wanted, found)
-
-
-def _backward_kahn(roots: Sequence[Any], seeds: Sequence[Any], free: bool, create_graph: bool,
-                   wanted: dict | None, found: list | None) -> None:
-    """Any graph: count each value's consumers, run its VJP when all have passed theirs."""
-    # Kahn's algorithm: count each value's consumers, then run a value's VJP once all of
-    # them have passed their gradients on. No recursion, no list of the whole graph (a
-    # value can be freed as soon as its own VJP has run), one dict entry per value.
-    deps: dict = {}
-    stack: list = []
-    for root in roots:
-        if id(root) not in deps:
-            deps[id(root)] = 0
-            stack.append(root)
-    ready = stack.copy()
-    push = stack.append
-    pop = stack.pop
-    while stack:
-        ctx = pop()._ctx
-        if ctx is None:
-            continue
-        parents = ctx.parents
-        if parents is None:
-            continue
-        for parent in parents:
-            if parent is not None:
-                key = id(parent)
-                if key in deps:
-                    deps[key] += 1
-                else:
-                    deps[key] = 1
-                    push(parent)
-    ready = [r for r in ready if deps[id(r)] == 0]
-    grads: dict = {}
-    for root, seed in zip(roots, seeds):
-        key = id(root)
-        grads[key] = seed if key not in grads else grads[key] + seed
-    anomaly = _mode.anomaly
-    push = ready.append
-    pop = ready.pop
-    while ready:
-        value = pop()
-        ctx = value._ctx
-        g = grads.pop(id(value), None)
-        if g is not None:
-            if wanted is not None:
-                slot = wanted.get(id(value))
-                if slot is not None:
-                    found[slot] = g
-            elif ctx is None or value._retains_grad:
-                value._accumulate_grad(g)
-        if ctx is None:
-            continue
-        parents = ctx.parents
-        if g is None:
-            # No gradient reached this value: its inputs get nothing from it, but they
-            # still wait for it in the consumer count.
-            if parents is None:
-                continue
-            for parent in parents:
-                if parent is not None:
-                    key = id(parent)
-                    n = deps[key] - 1
-                    deps[key] = n
-                    if not n:
-                        push(parent)
-            continue
-        if ctx.freed:
-            raise _freed_error(ctx)
-        parent_grads = ctx._vjp(g, value, create_graph)
-        if anomaly:
-            _check_anomaly(ctx, parent_grads)
-        if len(parent_grads) < len(parents):  # every parent must be counted down
-            parent_grads = tuple(parent_grads) + (None,) * (len(parents) - len(parent_grads))
-        for parent, pg in zip(parents, parent_grads):
-            if parent is None:
-                continue
-            key = id(parent)
-            if pg is not None:
-                prev = grads.get(key)
-                grads[key] = pg if prev is None else prev + pg
-            n = deps[key] - 1
-            deps[key] = n
-            if not n:
-                push(parent)
-        if free:
-            ctx._release()
 
 
 # Set by chainrule.explain.anomaly when it is imported; called only in anomaly mode.
