@@ -32,7 +32,24 @@ def measure(lib: str, n_ops: int = N_OPS, samples: int = 30) -> dict:
     return result
 
 
-def _make(lib: str, n_ops: int):  # noqa: C901  (one small closure per library)
+def _chain(y, n_ops: int, tanh):
+    """The forward chain, for any library: ``* 1.0001``, ``+ 0.001``, ``tanh``, repeated."""
+    for i in range(n_ops):
+        k = i % 3
+        if k == 0:
+            y = y * 1.0001
+        elif k == 1:
+            y = y + 0.001
+        else:
+            y = tanh(y)
+    return y
+
+
+def _method(name: str):
+    return lambda y: getattr(y, name)()
+
+
+def _make(lib: str, n_ops: int):
     import numpy as np
 
     x0 = np.linspace(-1.0, 1.0, SIZE)
@@ -40,16 +57,12 @@ def _make(lib: str, n_ops: int):  # noqa: C901  (one small closure per library)
     if lib == "numpy":
         def step():
             saved = []
-            y = x0
-            for i in range(n_ops):
-                k = i % 3
-                if k == 0:
-                    y = y * 1.0001
-                elif k == 1:
-                    y = y + 0.001
-                else:
-                    y = np.tanh(y)
-                    saved.append(y)
+
+            def tanh(y):
+                saved.append(np.tanh(y))
+                return saved[-1]
+
+            y = _chain(x0, n_ops, tanh)
             g = np.ones_like(y)
             for i in reversed(range(n_ops)):
                 k = i % 3
@@ -61,39 +74,15 @@ def _make(lib: str, n_ops: int):  # noqa: C901  (one small closure per library)
             return g.sum()
         return step
 
-    if lib == "chainrule":
-        import chainrule as cr
+    if lib in ("chainrule", "torch"):
+        if lib == "chainrule":
+            import chainrule as lib_module
+        else:
+            import torch as lib_module
 
         def step():
-            x = cr.tensor(x0, requires_grad=True)
-            y = x
-            for i in range(n_ops):
-                k = i % 3
-                if k == 0:
-                    y = y * 1.0001
-                elif k == 1:
-                    y = y + 0.001
-                else:
-                    y = y.tanh()
-            y.sum().backward()
-            return x.grad.sum().item()
-        return step
-
-    if lib == "torch":
-        import torch
-
-        def step():
-            x = torch.tensor(x0, requires_grad=True)
-            y = x
-            for i in range(n_ops):
-                k = i % 3
-                if k == 0:
-                    y = y * 1.0001
-                elif k == 1:
-                    y = y + 0.001
-                else:
-                    y = y.tanh()
-            y.sum().backward()
+            x = lib_module.tensor(x0, requires_grad=True)
+            _chain(x, n_ops, _method("tanh")).sum().backward()
             return x.grad.sum().item()
         return step
 
@@ -103,40 +92,15 @@ def _make(lib: str, n_ops: int):  # noqa: C901  (one small closure per library)
             import autograd.numpy as anp
         except ImportError:
             return None
-
-        def f(x):
-            y = x
-            for i in range(n_ops):
-                k = i % 3
-                if k == 0:
-                    y = y * 1.0001
-                elif k == 1:
-                    y = y + 0.001
-                else:
-                    y = anp.tanh(y)
-            return anp.sum(y)
-
-        df = autograd.grad(f)
+        df = autograd.grad(lambda x: anp.sum(_chain(x, n_ops, anp.tanh)))
         return lambda: df(x0).sum()
 
     if lib == "chainrule-scalar":
-        try:
-            from chainrule.scalar import Scalar
-        except ImportError:
-            return None
+        from chainrule.scalar import Scalar
 
         def step():
             x = Scalar(0.3, requires_grad=True)
-            y = x
-            for i in range(n_ops):
-                k = i % 3
-                if k == 0:
-                    y = y * 1.0001
-                elif k == 1:
-                    y = y + 0.001
-                else:
-                    y = y.tanh()
-            y.backward()
+            _chain(x, n_ops, _method("tanh")).backward()
             return x.grad
         return step
 
@@ -152,16 +116,7 @@ def _make(lib: str, n_ops: int):  # noqa: C901  (one small closure per library)
 
         def step():
             x = Value(0.3)
-            y = x
-            for i in range(n_ops):
-                k = i % 3
-                if k == 0:
-                    y = y * 1.0001
-                elif k == 1:
-                    y = y + 0.001
-                else:
-                    y = y.relu()
-            y.backward()
+            _chain(x, n_ops, _method("relu")).backward()  # micrograd has no tanh
             return x.grad
         return step
     raise ValueError(f"unknown library {lib!r}")
