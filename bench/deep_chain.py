@@ -16,6 +16,7 @@ import sys
 import time
 
 from bench import _harness as H
+from bench.chain import _chain
 
 N_OPS = 1_000_000
 LIBS = ["chainrule", "torch"]
@@ -41,15 +42,7 @@ def measure(lib: str, n_ops: int = N_OPS) -> dict:
     else:
         raise ValueError(f"unknown library {lib!r}")
     start = time.perf_counter()
-    y = x
-    for i in range(n_ops):
-        k = i % 3
-        if k == 0:
-            y = y * 1.0001
-        elif k == 1:
-            y = y + 0.001
-        else:
-            y = tanh(y)
+    y = _chain(x, n_ops, tanh)
     mid = time.perf_counter()
     y.sum().backward()
     del y
