@@ -59,6 +59,31 @@ def time_samples(step: Callable[[], Any], warmup: int, samples: int, inner: int 
     return {"times": wall, "cpu_times": cpu}
 
 
+def training_step(lib: str, build: Callable, params: list, x: Any, y: Any,
+                  lr: float) -> Callable[[], float]:
+    """One SGD step with softmax cross-entropy, written as a user would, for chainrule or
+    PyTorch (the same code: the two share the API). ``build(nn)`` makes the model;
+    ``params`` (NumPy arrays, in ``parameters()`` order) are copied into it."""
+    import importlib
+
+    m = importlib.import_module("chainrule" if lib == "chainrule" else "torch")
+    model = build(m.nn)
+    with m.no_grad():
+        for p, w in zip(model.parameters(), params, strict=True):
+            p.copy_(m.tensor(w))
+    opt = m.optim.SGD(model.parameters(), lr=lr)
+    xt, yt = m.tensor(x), m.tensor(y)
+    cross_entropy = m.nn.functional.cross_entropy
+
+    def step() -> float:
+        opt.zero_grad()
+        loss = cross_entropy(model(xt), yt)
+        loss.backward()
+        opt.step()
+        return loss.item()
+    return step
+
+
 def set_threads(n: int) -> None:
     """Fix the thread count for whatever is imported (call again after importing torch)."""
     try:

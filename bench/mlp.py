@@ -52,47 +52,14 @@ def make_step(lib: str, batch_size: int):
     x, y = batch(batch_size)
     if lib == "numpy":
         return _numpy_step(params, x, y)
-    if lib == "torch":
-        import torch
-        from torch import nn
-
-        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                              nn.Linear(512, 10))
-        with torch.no_grad():
-            for p, w in zip(model.parameters(), params):
-                p.copy_(torch.from_numpy(w))
-        opt = torch.optim.SGD(model.parameters(), lr=LR)
-        xt, yt = torch.from_numpy(x), torch.from_numpy(y)
-        loss_fn = nn.functional.cross_entropy
-
-        def step():
-            opt.zero_grad()
-            loss = loss_fn(model(xt), yt)
-            loss.backward()
-            opt.step()
-            return loss.item()
-        return step
-    if lib == "chainrule":
-        import chainrule as cr
-        import chainrule.nn.functional as F
-        from chainrule import nn, optim
-
-        model = nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
-                              nn.Linear(512, 10))
-        with cr.no_grad():
-            for p, w in zip(model.parameters(), params):
-                p.data[...] = w
-        opt = optim.SGD(model.parameters(), lr=LR)
-        xt, yt = cr.tensor(x), cr.tensor(y)
-
-        def step():
-            opt.zero_grad()
-            loss = F.cross_entropy(model(xt), yt)
-            loss.backward()
-            opt.step()
-            return loss.item()
-        return step
+    if lib in ("torch", "chainrule"):
+        return H.training_step(lib, _model, params, x, y, LR)
     raise ValueError(f"unknown library {lib!r}")
+
+
+def _model(nn):
+    return nn.Sequential(nn.Linear(784, 512), nn.ReLU(), nn.Linear(512, 512), nn.ReLU(),
+                         nn.Linear(512, 10))
 
 
 def _numpy_step(params: list, x, y):

@@ -25,7 +25,7 @@ from .autograd import checkpoint, grad, hessian, hvp, jacobian, jvp, vhp, vjp
 from .gradcheck import gradcheck, gradgradcheck
 from .explain.anomaly import detect_anomaly
 from .io import load, save
-from . import nn
+from . import data, nn, optim
 
 __version__ = "0.1.0"
 
