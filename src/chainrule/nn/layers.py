@@ -326,6 +326,14 @@ class Dropout(Module):
 # ---------------------------------------------------------------------------
 
 
+def _affine_parameters(module: Module, affine: bool, bias: bool, shape: tuple,
+                       dtype: Any) -> None:
+    """A normalisation layer's scale (ones) and shift (zeros), or None where switched off."""
+    module.register_parameter("weight", Parameter(np.ones(shape, dtype=dtype)) if affine else None)
+    module.register_parameter(
+        "bias", Parameter(np.zeros(shape, dtype=dtype)) if affine and bias else None)
+
+
 class _BatchNorm(Module):
     _ndims: tuple = (2, 3)
 
@@ -340,15 +348,7 @@ class _BatchNorm(Module):
         self.affine = affine
         self.track_running_stats = track_running_stats
         dt = _dtype(dtype)
-        if affine:
-            self.weight = Parameter(np.ones(num_features, dtype=dt))
-            if bias:
-                self.bias = Parameter(np.zeros(num_features, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, affine, bias, (num_features,), dt)
         if track_running_stats:
             self.register_buffer("running_mean", zeros(num_features, dtype=dt))
             self.register_buffer("running_var", ones(num_features, dtype=dt))
@@ -426,16 +426,7 @@ class LayerNorm(Module):
         self.eps = eps
         self.elementwise_affine = elementwise_affine
         self.has_bias = bias
-        dt = _dtype(dtype)
-        if elementwise_affine:
-            self.weight = Parameter(np.ones(shape, dtype=dt))
-            if bias:
-                self.bias = Parameter(np.zeros(shape, dtype=dt))
-            else:
-                self.register_parameter("bias", None)
-        else:
-            self.register_parameter("weight", None)
-            self.register_parameter("bias", None)
+        _affine_parameters(self, elementwise_affine, bias, shape, _dtype(dtype))
 
     def forward(self, input: Tensor) -> Tensor:
         input = F._tensor(input, "LayerNorm")
