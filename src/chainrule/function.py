@@ -197,59 +197,27 @@ def _vjp(ctx: Context, g: Any, out: Any, create_graph: bool) -> tuple:
             grads = tuple(grads) if type(grads) is list else (grads,)
         parents = ctx.parents
         n = len(parents)
-        if n == 1 and grads:  # the common one- and two-input ops: no loop, no list
-            pg = grads[0]
+        if n == 1:  # the common one- and two-input cases, without the loop
+            pg = grads[0] if grads else None
             parent = parents[0]
-            if pg is None or parent is None:
-                return (None,)
-            data = parent.data
-            if pg.shape != data.shape:
-                pg = _fit(ctx, pg, data.shape)
-            dtype = data.dtype
-            if pg.dtype is not dtype and pg.dtype != dtype:
-                pg = pg.astype(dtype)
-            return (pg,)
-        if n == 2 and len(grads) >= 2:
+            return (None,) if pg is None or parent is None else (_conform(ctx, pg, parent),)
+        if n == 2 and len(grads) == 2:
             p0, p1 = parents
-            g0 = grads[0]
-            g1 = grads[1]
-            if p0 is None or g0 is None:
-                g0 = None
-            else:
-                data = p0.data
-                if g0.shape != data.shape:
-                    g0 = _fit(ctx, g0, data.shape)
-                dtype = data.dtype
-                if g0.dtype is not dtype and g0.dtype != dtype:
-                    g0 = g0.astype(dtype)
-            if p1 is None or g1 is None:
-                g1 = None
-            else:
-                data = p1.data
-                if g1.shape != data.shape:
-                    g1 = _fit(ctx, g1, data.shape)
-                dtype = data.dtype
-                if g1.dtype is not dtype and g1.dtype != dtype:
-                    g1 = g1.astype(dtype)
-                if g1 is g0:
-                    g1 = g1.copy()  # one array per parent: leaves may accumulate in place
+            g0, g1 = grads
+            g0 = None if p0 is None or g0 is None else _conform(ctx, g0, p0)
+            g1 = None if p1 is None or g1 is None else _conform(ctx, g1, p1)
+            if g1 is not None and g1 is g0:
+                g1 = g1.copy()  # one array per parent: leaves may accumulate in place
             return (g0, g1)
         result = []
         for parent, pg in zip(parents, grads):
-            if parent is None or pg is None:
-                result.append(None)
-                continue
-            data = parent.data
-            if pg.shape != data.shape:
-                pg = _fit(ctx, pg, data.shape)
-            if pg.dtype != data.dtype:
-                pg = pg.astype(data.dtype)
-            else:
+            if parent is not None and pg is not None:
+                pg = _conform(ctx, pg, parent)
                 for r in result:
-                    if r is pg:
-                        pg = pg.copy()  # one array per parent: leaves may accumulate in place
+                    if r is pg:  # one array per parent: leaves may accumulate in place
+                        pg = pg.copy()
                         break
-            result.append(pg)
+            result.append(None if parent is None else pg)
         return tuple(result)
     if not getattr(backward, "_once_differentiable", False):
         ctx.xp = out.__array_namespace__()
@@ -279,6 +247,16 @@ def _vjp(ctx: Context, g: Any, out: Any, create_graph: bool) -> tuple:
             pg = pg.type(parent.data.dtype)  # a recorded cast: float32 stays float32
         result.append(pg)
     return tuple(result)
+
+
+def _conform(ctx: Context, pg: Any, parent: Any) -> Any:
+    """One parent's gradient (an array) in that parent's shape and dtype."""
+    data = parent.data
+    if pg.shape != data.shape:
+        pg = _fit(ctx, pg, data.shape)
+    if pg.dtype is not data.dtype and pg.dtype != data.dtype:
+        pg = pg.astype(data.dtype)
+    return pg
 
 
 def _fit(ctx: Context, g: Any, shape: tuple) -> Any:
