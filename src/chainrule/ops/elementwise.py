@@ -52,6 +52,8 @@ def promote(a, b):
 
 
 def _with_number(array, number):
+    if type(number) is float and array.dtype.kind == "f":
+        return array, number  # the common case: a float array and a Python float
     if isinstance(number, np.generic):
         number = number.item()  # a NumPy scalar counts as a Python number, as in PyTorch
     if type(number) is float and array.dtype.kind in _INTEGRAL:
