@@ -1,5 +1,8 @@
 """Run every benchmark: ``python -m bench [--write] [--quick] [--only NAME ...]``.
 
+``python -m bench.instructions`` (or ``--only instructions``) adds a load-independent
+figure: CPU instructions per op on the chain, counted by valgrind.
+
 Each benchmark compares chainrule with hand-written NumPy and PyTorch, every library
 in its own fresh process (see bench/_harness.py). ``--write`` puts the tables, the
 machine, the versions and the BLAS kernel into docs/benchmarks.md. ``--quick`` takes
@@ -19,6 +22,8 @@ import time
 from bench import _harness as H
 
 NAMES = ["chain", "mlp", "cnn", "memory", "deep_chain", "scalar_micrograd"]
+# Run only when asked (--only): counting instructions under valgrind takes about 6 minutes.
+OPTIONAL = ["instructions"]
 
 
 def _scalar_micrograd() -> list:
@@ -191,6 +196,13 @@ def _targets(sections: list) -> list:
                 out.append(f"- Per-op overhead vs plain NumPy (aim: 2.5x, i.e. 2.5 us where NumPy "
                            f"takes 1.0 us): {r:.2f}x CPU time: "
                            f"{'met' if r <= 2.5 else 'NOT met'}")
+        elif b == "instructions":
+            n = sec["per_op"]
+            if "torch" in n and "chainrule" in n:
+                r = n["chainrule"] / n["torch"]
+                out.append(f"- Per-op overhead in CPU instructions (callgrind; machine load "
+                           f"cannot move it), vs PyTorch: {r:.2f}x; vs plain NumPy "
+                           f"{n['chainrule'] / n['numpy']:.2f}x")
         elif b == "memory":
             res = sec["results"]
             cr_, np_ = res.get("chainrule", {}), res.get("numpy", {})
@@ -236,7 +248,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help="write docs/benchmarks.md")
     parser.add_argument("--quick", action="store_true", help="few samples: a smoke run")
-    parser.add_argument("--only", nargs="*", choices=NAMES, help="run only these")
+    parser.add_argument("--only", nargs="*", choices=NAMES + OPTIONAL,
+                        help="run only these (instructions: CPU instructions per op under "
+                             "valgrind, about 6 minutes)")
     args = parser.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # progress shows even when piped to a file
     if args.quick:

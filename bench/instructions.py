@@ -1,0 +1,103 @@
+"""Per-op overhead in CPU instructions: a count that machine load cannot disturb.
+
+Timings on a shared machine swing by 2x between minutes; the number of instructions a
+program executes does not. This runs the chain of ``bench.chain`` (``* 1.0001``,
+``+ 0.001``, ``tanh`` on 10 float64 elements, forward and backward) under valgrind's
+callgrind, once with 0 and once with ``RUNS`` repetitions, and divides the difference
+by the number of ops: what is left is the cost of one op, forward and backward, with
+interpreter start-up and imports taken out. Needs the ``valgrind`` program.
+
+Run: ``python -m bench.instructions`` (about a minute).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+
+N_OPS = 999
+RUNS = 10
+
+PROGRAMS = {
+    "chainrule": """
+        import chainrule as cr
+        from bench.chain import _chain, _method
+        def run():
+            x = cr.tensor(x0, requires_grad=True)
+            _chain(x, N_OPS, _method("tanh")).sum().backward()
+    """,
+    "torch": """
+        import torch
+        from bench.chain import _chain, _method
+        def run():
+            x = torch.tensor(x0, requires_grad=True)
+            _chain(x, N_OPS, _method("tanh")).sum().backward()
+    """,
+    "numpy": """
+        from bench.chain import _chain
+        def run():
+            saved = []
+            def tanh(y):
+                saved.append(np.tanh(y))
+                return saved[-1]
+            y = _chain(x0, N_OPS, tanh)
+            g = np.ones_like(y)
+            for i in reversed(range(N_OPS)):
+                if i % 3 == 0:
+                    g = g * 1.0001
+                elif i % 3 == 2:
+                    out = saved.pop()
+                    g = g * (1 - out * out)
+    """,
+}
+
+
+def _script(lib: str, runs: int) -> str:
+    body = textwrap.dedent(PROGRAMS[lib])
+    return (f"import numpy as np\nN_OPS = {N_OPS}\nx0 = np.linspace(-1.0, 1.0, 10)\n{body}\n"
+            f"run()\nfor _ in range({runs}):\n    run()\n")
+
+
+def count(lib: str, runs: int) -> int:
+    """Instructions executed by a fresh interpreter running the chain ``1 + runs`` times."""
+    with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+        f.write(_script(lib, runs))
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+    out = subprocess.run(
+        ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
+         f.name], capture_output=True, text=True, check=True, cwd=root, env=env, timeout=600)
+    os.unlink(f.name)
+    return int(re.search(r"Collected : (\d+)", out.stderr).group(1))
+
+
+def run() -> list:
+    """Count, print, and return a report section (see bench/__main__.py)."""
+    if shutil.which("valgrind") is None:
+        print("valgrind is not installed: no instruction counts (apt-get install valgrind)")
+        return []
+    per_op = {}
+    for lib in PROGRAMS:
+        try:
+            per_op[lib] = (count(lib, RUNS) - count(lib, 0)) / (RUNS * N_OPS)
+        except subprocess.CalledProcessError as err:
+            print(f"{lib}: failed ({err.stderr.strip().splitlines()[-1]})")
+    lines = []
+    for lib, n in per_op.items():
+        ratios = "  ".join(f"{n / per_op[b]:.2f}x {b}" for b in ("numpy", "torch") if b in per_op)
+        lines.append(f"{lib:10s} {n:10,.0f}   {ratios}")
+    title = f"Chain of {N_OPS} tiny ops, forward+backward: CPU instructions per op (callgrind)"
+    print(title)
+    print("  " + "\n  ".join(lines))
+    return [{"bench": "instructions", "title": title, "text": "\n".join(lines),
+             "per_op": per_op}]
+
+
+if __name__ == "__main__":
+    run()
