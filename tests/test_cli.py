@@ -299,3 +299,19 @@ def test_python_dash_m_and_console_script(tmp_path):
     assert run.stderr.strip().splitlines() == [
         "chainrule train: error: argument --model: unknown model 'nope'; choose one of: "
         "mlp, cnn (see chainrule train --help)"]
+
+
+def test_a_finished_run_is_not_overwritten_by_accident(tmp_path, capsys):
+    code, out = _train(tmp_path, "--epochs", "1")
+    assert code == 0
+    before = (out / "checkpoint.npz").read_bytes()
+    capsys.readouterr()
+    code, _ = _train(tmp_path, "--epochs", "1", "--seed", "3")
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "already holds a run" in err and "--resume" in err and "--overwrite" in err
+    assert len(err.strip().splitlines()) == 1
+    assert (out / "checkpoint.npz").read_bytes() == before  # nothing lost
+    code, _ = _train(tmp_path, "--epochs", "1", "--seed", "3", "--overwrite")
+    assert code == 0
+    assert (out / "checkpoint.npz").read_bytes() != before

@@ -215,6 +215,9 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--out", metavar="DIR", help="output folder (default runs/<model>)")
     t.add_argument("--resume", action="store_true",
                    help="continue the run whose checkpoint is in --out")
+    t.add_argument("--overwrite", action="store_true",
+                   help="start afresh even if --out already holds a run (its checkpoint "
+                        "is replaced)")
     t.add_argument("--limit", type=_positive_int, metavar="N",
                    help="train on the first N training images only (quick checks)")
 
@@ -281,6 +284,10 @@ def _resolve(args: argparse.Namespace) -> dict:
     settings["lr"] = args.lr or DEFAULT_LR[settings["model"]] * (
         SGD_LR_FACTOR if settings["optimizer"] == "sgd" else 1)
     settings["out"] = args.out or os.path.join("runs", settings["model"])
+    existing = os.path.join(settings["out"], CHECKPOINT)
+    if os.path.exists(existing) and not args.overwrite:
+        raise CLIError(f"{settings['out']} already holds a run ({existing}); continue it with "
+                       "--resume, start afresh with --overwrite, or pick another --out")
     return {"settings": settings, "state": None}
 
 
