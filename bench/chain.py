@@ -49,30 +49,42 @@ def _method(name: str):
     return lambda y: getattr(y, name)()
 
 
+def numpy_step(x0, n_ops: int) -> float:
+    """The chain in plain NumPy: the forward, then the backward written by hand (the floor)."""
+    import numpy as np
+
+    saved = []
+
+    def tanh(y):
+        saved.append(np.tanh(y))
+        return saved[-1]
+
+    y = _chain(x0, n_ops, tanh)
+    g = np.ones_like(y)
+    for i in reversed(range(n_ops)):
+        k = i % 3
+        if k == 0:
+            g = g * 1.0001
+        elif k == 2:
+            out = saved.pop()
+            g = g * (1 - out * out)
+    return g.sum()
+
+
+def autodiff_step(lib_module, x0, n_ops: int) -> float:
+    """The chain in chainrule or PyTorch (the same code: they share the API)."""
+    x = lib_module.tensor(x0, requires_grad=True)
+    _chain(x, n_ops, _method("tanh")).sum().backward()
+    return x.grad.sum().item()
+
+
 def _make(lib: str, n_ops: int):
     import numpy as np
 
     x0 = np.linspace(-1.0, 1.0, SIZE)
 
     if lib == "numpy":
-        def step():
-            saved = []
-
-            def tanh(y):
-                saved.append(np.tanh(y))
-                return saved[-1]
-
-            y = _chain(x0, n_ops, tanh)
-            g = np.ones_like(y)
-            for i in reversed(range(n_ops)):
-                k = i % 3
-                if k == 0:
-                    g = g * 1.0001
-                elif k == 2:
-                    out = saved.pop()
-                    g = g * (1 - out * out)
-            return g.sum()
-        return step
+        return lambda: numpy_step(x0, n_ops)
 
     if lib in ("chainrule", "torch"):
         if lib == "chainrule":
@@ -80,11 +92,7 @@ def _make(lib: str, n_ops: int):
         else:
             import torch as lib_module
 
-        def step():
-            x = lib_module.tensor(x0, requires_grad=True)
-            _chain(x, n_ops, _method("tanh")).sum().backward()
-            return x.grad.sum().item()
-        return step
+        return lambda: autodiff_step(lib_module, x0, n_ops)
 
     if lib == "autograd":
         try:

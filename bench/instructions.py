@@ -18,48 +18,20 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import textwrap
 
 N_OPS = 999
 RUNS = 10
 
 PROGRAMS = {
-    "chainrule": """
-        import chainrule as cr
-        from bench.chain import _chain, _method
-        def run():
-            x = cr.tensor(x0, requires_grad=True)
-            _chain(x, N_OPS, _method("tanh")).sum().backward()
-    """,
-    "torch": """
-        import torch
-        from bench.chain import _chain, _method
-        def run():
-            x = torch.tensor(x0, requires_grad=True)
-            _chain(x, N_OPS, _method("tanh")).sum().backward()
-    """,
-    "numpy": """
-        from bench.chain import _chain
-        def run():
-            saved = []
-            def tanh(y):
-                saved.append(np.tanh(y))
-                return saved[-1]
-            y = _chain(x0, N_OPS, tanh)
-            g = np.ones_like(y)
-            for i in reversed(range(N_OPS)):
-                if i % 3 == 0:
-                    g = g * 1.0001
-                elif i % 3 == 2:
-                    out = saved.pop()
-                    g = g * (1 - out * out)
-    """,
+    "chainrule": "import chainrule as lib\nrun = lambda: autodiff_step(lib, x0, N_OPS)\n",
+    "torch": "import torch as lib\nrun = lambda: autodiff_step(lib, x0, N_OPS)\n",
+    "numpy": "run = lambda: numpy_step(x0, N_OPS)\n",
 }
 
 
 def _script(lib: str, runs: int) -> str:
-    body = textwrap.dedent(PROGRAMS[lib])
-    return (f"import numpy as np\nN_OPS = {N_OPS}\nx0 = np.linspace(-1.0, 1.0, 10)\n{body}\n"
+    return ("import numpy as np\nfrom bench.chain import autodiff_step, numpy_step\n"
+            f"N_OPS = {N_OPS}\nx0 = np.linspace(-1.0, 1.0, 10)\n{PROGRAMS[lib]}"
             f"run()\nfor _ in range({runs}):\n    run()\n")
 
 
