@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - graphviz is in the test environment
 def seed003_tensor():
     x1 = cr.tensor(2.0, dtype=cr.float64, requires_grad=True)
     x2 = cr.tensor(5.0, dtype=cr.float64, requires_grad=True)
-    x1.name, x2.name = "x1", "x2"
+    x1.label, x2.label = "x1", "x2"
     return x1, x2, cr.log(x1) + x1 * x2 - cr.sin(x2)
 
 
@@ -102,7 +102,7 @@ def test_table_engine_order_same_rows_other_order():
 def test_table_shows_unbroadcast_sum_as_a_step():
     x = cr.randn(3, 4, requires_grad=True)
     b = cr.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
-    b.name = "b"
+    b.label = "b"
     table = explain.backward_table(((x + b) * 2).sum())
     text = str(table)
     assert "v̄_0 = sum(t, axis=0)" in text
@@ -161,9 +161,9 @@ def test_table_on_scalars():
 
 def test_to_dot_nodes_and_colours():
     w = cr.tensor([1.0, -2.0], requires_grad=True)
-    w.name = "w"
+    w.label = "w"
     x = cr.tensor([3.0, 4.0])
-    x.name = "x"
+    x.label = "x"
     loss = (w * x).sum()
     loss.backward(retain_graph=True)
     text = explain.to_dot(loss)
@@ -258,7 +258,7 @@ def test_jacobian_of_elementwise_and_matmul():
     np.testing.assert_array_equal(J.Lx, np.diag([2.0, 4.0, 6.0]))
     assert J.Ltheta is None
     W = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
-    W.name = "W"
+    W.label = "W"
     h = x.sin()  # an activation: W is then told apart as a parameter
     J = explain.jacobian(W @ h)
     np.testing.assert_allclose(J.Lx, W.data)  # d(Wh)/dh = W
@@ -282,7 +282,7 @@ def test_jacobian_scalar_and_limits():
 
 def test_layer_jacobians_of_callables_check_the_engines_vjp():
     W = cr.tensor([[1.0, 2.0], [0.5, -1.0], [0.0, 3.0]], dtype=cr.float64, requires_grad=True)
-    W.name = "W"
+    W.label = "W"
     layers = [lambda h: h @ W.T, lambda h: h.tanh(), lambda h: (h * h).sum()]
     x = cr.tensor([0.3, -0.2], dtype=cr.float64)
     result = explain.layer_jacobians(layers, x)

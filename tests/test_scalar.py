@@ -10,7 +10,8 @@ import pytest
 import chainrule as cr
 from chainrule import Scalar
 from chainrule.graph import GraphFreedError
-from chainrule.scalar import MLP, Layer, Neuron, dot
+from chainrule.scalar import dot
+from chainrule.scalar_nn import MLP, Layer, Neuron
 
 
 def numeric_grad(f, xs, h=1e-6):

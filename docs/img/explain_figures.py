@@ -10,19 +10,19 @@ from chainrule import explain
 def seed003():
     x1 = cr.tensor(2.0, dtype=cr.float64, requires_grad=True)
     x2 = cr.tensor(5.0, dtype=cr.float64, requires_grad=True)
-    x1.name, x2.name = "x1", "x2"
+    x1.label, x2.label = "x1", "x2"
     return cr.log(x1) + x1 * x2 - cr.sin(x2)
 
 
 def seed002():
     def data(v, name):
         t = cr.tensor(v, dtype=cr.float64)
-        t.name = name
+        t.label = name
         return t
 
     def param(v, name):
         t = cr.tensor(v, dtype=cr.float64, requires_grad=True)
-        t.name = name
+        t.label = name
         return t
 
     x1, x2, y = data(1.5, "x1"), data(2.5, "x2"), data(1.0, "y")

@@ -349,7 +349,7 @@ def _train(args: argparse.Namespace, stream: TextIO | None) -> int:
     from .data import DataLoader
     from .io import save
     from .optim.lr_scheduler import StepLR
-    from .tensor import default_generator
+    from .creation import default_generator
 
     stream = stream or sys.stdout
     run = _resolve(args)

@@ -38,13 +38,12 @@ from __future__ import annotations
 
 import itertools
 import math
-import random
 from typing import Any, Callable, Iterable, Iterator
 
 from . import graph as _graph
 from .graph import GraphFreedError, _mode
 
-__all__ = ["Scalar", "dot", "Neuron", "Layer", "MLP"]
+__all__ = ["Scalar", "dot"]
 
 Number = (int, float)
 
@@ -166,9 +165,9 @@ class Scalar:
     """
 
     __slots__ = (
-        "data", "grad", "label", "requires_grad", "_retains_grad",
+        "data", "grad", "label", "requires_grad", "_retains_grad", "_hooks",
         # the op record (graph protocol): None / unused on a leaf
-        "name", "parents", "freed", "_args", "_d0", "_d1", "_local", "_seq",
+        "name", "parents", "freed", "_inputs", "_d0", "_d1", "_local", "_seq",
         "__weakref__",
     )
 
@@ -185,10 +184,11 @@ class Scalar:
         self.label = label
         self.requires_grad = bool(requires_grad)
         self._retains_grad = False
+        self._hooks = None
         self.name: str | None = None      # op name; None for a leaf
         self.parents: tuple | None = None  # inputs that need grad (None elsewhere)
         self.freed = False
-        self._args: tuple | None = None    # every input, Scalars and numbers, for forward()
+        self._inputs: tuple | None = None    # every input, Scalars and numbers, for forward()
         self._d0 = self._d1 = 0.0          # local derivatives d self / d input
 
     # -- the graph protocol (see chainrule.graph) -------------------------------
@@ -240,9 +240,10 @@ class Scalar:
         node.grad = None
         node.label = None
         node._retains_grad = False
+        node._hooks = None
         node.freed = False
         node.name = name
-        node._args = args = (x, y)
+        node._inputs = args = (x, y)
         node._d0 = d0
         node._d1 = d1
         node._seq = _next_seq()
@@ -265,7 +266,7 @@ class Scalar:
         node = _new(out)
         if _mode.enabled:
             node.name = name
-            node._args = args = (self,)
+            node._inputs = args = (self,)
             node._d0 = d0
             node._seq = _next_seq()
             if self.requires_grad:
@@ -434,7 +435,7 @@ class Scalar:
         6.0
         """
         for node in _forward_order(self):
-            args = node._args
+            args = node._inputs
             values = tuple(_value(v) for v in args)
             try:
                 if node.name in _NARY:
@@ -513,7 +514,7 @@ def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Scala
     node = _new(out, _NaryScalar)
     if _mode.enabled:
         node.name = "dot"
-        node._args = args
+        node._inputs = args
         node._local = local
         node._seq = _next_seq()
         if all(needs):
@@ -536,16 +537,24 @@ def _new(out: float, cls: type = Scalar) -> Scalar:
     node.label = None
     node.requires_grad = False
     node._retains_grad = False
+    node._hooks = None
     node.name = None
     node.parents = None
     node.freed = False
-    node._args = None
+    node._inputs = None
     node._d0 = node._d1 = 0.0
     return node
 
 
 def _value(x: Any) -> float:
     return x.data if isinstance(x, Scalar) else x
+
+
+def _recorded_inputs(node: Scalar) -> list:
+    """The Scalars an op read, whether or not they need a gradient (none for a leaf)."""
+    if node._inputs is None:
+        return []
+    return [x for x in node._inputs if isinstance(x, Scalar)]
 
 
 def _forward_order(root: Scalar) -> list:
@@ -555,154 +564,4 @@ def _forward_order(root: Scalar) -> list:
     that need a gradient) this follows every input, so that ``1 - y`` is
     recomputed when the data ``y`` changes.
     """
-    order: list = []
-    visited: set = set()
-    stack: list = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited or node._args is None:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for arg in node._args:
-            if isinstance(arg, Scalar) and id(arg) not in visited:
-                stack.append((arg, False))
-    return order
-
-
-# ---------------------------------------------------------------------------
-# A tiny teaching network over Scalars (micrograd's API)
-# ---------------------------------------------------------------------------
-# These mirror chainrule.nn.Module's interface (callable, parameters(),
-# named_parameters(), zero_grad()) without subclassing it: nn.Module is built
-# for Tensors (state_dict, to(dtype), load_state_dict work on arrays), and the
-# core engine never imports chainrule.nn.
-
-class _ScalarModule:
-    """What the Scalar teaching classes share: a callable with Scalar parameters."""
-
-    def __call__(self, x: Any) -> Any:
-        return self.forward(x)
-
-    def forward(self, x: Any) -> Any:  # pragma: no cover - every subclass defines it
-        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
-
-    def named_parameters(self) -> Iterator[tuple]:
-        raise NotImplementedError  # pragma: no cover
-
-    def parameters(self) -> list:
-        """Every Scalar parameter, in a fixed order."""
-        return [p for _, p in self.named_parameters()]
-
-    def zero_grad(self) -> None:
-        """Forget the gradients of every parameter (``grad = None``, as in PyTorch)."""
-        for p in self.parameters():
-            p.grad = None
-
-
-def _as_inputs(x: Any) -> tuple:
-    if isinstance(x, (Scalar, int, float)):
-        return (x,)
-    return tuple(x)
-
-
-class Neuron(_ScalarModule):
-    """``act(w . x + b)`` with ``nin`` weights drawn from U(-1, 1) and a zero bias.
-
-    ``nonlin=True`` applies relu; the pre-activation is one :func:`dot` node.
-
-    >>> import random
-    >>> random.seed(0)
-    >>> n = Neuron(2)
-    >>> y = n([1.0, -2.0])
-    >>> y.backward()
-    >>> [p.grad for p in n.parameters()] == ([1.0, -2.0, 1.0] if y.data > 0 else [0.0, 0.0, 0.0])
-    True
-    """
-
-    def __init__(self, nin: int, nonlin: bool = True) -> None:
-        self.w = [Scalar(random.uniform(-1, 1)) for _ in range(nin)]
-        self.b = Scalar(0.0)
-        self.nonlin = nonlin
-
-    def forward(self, x: Any) -> Scalar:
-        x = _as_inputs(x)
-        if len(x) != len(self.w):
-            raise ValueError(f"Neuron({len(self.w)}): got {len(x)} inputs")
-        act = dot(self.w, x, self.b)
-        return act.relu() if self.nonlin else act
-
-    def named_parameters(self) -> Iterator[tuple]:
-        for i, w in enumerate(self.w):
-            yield f"w.{i}", w
-        yield "b", self.b
-
-    def __repr__(self) -> str:
-        return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
-
-
-class Layer(_ScalarModule):
-    """``nout`` neurons reading the same ``nin`` inputs; returns a list of Scalars
-    (or one Scalar when ``nout == 1``, as in micrograd).
-
-    >>> layer = Layer(3, 2, nonlin=False)
-    >>> out = layer([1.0, 0.0, -1.0])
-    >>> len(out), len(layer.parameters())
-    (2, 8)
-    """
-
-    def __init__(self, nin: int, nout: int, nonlin: bool = True) -> None:
-        self.neurons = [Neuron(nin, nonlin=nonlin) for _ in range(nout)]
-
-    def forward(self, x: Any) -> Any:
-        x = _as_inputs(x)
-        out = [n(x) for n in self.neurons]
-        return out[0] if len(out) == 1 else out
-
-    def named_parameters(self) -> Iterator[tuple]:
-        for i, n in enumerate(self.neurons):
-            for name, p in n.named_parameters():
-                yield f"neurons.{i}.{name}", p
-
-    def __repr__(self) -> str:
-        first = self.neurons[0]
-        return f"Layer({len(first.w)}, {len(self.neurons)}, nonlin={first.nonlin})"
-
-
-class MLP(_ScalarModule):
-    """A multi-layer perceptron over Scalars: relu between layers, linear output.
-
-    >>> import random
-    >>> random.seed(1)
-    >>> model = MLP(2, [4, 1])
-    >>> len(model.parameters())          # 2*4 + 4 + 4*1 + 1
-    17
-    >>> loss = (model([0.5, -1.0]) - 1.0) ** 2
-    >>> loss.backward()
-    >>> all(p.grad is not None for p in model.parameters())
-    True
-    >>> model.zero_grad(); model.parameters()[0].grad is None
-    True
-    """
-
-    def __init__(self, nin: int, nouts: list) -> None:
-        sizes = [nin] + list(nouts)
-        self.layers = [
-            Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))
-        ]
-
-    def forward(self, x: Any) -> Any:
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def named_parameters(self) -> Iterator[tuple]:
-        for i, layer in enumerate(self.layers):
-            for name, p in layer.named_parameters():
-                yield f"layers.{i}.{name}", p
-
-    def __repr__(self) -> str:
-        return "MLP(" + ", ".join(repr(layer) for layer in self.layers) + ")"
+    return [n for n in _graph.walk([root], _recorded_inputs) if n._inputs is not None]

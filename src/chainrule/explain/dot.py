@@ -10,7 +10,7 @@ program.
 
 >>> import chainrule as cr
 >>> w = cr.tensor(3.0, requires_grad=True)
->>> w.name = "w"
+>>> w.label = "w"
 >>> text = to_dot(w * 2)
 >>> text.splitlines()[0]
 'digraph chainrule {'
@@ -249,13 +249,10 @@ def _backward_graph(root: Any, params: list) -> list:
         raise ValueError(f"to_dot(backward=True): the root has shape {as_array(data).shape}; "
                          "reduce it to one element (e.g. .sum()) first")
     ones = np.ones_like(data) if isinstance(data, np.ndarray) else type(data)(1)
-    seed = type(root)(ones)
-    if hasattr(seed, "name"):
-        seed.name = "seed ∂L/∂L"
-    elif hasattr(seed, "label"):
-        seed.label = "seed ∂L/∂L"
+    start = type(root)(ones)
+    start.label = "∂L/∂L"
     try:
-        return _graph.backward([root], [seed], retain_graph=True, create_graph=True,
+        return _graph.backward([root], [start], retain_graph=True, create_graph=True,
                                inputs=params)
     except (TypeError, AttributeError, NotImplementedError) as err:
         raise NotImplementedError(

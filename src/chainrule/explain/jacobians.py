@@ -93,7 +93,7 @@ def jacobian(node: Any, params: Any = None, *, max_entries: int = MAX_ENTRIES) -
 
     Built by one call of the op's own VJP per element of ``node`` (the engine's
     ``_vjp``, exactly as backward runs it), so the graph must not have been freed.
-    Inputs are named by label (``x.name`` / ``Scalar.label``) or ``input i``.
+    Inputs are named by label (``label``) or ``input i``.
 
     Which inputs are parameters (θ)? Those in ``params`` when it is given; otherwise
     the leaves that require grad, provided the op also has an input that is not one
@@ -101,7 +101,7 @@ def jacobian(node: Any, params: Any = None, *, max_entries: int = MAX_ENTRIES) -
     apart, and all count as x.
 
     >>> import chainrule as cr
-    >>> W = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True); W.name = "W"
+    >>> W = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True); W.label = "W"
     >>> x = cr.tensor([1.0, -1.0], requires_grad=True)
     >>> J = jacobian(W @ x, params=[W])
     >>> [(b.name, b.role, b.matrix.shape) for b in J.blocks]

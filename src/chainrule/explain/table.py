@@ -9,7 +9,7 @@ fan-out accumulation (``+=``) and the sum that undoes broadcasting.
 
 >>> import chainrule as cr
 >>> x = cr.tensor(3.0, dtype=cr.float64, requires_grad=True)
->>> x.name = "x"
+>>> x.label = "x"
 >>> print(backward_table(x * x))
 step  pass      assignment              numbers  value  note
 1     forward   v_0 = x                          3

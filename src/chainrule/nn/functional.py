@@ -25,10 +25,12 @@ from typing import Any
 import numpy as np
 
 from ..graph import no_grad
+from ..creation import default_generator
+from ..creation import tensor as _make_tensor
 from ..ops import conv as C
-from ..ops import nn as N
-from ..tensor import Tensor, default_generator, where
-from ..tensor import tensor as _make_tensor
+from ..ops import fused as N
+from ..tensor import Tensor
+from ..tensor_methods.elementwise import where
 
 __all__ = [
     "linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
@@ -304,7 +306,7 @@ def _conv(input: Any, weight: Tensor, bias: Any, stride: Any, padding: Any, dila
     if groups == 1:
         out = _conv_one_group(input, weight, bias, kernel, stride, dilation)
     else:
-        from ..tensor import cat
+        from ..tensor_methods.shape import cat
 
         xs = input.chunk(groups, 1)
         ws = weight.chunk(groups, 0)

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import nn as N
-from ..tensor import Tensor, ones, zeros
+from ..creation import ones, zeros
+from ..ops import fused as N
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module
