@@ -175,19 +175,19 @@ class Context:
         if n == 1:  # the common one- and two-input cases, without the loop
             pg = grads[0] if grads else None
             parent = parents[0]
-            return (None,) if pg is None or parent is None else (self._conform(pg, parent),)
+            return (None,) if pg is None or parent is None else (_conform(self, pg, parent),)
         if n == 2 and len(grads) == 2:
             p0, p1 = parents
             g0, g1 = grads
-            g0 = None if p0 is None or g0 is None else self._conform(g0, p0)
-            g1 = None if p1 is None or g1 is None else self._conform(g1, p1)
+            g0 = None if p0 is None or g0 is None else _conform(self, g0, p0)
+            g1 = None if p1 is None or g1 is None else _conform(self, g1, p1)
             if g1 is not None and g1 is g0:
                 g1 = g1.copy()  # one array per parent: leaves may accumulate in place
             return (g0, g1)
         result: list = []
         for parent, pg in zip(parents, grads):
             if parent is not None and pg is not None:
-                pg = self._conform(pg, parent)
+                pg = _conform(self, pg, parent)
                 for r in result:
                     if r is pg:  # one array per parent: leaves may accumulate in place
                         pg = pg.copy()
@@ -244,15 +244,6 @@ class Context:
             result.append(pg)
         return tuple(result)
 
-    def _conform(self, pg: Any, parent: Any) -> Any:
-        """One parent's gradient (an array) in that parent's shape and dtype."""
-        data = parent.data
-        if pg.shape != data.shape:
-            pg = self._fit(pg, data.shape)
-        if pg.dtype is not data.dtype and pg.dtype != data.dtype:
-            pg = pg.astype(data.dtype)
-        return pg
-
     def _fit(self, g: Any, shape: tuple) -> Any:
         """Sum a gradient back over broadcast axes; the one place un-broadcasting happens."""
         try:
@@ -273,6 +264,16 @@ class Context:
         self._inputs = ()
         self._versions = ()
         self.freed = True
+
+
+def _conform(ctx: Context, pg: Any, parent: Any) -> Any:
+    """One parent's gradient (an array) in that parent's shape and dtype."""
+    data = parent.data
+    if pg.shape != data.shape:
+        pg = ctx._fit(pg, data.shape)
+    if pg.dtype is not data.dtype and pg.dtype != data.dtype:
+        pg = pg.astype(data.dtype)
+    return pg
 
 
 class Function:

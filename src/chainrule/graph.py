@@ -7,8 +7,9 @@ follows one small protocol, which both :class:`chainrule.Scalar` and
 value
     ``data`` and ``grad``, ``requires_grad`` (bool), ``label`` (the user's name for
     it, or ``None``), ``_ctx`` (the op record that produced it, or ``None`` for a
-    leaf), ``_retains_grad`` (bool) and ``_accumulate_grad(g)`` (publish ``g`` into
-    ``.grad``; called on leaves and on values that asked ``retain_grad()``).
+    leaf), ``_retains_grad`` (bool), ``_accumulate_grad(g)`` (publish ``g`` into
+    ``.grad``; called on leaves and on values that asked ``retain_grad()``) and
+    ``_hooks`` (may be left unset until a hook is registered).
 op record (``_ctx``)
     ``parents`` (a tuple of input values, ``None`` where an input needs no
     gradient), ``_inputs`` (every input as given: values, and constants such as
@@ -259,7 +260,7 @@ class RemovableHandle:
 def _add_hook(value: Any, kind: str, hook: Callable) -> RemovableHandle:
     if not callable(hook):
         raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
-    if value._hooks is None:
+    if getattr(value, "_hooks", None) is None:
         value._hooks = _Hooks()
     hooks = getattr(value._hooks, kind)
     hooks.append(hook)
@@ -293,7 +294,7 @@ def register_post_accumulate_grad_hook(value: Any, hook: Callable[[Any], None]) 
 
 
 def _run_grad_hooks(value: Any, g: Any) -> Any:
-    hooks = value._hooks
+    hooks = getattr(value, "_hooks", None)
     if hooks is not None:
         for hook in list(hooks.grad):
             result = hook(g)
@@ -316,7 +317,7 @@ def _count_hooked_edges(roots: Sequence[Any]) -> dict:
         for parent in ctx.parents:
             if parent is None or parent._ctx is not None:
                 continue
-            hooks = parent._hooks
+            hooks = getattr(parent, "_hooks", None)
             if hooks is not None and hooks.post_accumulate:
                 counts[id(parent)] = counts.get(id(parent), 0) + 1
     return counts
@@ -385,7 +386,7 @@ def backward(
 def _publish(value: Any, g: Any, wanted: dict | None, found: list | None) -> None:
     """Hand a leaf's finished gradient to its ``.grad`` (running its hooks), or to
     ``found`` when ``inputs`` were given."""
-    hooks = value._hooks if _HookCount.live else None
+    hooks = getattr(value, "_hooks", None) if _HookCount.live else None
     if hooks is not None:
         g = _run_grad_hooks(value, g)
     if wanted is None:

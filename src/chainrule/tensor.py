@@ -146,7 +146,6 @@ def _apply(fn: type, inputs: Sequence[Any], params: dict) -> Tensor:
     t._version = 0
     t._retains_grad = False
     t.label = None
-    t._hooks = None
     if record:
         t.requires_grad = True
         t._ctx = ctx
@@ -237,6 +236,8 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
     name for pictures and tables (:mod:`chainrule.explain`).
     """
 
+    # ``_hooks`` is left unset until a hook is registered (graph.py reads it with a
+    # default), which keeps it off the path of every op.
     __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_retains_grad",
                  "label", "_hooks", "__weakref__")
     __array_priority__ = 1000
@@ -250,7 +251,6 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         self._version = 0
         self._retains_grad = False
         self.label: str | None = None
-        self._hooks: Any = None
         self.requires_grad = False
         if requires_grad:
             self.requires_grad_(True)
