@@ -3,13 +3,16 @@
 import importlib.util
 import math
 import pathlib
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
-EXAMPLES = pathlib.Path(__file__).resolve().parent.parent / "examples"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+EXAMPLES = ROOT / "examples"
+WALKTHROUGH = ROOT / "docs" / "walkthrough.md"
 
 
 def load(name):
@@ -227,3 +230,32 @@ def test_an_example_runs_as_a_command():
     assert done.returncode == 0, done.stderr
     assert "error in df/dx2 = 0.09509146" in done.stdout
     assert "False" not in done.stdout
+
+
+# -- docs/walkthrough.md ------------------------------------------------------------------
+
+PAGE_BLOCKS = re.findall(r"```python\n(.*?)```", WALKTHROUGH.read_text(encoding="utf-8"), re.S)
+
+
+def test_walkthrough_has_a_python_block_per_example():
+    assert len(PAGE_BLOCKS) == len(list(EXAMPLES.glob("*.py"))) == 5
+
+
+@pytest.mark.parametrize("index", range(len(PAGE_BLOCKS)))
+def test_walkthrough_block_runs_as_copied(index, tmp_path):
+    """Each block runs on its own, in a fresh interpreter: nothing from another block."""
+    done = subprocess.run([sys.executable, "-c", PAGE_BLOCKS[index]], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"docs/walkthrough.md block {index}:\n{done.stderr}"
+
+
+def test_docs_name_every_example_and_only_existing_ones():
+    names = sorted(path.name for path in EXAMPLES.glob("*.py"))
+    page = WALKTHROUGH.read_text(encoding="utf-8")
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for name in names:
+        assert f"python examples/{name}" in page, name
+        assert f"examples/{name}" in readme, name
+    for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
+        for mentioned in re.findall(r"examples/([\w.]+\.py)", doc.read_text(encoding="utf-8")):
+            assert mentioned in names, f"{doc.name} names examples/{mentioned}, which is not there"
