@@ -259,3 +259,24 @@ def test_docs_name_every_example_and_only_existing_ones():
     for doc in [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]:
         for mentioned in re.findall(r"examples/([\w.]+\.py)", doc.read_text(encoding="utf-8")):
             assert mentioned in names, f"{doc.name} names examples/{mentioned}, which is not there"
+
+
+# -- the docs' words and links ----------------------------------------------------------
+
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def test_no_lecture_note_is_named_by_an_internal_number():
+    """Users never saw "seed 003" (the word seed is kept for the random seed)."""
+    internal = re.compile(r"\bseeds?[ _]?0\d\d|seeds\.md|explain_seed", re.IGNORECASE)
+    scripts = [*sorted(EXAMPLES.glob("*.py")), ROOT / "docs" / "img" / "explain_figures.py"]
+    for path in [*DOCS, *scripts]:
+        found = internal.findall(path.read_text(encoding="utf-8"))
+        assert not found, f"{path.relative_to(ROOT)}: {found}"
+
+
+def test_every_picture_and_page_the_docs_link_to_exists():
+    for doc in DOCS:
+        for target in re.findall(r"\]\(([^)#]+)\)", doc.read_text(encoding="utf-8")):
+            if "://" not in target:
+                assert (doc.parent / target).exists(), f"{doc.name} links to {target}"
