@@ -1,6 +1,6 @@
 """Numerical gradients and gradient checking (central differences, float64).
 
-Seed 003 shows why finite differences cannot replace backprop: in float32 the
+Finite differences cannot replace backprop: in float32 the
 forward difference of f = log x1 + x1 x2 - sin x2 is off by 0.095. In float64,
 with central differences, they make a good referee for the analytic gradient.
 

@@ -5,8 +5,8 @@ remembers its inputs and the *local derivatives* of the op, computed in the
 forward pass as plain floats. ``backward()`` then walks the graph once, in
 reverse topological order, with the shared traversal of
 :mod:`chainrule.graph` (the same one :class:`chainrule.Tensor` uses), and
-multiplies each incoming gradient by those local derivatives (seed 003,
-section 2).
+multiplies each incoming gradient by those local derivatives: reverse mode,
+the chain rule applied from the output back to the inputs.
 
 >>> from chainrule import Scalar
 >>> x1, x2 = Scalar(2.0), Scalar(5.0)
@@ -26,7 +26,8 @@ How it is built:
 * No reference cycles: a graph is freed by reference counting as soon as the
   last Scalar that reaches it goes away.
 * A graph can be evaluated again after its leaves change: set ``leaf.data``
-  and call :meth:`Scalar.forward` on the output (seed 002's ``L.forward()``).
+  and call :meth:`Scalar.forward` on the output (``L.forward()``), to evaluate
+  the same graph at a new point.
 
 Scalars require grad by default (every number in a teaching graph can be
 asked for its gradient); pass ``requires_grad=False`` for data. ``.grad`` is
@@ -422,7 +423,7 @@ class Scalar:
         """Recompute this Scalar and every recorded Scalar it depends on.
 
         Leaves keep their current ``.data``, so this evaluates the same graph at
-        new inputs (seed 002 sets ``x1.data = 1.5`` ... and calls ``L.forward()``).
+        new inputs (set ``x1.data = 1.5`` ..., then call ``L.forward()``).
         It also recomputes the local derivatives, so a graph freed by backward
         can be differentiated again. Returns the new value.
 

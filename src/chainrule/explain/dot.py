@@ -1,7 +1,7 @@
 """The graph as a picture: Graphviz DOT text, rendered to SVG or PNG when Graphviz is there.
 
 :func:`to_dot` needs nothing but chainrule: it returns DOT text, one node per value
-and one per op. Colours follow seed 001: blue for parameters (leaves that require
+and one per op. Colours follow one convention: blue for parameters (leaves that require
 grad), green for data and activations going forward, red for gradients going
 backward, and yellow for forward values that the backward pass uses (the
 "parameters" of the backward network). :func:`render` and :func:`graph` turn
@@ -33,7 +33,7 @@ from .table import _number
 __all__ = ["to_dot", "render", "render_dot", "graph", "Graph", "GraphvizMissing", "COLORS"]
 
 COLORS = {
-    "parameter": "#69B0F9",      # params forward (seed 001)
+    "parameter": "#69B0F9",      # parameters, in the forward pass
     "data": "#72E254",           # data forward
     "activation": "#72E254",     # activations forward
     "gradient": "#D3443D",       # data backward
@@ -74,7 +74,7 @@ def to_dot(root: Any, *, backward: bool = False, rankdir: str = "LR", limit: int
     elements in full, larger ones summarised). Each op is a rounded box between its
     inputs and its output; constants are drawn as plain text.
 
-    With ``backward=True`` the picture is seed 001's "bigger network": the forward
+    With ``backward=True`` the picture is the "bigger network" of forward and backward: the forward
     graph, plus the graph that ``create_graph=True`` records for the backward pass
     (red), wired to the forward values it reads (yellow edges), with the gradient of
     each parameter as an output (``∂L/∂w``). When the parameters' ``.grad`` already
