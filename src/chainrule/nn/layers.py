@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..creation import ones, zeros
-from ..ops import fused as N
+from ..ops import fused
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -95,7 +95,7 @@ class Linear(Module):
         if not shape or shape[-1] != self.in_features or input.dtype != self.weight.dtype:
             F._check_linear(input, self.weight, self.bias,
                             f"Linear({self.in_features}, {self.out_features})")
-        return N.Linear.apply(input, self.weight, self.bias)
+        return fused.Linear.apply(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
