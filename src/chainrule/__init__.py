@@ -12,23 +12,34 @@ from __future__ import annotations
 
 import numpy as _np
 
-from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from . import data, nn, optim, return_types, scalar
+from .autograd import checkpoint, grad, hessian, hvp, jacobian, jvp, vhp, vjp
+from .creation import (
+    arange,
+    eye,
+    full,
+    full_like,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .explain.anomaly import detect_anomaly
 from .function import Context, Function, once_differentiable
-from . import scalar
+from .gradcheck import gradcheck, gradgradcheck
+from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .io import load, save
 from .scalar import Scalar
 from .tensor import Tensor
-from .creation import (
-    arange, eye, full, full_like, manual_seed, ones, ones_like, rand, rand_like, randint, randn,
-    randn_like, tensor, zeros, zeros_like,
-)
 from .tensor_methods.elementwise import maximum, minimum, where
 from .tensor_methods.shape import cat, chunk, split, stack
-from . import return_types
-from .autograd import checkpoint, grad, hessian, hvp, jacobian, jvp, vhp, vjp
-from .gradcheck import gradcheck, gradgradcheck
-from .explain.anomaly import detect_anomaly
-from .io import load, save
-from . import data, nn, optim
 
 __version__ = "0.1.0"
 

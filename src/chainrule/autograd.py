@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import graph as _graph
-from .function import Function, once_differentiable
 from .creation import _Generator, ones_like, zeros, zeros_like
+from .function import Function, once_differentiable
 from .tensor import Tensor, _grad_output
 from .tensor_methods.shape import stack
 
@@ -64,7 +65,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
         retain_graph = create_graph
     found = _graph.backward(roots, starts, retain_graph=retain_graph,
                             create_graph=create_graph, inputs=inputs)
-    result = []
+    result: list = []
     for t, g in zip(inputs, found):
         if g is None:
             if not allow_unused:

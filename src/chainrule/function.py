@@ -49,7 +49,8 @@ tensor([12.])
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -77,7 +78,7 @@ def register_engine(apply: Callable[..., Any]) -> None:
 
     chainrule.tensor registers its recorder once, when it is imported.
     """
-    _Engine.apply = staticmethod(apply)  # type: ignore[assignment]
+    _Engine.apply = staticmethod(apply)
 
 
 class Context:
@@ -94,7 +95,7 @@ class Context:
     __slots__ = ("fn", "name", "parents", "needs_input_grad", "freed", "_saved", "_inputs",
                  "_versions", "_seq", "__dict__", "__weakref__")
 
-    fn: type                # the Function subclass
+    fn: type[Function]      # the op
     name: str
     parents: tuple | None
     needs_input_grad: tuple
@@ -108,7 +109,7 @@ class Context:
     _out = None             # the output Tensor, set only while a create_graph backward runs
     _trace = None           # where the op was created, in anomaly mode
 
-    def __init__(self, fn: type) -> None:
+    def __init__(self, fn: type[Function]) -> None:
         # tensor._apply fills these same slots without calling __init__: keep the two in step
         self.fn = fn
         self.name = fn.op_name
@@ -167,10 +168,10 @@ class Context:
         if create_graph:
             return self._recorded_vjp(g, out)
         # The ordinary pass: arrays in, arrays out.
-        grads = self.fn._array_backward(self, g)
+        grads: Any = self.fn._array_backward(self, g)
         if type(grads) is not tuple:
             grads = tuple(grads) if type(grads) is list else (grads,)
-        parents = self.parents
+        parents: tuple = self.parents  # type: ignore[assignment]  # None only once freed
         n = len(parents)
         if n == 1:  # the common one- and two-input cases, without the loop
             pg = grads[0] if grads else None
@@ -179,11 +180,11 @@ class Context:
         if n == 2 and len(grads) == 2:
             p0, p1 = parents
             g0, g1 = grads
-            g0 = None if p0 is None or g0 is None else _conform(self, g0, p0)
-            g1 = None if p1 is None or g1 is None else _conform(self, g1, p1)
-            if g1 is not None and g1 is g0:
-                g1 = g1.copy()  # one array per parent: leaves may accumulate in place
-            return (g0, g1)
+            a = None if p0 is None or g0 is None else _conform(self, g0, p0)
+            b = None if p1 is None or g1 is None else _conform(self, g1, p1)
+            if b is not None and b is a:
+                b = b.copy()  # one array per parent: leaves may accumulate in place
+            return (a, b)
         result: list = []
         for parent, pg in zip(parents, grads):
             if parent is not None and pg is not None:
@@ -231,7 +232,7 @@ class Context:
             grads = (grads,) if not isinstance(grads, list) else tuple(grads)
         wrap = type(out)
         result: list = []
-        for parent, pg in zip(self.parents, grads):
+        for parent, pg in zip(self.parents or (), grads):
             if parent is None or pg is None:
                 result.append(None)
                 continue
@@ -266,7 +267,7 @@ class Context:
         self.freed = True
 
 
-def _conform(ctx: Context, pg: Any, parent: Any) -> Any:
+def _conform(ctx: Context, pg: np.ndarray, parent: Any) -> np.ndarray:
     """One parent's gradient (an array) in that parent's shape and dtype."""
     data = parent.data
     if pg.shape != data.shape:
@@ -321,10 +322,10 @@ def once_differentiable(backward: Callable) -> Callable:
     return backward
 
 
-def _wrap_once_differentiable(ctx: Context, grads: Any, tensor_type: type) -> tuple:
+def _wrap_once_differentiable(ctx: Context, grads: Any, tensor_type: Any) -> tuple:
     if type(grads) is not tuple:
         grads = (grads,)
-    wrapped = []
+    wrapped: list = []
     for pg in grads:
         if pg is None:
             wrapped.append(None)

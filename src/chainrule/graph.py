@@ -41,8 +41,9 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from heapq import heappop, heappush
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 __all__ = [
     "is_grad_enabled",
@@ -96,7 +97,7 @@ class set_grad_enabled:
         self.mode = bool(mode)
         _mode.enabled = self.mode
 
-    def __enter__(self) -> "set_grad_enabled":
+    def __enter__(self) -> set_grad_enabled:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -117,7 +118,7 @@ class set_grad_enabled:
 class _ModeContext:
     _mode_value = True
 
-    def __enter__(self) -> "_ModeContext":
+    def __enter__(self) -> _ModeContext:
         self.prev = _mode.enabled
         _mode.enabled = self._mode_value
         return self
@@ -250,7 +251,7 @@ class RemovableHandle:
             self._hooks.remove(self._hook)
             _HookCount.live -= 1
 
-    def __enter__(self) -> "RemovableHandle":
+    def __enter__(self) -> RemovableHandle:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -340,8 +341,8 @@ def register_anomaly_checks(forward: Callable[[Any, Sequence[Any], Any], None],
     The engine calls them only while the thread-local anomaly flag is on, which
     ``chainrule.detect_anomaly`` (the module that registers them) turns on.
     """
-    _AnomalyChecks.forward = staticmethod(forward)  # type: ignore[assignment]
-    _AnomalyChecks.backward = staticmethod(backward)  # type: ignore[assignment]
+    _AnomalyChecks.forward = staticmethod(forward)
+    _AnomalyChecks.backward = staticmethod(backward)
 
 
 def check_forward_anomaly(ctx: Any, inputs: Sequence[Any], out: Any) -> None:
@@ -361,13 +362,13 @@ def backward(
     retain_graph: bool = False,
     create_graph: bool = False,
     inputs: Sequence[Any] | None = None,
-) -> list | None:
+) -> list:
     """Propagate ``grad_outputs`` (dL/d root, one per root) back through the graph.
 
     With ``inputs=None`` every leaf that requires grad (and every value that called
     ``retain_grad()``) accumulates into ``.grad``. With ``inputs`` given, nothing is
     published: the gradients of those values are returned, in order (``None`` for
-    an input the roots do not depend on). ``create_graph=True`` runs each op's
+    an input the roots do not depend on); without ``inputs`` the list is empty. ``create_graph=True`` runs each op's
     vector-Jacobian product on the engine's values instead of raw numbers, so the
     backward pass is itself recorded and can be differentiated again.
     """
@@ -380,7 +381,7 @@ def backward(
                                found)
     finally:
         _mode.enabled = prev_mode
-    return found
+    return found if found is not None else []
 
 
 def _publish(value: Any, g: Any, wanted: dict | None, found: list | None) -> None:

@@ -19,12 +19,12 @@ __all__ = ["max", "min"]
 class max(NamedTuple):  # noqa: N801  (PyTorch's name: torch.return_types.max)
     """What ``Tensor.max(dim)`` returns: the largest values along ``dim`` and their indices."""
 
-    values: "Tensor"
-    indices: "Tensor"
+    values: Tensor
+    indices: Tensor
 
 
 class min(NamedTuple):  # noqa: N801  (PyTorch's name: torch.return_types.min)
     """What ``Tensor.min(dim)`` returns: the smallest values along ``dim`` and their indices."""
 
-    values: "Tensor"
-    indices: "Tensor"
+    values: Tensor
+    indices: Tensor

@@ -39,10 +39,11 @@ from __future__ import annotations
 
 import itertools
 import math
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from . import graph as _graph
-from .graph import GraphFreedError, _mode
+from .graph import _mode
 
 __all__ = ["Scalar", "dot"]
 
@@ -165,6 +166,21 @@ class Scalar:
     (15.0, 8.0)
     """
 
+    data: float
+    grad: float | None
+    label: str | None
+    requires_grad: bool
+    _retains_grad: bool
+    _hooks: Any
+    name: str | None              # the op's name; None for a leaf
+    parents: tuple | None         # inputs that need grad (None elsewhere)
+    freed: bool
+    _inputs: tuple | None         # every input, Scalars and numbers, for forward()
+    _d0: Any                      # local derivatives d self / d input: floats, None once freed
+    _d1: Any
+    _local: Any                   # an n-ary op's local derivatives: a tuple, None once freed
+    _seq: int                     # creation order (graph protocol)
+
     __slots__ = (
         "data", "grad", "label", "requires_grad", "_retains_grad", "_hooks",
         # the op record (graph protocol): None / unused on a leaf
@@ -181,24 +197,24 @@ class Scalar:
             raise TypeError(
                 f"Scalar(data): data must be a real number, got {type(data).__name__} {data!r}"
             ) from None
-        self.grad: float | None = None
+        self.grad = None
         self.label = label
         self.requires_grad = bool(requires_grad)
         self._retains_grad = False
         self._hooks = None
-        self.name: str | None = None      # op name; None for a leaf
-        self.parents: tuple | None = None  # inputs that need grad (None elsewhere)
+        self.name = None
+        self.parents = None
         self.freed = False
-        self._inputs: tuple | None = None    # every input, Scalars and numbers, for forward()
-        self._d0 = self._d1 = 0.0          # local derivatives d self / d input
+        self._inputs = None
+        self._d0 = self._d1 = 0.0
 
     # -- the graph protocol (see chainrule.graph) -------------------------------
     @property
-    def _ctx(self) -> "Scalar | None":
+    def _ctx(self) -> Scalar | None:
         """The op record behind this value: the Scalar itself, or None for a leaf."""
         return None if self.parents is None else self
 
-    def _vjp(self, g: float, out: "Scalar", create_graph: bool) -> tuple:
+    def _vjp(self, g: float, out: Scalar, create_graph: bool) -> Sequence[float]:
         if create_graph:
             raise NotImplementedError(
                 "Scalar does not support create_graph=True (higher-order gradients); "
@@ -214,7 +230,7 @@ class Scalar:
         self.grad = g if self.grad is None else self.grad + g
 
     # -- building the graph ---------------------------------------------------
-    def _binary(self, other: Any, name: str, reverse: bool = False) -> "Scalar":
+    def _binary(self, other: Any, name: str, reverse: bool = False) -> Scalar:
         """Apply the binary primitive ``name`` to (self, other), or (other, self)."""
         if isinstance(other, Scalar):
             b = other.data
@@ -259,7 +275,7 @@ class Scalar:
             node.requires_grad = False
         return node
 
-    def _unary(self, name: str) -> "Scalar":
+    def _unary(self, name: str) -> Scalar:
         try:
             out, d0 = _UNARY[name](self.data)
         except (ValueError, ZeroDivisionError, OverflowError) as err:
@@ -276,69 +292,69 @@ class Scalar:
         return node
 
     # -- primitives as operators ----------------------------------------------
-    def __add__(self, other: Any) -> "Scalar":
+    def __add__(self, other: Any) -> Scalar:
         return self._binary(other, "add")
 
-    def __radd__(self, other: Any) -> "Scalar":
+    def __radd__(self, other: Any) -> Scalar:
         return self._binary(other, "add", reverse=True)
 
-    def __mul__(self, other: Any) -> "Scalar":
+    def __mul__(self, other: Any) -> Scalar:
         return self._binary(other, "mul")
 
-    def __rmul__(self, other: Any) -> "Scalar":
+    def __rmul__(self, other: Any) -> Scalar:
         return self._binary(other, "mul", reverse=True)
 
-    def __pow__(self, other: Any) -> "Scalar":
+    def __pow__(self, other: Any) -> Scalar:
         return self._binary(other, "pow")
 
-    def __rpow__(self, other: Any) -> "Scalar":
+    def __rpow__(self, other: Any) -> Scalar:
         return self._binary(other, "pow", reverse=True)
 
-    def exp(self) -> "Scalar":
+    def exp(self) -> Scalar:
         """e ** self."""
         return self._unary("exp")
 
-    def log(self) -> "Scalar":
+    def log(self) -> Scalar:
         """Natural logarithm; raises ValueError for data <= 0."""
         return self._unary("log")
 
-    def sqrt(self) -> "Scalar":
+    def sqrt(self) -> Scalar:
         return self._unary("sqrt")
 
-    def sin(self) -> "Scalar":
+    def sin(self) -> Scalar:
         return self._unary("sin")
 
-    def cos(self) -> "Scalar":
+    def cos(self) -> Scalar:
         return self._unary("cos")
 
-    def tanh(self) -> "Scalar":
+    def tanh(self) -> Scalar:
         return self._unary("tanh")
 
-    def sigmoid(self) -> "Scalar":
+    def sigmoid(self) -> Scalar:
         """1 / (1 + e ** -self), computed without overflow."""
         return self._unary("sigmoid")
 
-    def relu(self) -> "Scalar":
+    def relu(self) -> Scalar:
         """max(self, 0); its derivative at 0 is 0 (PyTorch's convention)."""
         return self._unary("relu")
 
     # -- derived ops: one-liners over the primitives -------------------------
-    def __neg__(self) -> "Scalar":
+    def __neg__(self) -> Scalar:
         return self * -1.0
 
-    def __pos__(self) -> "Scalar":
+    def __pos__(self) -> Scalar:
         return self
 
-    def __sub__(self, other: Any) -> "Scalar":
+    def __sub__(self, other: Any) -> Scalar:
         return self + (-other)
 
-    def __rsub__(self, other: Any) -> "Scalar":
+    def __rsub__(self, other: Any) -> Scalar:
         return other + (-self)
 
-    def __truediv__(self, other: Any) -> "Scalar":
+    def __truediv__(self, other: Any) -> Scalar:
         return self * other ** -1
 
-    def __rtruediv__(self, other: Any) -> "Scalar":
+    def __rtruediv__(self, other: Any) -> Scalar:
         return other * self ** -1
 
     # -- comparisons compare values (no graph) -----------------------------------
@@ -374,7 +390,7 @@ class Scalar:
         """True for Scalars made by the user rather than by a recorded op."""
         return self.parents is None
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Scalar":
+    def requires_grad_(self, requires_grad: bool = True) -> Scalar:
         """Set ``requires_grad`` on a leaf, in place; returns self."""
         if self.parents is not None:
             raise RuntimeError(
@@ -383,11 +399,11 @@ class Scalar:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def detach(self) -> "Scalar":
+    def detach(self) -> Scalar:
         """A new leaf with the same value, cut from the graph (requires no grad)."""
         return Scalar(self.data, label=self.label, requires_grad=False)
 
-    def retain_grad(self) -> "Scalar":
+    def retain_grad(self) -> Scalar:
         """Keep ``.grad`` on this intermediate after backward (leaves always keep theirs)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad(): this Scalar does not require grad")
@@ -469,7 +485,7 @@ class _NaryScalar(Scalar):
 
     __slots__ = ()
 
-    def _vjp(self, g: float, out: Scalar, create_graph: bool) -> list:
+    def _vjp(self, g: float, out: Scalar, create_graph: bool) -> Sequence[float]:
         if create_graph:
             return Scalar._vjp(self, g, out, create_graph)
         return [g * d for d in self._local]
@@ -530,9 +546,9 @@ def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Scala
 _object_new = object.__new__
 
 
-def _new(out: float, cls: type = Scalar) -> Scalar:
+def _new(out: float, cls: type[Scalar] = Scalar) -> Scalar:
     """A fresh result Scalar with every slot set (cheaper than __init__)."""
-    node = cls.__new__(cls)
+    node = _object_new(cls)
     node.data = out
     node.grad = None
     node.label = None

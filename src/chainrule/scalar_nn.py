@@ -18,7 +18,8 @@ neuron instead of two per weight.
 from __future__ import annotations
 
 import random
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 from .scalar import Scalar, dot
 

@@ -18,13 +18,14 @@ tensor([[2., 4.],
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import graph as _graph
 from .dtypes import as_dtype, to_array
-from .function import Context, _sequence, register_engine
+from .function import Context, Function, _sequence, register_engine
 from .graph import RemovableHandle, _mode, check_forward_anomaly
 from .ops.arrays import ArrayNamespace
 from .ops.elementwise import Abs, Add, Cast, Div, Mul, Neg, Pow, PowScalar, Sub
@@ -38,7 +39,7 @@ __all__ = ["Tensor"]
 # Applying and recording an op
 # ---------------------------------------------------------------------------
 
-def _apply(fn: type, inputs: Sequence[Any], params: dict) -> Tensor:
+def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
     """Run ``fn.forward`` on the arrays behind ``inputs``; record it if a gradient is needed.
 
     This runs once per op, so it is written for speed (bench/chain.py measures it):
@@ -54,6 +55,7 @@ def _apply(fn: type, inputs: Sequence[Any], params: dict) -> Tensor:
     ctx._saved = ()
     ctx._seq = _next_seq()
     n = len(inputs)
+    forward_args: tuple
     if n == 1:
         x = inputs[0]
         if isinstance(x, Tensor):
@@ -168,18 +170,6 @@ _NO_NEED_2 = (False, False)
 
 
 
-def _describe(inputs: Sequence[Any]) -> str:
-    parts = []
-    for x in inputs:
-        if isinstance(x, (Tensor, np.ndarray)):
-            parts.append(f"{tuple(x.shape)} {np.dtype(x.dtype).name}")
-        elif isinstance(x, (list, tuple)) and x and isinstance(x[0], Tensor):
-            parts.append("[" + ", ".join(str(tuple(t.shape)) for t in x) + "]")
-        elif isinstance(x, (int, float, complex)):
-            parts.append(repr(x))
-    return "inputs " + " and ".join(parts)
-
-
 register_engine(_apply)
 
 
@@ -216,8 +206,18 @@ def _grad_output(out: Tensor, gradient: Any, create_graph: bool, where: str) -> 
     return start
 
 
+def _constant(array: np.ndarray) -> Tensor:
+    """A Tensor outside any graph: results that have no gradient (comparisons, indices)."""
+    return Tensor(array)
+
+
+def _is_tensor(x: Any) -> bool:
+    return isinstance(x, Tensor)
+
+
 # ---------------------------------------------------------------------------
-# Tensor: the method groups are imported here, after _apply, which they call
+# Tensor: the method groups are imported here, after _apply, _constant and
+# _is_tensor, which they call
 # ---------------------------------------------------------------------------
 
 from .tensor_methods._dims import index as index_arg  # noqa: E402
@@ -313,7 +313,8 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
 
     def item(self) -> Any:
         if self.data.size != 1:
-            raise ValueError(f"item(): only one-element tensors can be converted, got shape {self.shape}")
+            raise ValueError(
+                f"item(): only one-element tensors can be converted, got shape {self.shape}")
         return self.data.item()
 
     def tolist(self) -> Any:
@@ -450,7 +451,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
             self.grad._version += 1
 
     # -- in-place ops -----------------------------------------------------------
-    def _inplace(self, fn: type, *args: Any, name: str, **params: Any) -> Tensor:
+    def _inplace(self, fn: type[Function], *args: Any, name: str, **params: Any) -> Tensor:
         """Change ``self.data`` in place; recorded (and rebased) when a graph needs it."""
         others_need = any(isinstance(a, Tensor) and a.requires_grad for a in args)
         if _mode.enabled and (self.requires_grad or others_need):
@@ -518,7 +519,11 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return self.type(dtype)
 
     def type(self, dtype: Any) -> Tensor:
+        """This tensor in ``dtype`` (itself when it already is); differentiable between
+        floating dtypes."""
         dt = as_dtype(dtype)
+        if dt is None:
+            raise TypeError("type(): give a dtype, e.g. chainrule.float64")
         if dt == self.dtype:
             return self
         if self.requires_grad and dt.kind in "fc":

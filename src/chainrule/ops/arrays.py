@@ -15,8 +15,9 @@ array library with NumPy's interface (CuPy) could be slotted in later.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
@@ -76,7 +77,7 @@ def scatter_add_along(g: np.ndarray, shape: tuple, indices: np.ndarray, axis: in
     The VJP of ``take_along_axis`` (``torch.gather``).
     """
     out = np.zeros(shape, dtype=g.dtype)
-    index = list(np.indices(indices.shape, sparse=True))
+    index: list = list(np.indices(indices.shape, sparse=True))
     index[axis] = indices
     np.add.at(out, tuple(index), g)
     return out
@@ -237,7 +238,8 @@ class ArrayNamespace:
         missing = sorted(set(ARRAY_API) - set(functions))
         extra = sorted(set(functions) - set(ARRAY_API))
         if missing or extra:
-            raise TypeError(f"array namespace {name!r}: missing {missing}, not in ARRAY_API {extra}")
+            raise TypeError(
+                f"array namespace {name!r}: missing {missing}, not in ARRAY_API {extra}")
         self._name = name
         for key, fn in functions.items():
             setattr(self, key, fn)

@@ -14,7 +14,6 @@ import numpy as np
 from ..function import Function
 from .arrays import sigmoid, value
 
-
 # ---------------------------------------------------------------------------
 # Type promotion: PyTorch's, where NumPy's differs
 # ---------------------------------------------------------------------------

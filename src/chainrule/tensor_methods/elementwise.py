@@ -9,11 +9,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import tensor as _core
 from ..ops.elementwise import (
-    Abs, Clamp, Cos, Exp, Log, Maximum, Minimum, PowScalar, Relu, Sigmoid, Sin, Sqrt, Tanh, Where,
+    Abs,
+    Clamp,
+    Cos,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    PowScalar,
+    Relu,
+    Sigmoid,
+    Sin,
+    Sqrt,
+    Tanh,
+    Where,
 )
-from ..tensor import _apply
+from ..tensor import _apply, _constant, _is_tensor
+from ._base import TensorBase
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -21,11 +34,10 @@ if TYPE_CHECKING:
 __all__ = ["ElementwiseMethods", "where", "maximum", "minimum"]
 
 
-class ElementwiseMethods:
+class ElementwiseMethods(TensorBase):
     """exp, log, sqrt, trigonometric and activation functions, clamp, maximum/minimum."""
 
     __slots__ = ()
-    data: np.ndarray
 
     def exp(self) -> Tensor:
         """e ** x, elementwise."""
@@ -63,7 +75,7 @@ class ElementwiseMethods:
         return _apply(PowScalar, (self,), {"c": 2})
 
     def reciprocal(self) -> Tensor:
-        return 1 / self  # type: ignore[operator, return-value]
+        return 1 / self
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         """Clip to ``[min, max]``; the bounds may be numbers or Tensors that broadcast.
@@ -77,17 +89,15 @@ class ElementwiseMethods:
         """
         if min is None and max is None:
             raise ValueError("clamp: at least one of min and max must be given")
-        tensor_type = _core.Tensor
-        if (isinstance(min, tensor_type) and min.requires_grad) or (
-                isinstance(max, tensor_type) and max.requires_grad):
+        if (_is_tensor(min) and min.requires_grad) or (_is_tensor(max) and max.requires_grad):
             out: Any = self
             if min is not None:
                 out = where(out < min, min, out)
             if max is not None:
                 out = where(out > max, max, out)
             return out
-        low = min.data if isinstance(min, tensor_type) else min
-        high = max.data if isinstance(max, tensor_type) else max
+        low = min.data if _is_tensor(min) else min
+        high = max.data if _is_tensor(max) else max
         return _apply(Clamp, (self,), {"low": low, "high": high})
 
     clip = clamp
@@ -102,18 +112,18 @@ class ElementwiseMethods:
 
     # -- no gradient: results are constants -----------------------------------
     def sign(self) -> Tensor:
-        return _core.Tensor(np.sign(self.data))
+        return _constant(np.sign(self.data))
 
     def isfinite(self) -> Tensor:
-        return _core.Tensor(np.isfinite(self.data))
+        return _constant(np.isfinite(self.data))
 
     def isnan(self) -> Tensor:
-        return _core.Tensor(np.isnan(self.data))
+        return _constant(np.isnan(self.data))
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elementwise ``input if condition else other``; ``condition`` gets no gradient."""
-    cond = condition.data if isinstance(condition, _core.Tensor) else np.asarray(condition)
+    cond = condition.data if _is_tensor(condition) else np.asarray(condition)
     return _apply(Where, (cond.astype(bool), input, other), {})
 
 

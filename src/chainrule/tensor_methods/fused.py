@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from ..ops.fused import LogSoftmax, Softmax
 from ..tensor import _apply
+from ._base import TensorBase
 from ._dims import axis
 
 if TYPE_CHECKING:
@@ -14,11 +15,10 @@ if TYPE_CHECKING:
 __all__ = ["FusedMethods"]
 
 
-class FusedMethods:
+class FusedMethods(TensorBase):
     """softmax and log_softmax along one dim."""
 
     __slots__ = ()
-    ndim: int
 
     def softmax(self, dim: int) -> Tensor:
         """exp(x) / sum(exp(x)) along ``dim``, finite for logits of any magnitude."""

@@ -8,6 +8,7 @@ import numpy as np
 
 from ..ops.linalg import Matmul
 from ..tensor import _apply
+from ._base import TensorBase
 
 if TYPE_CHECKING:
     from ..tensor import Tensor
@@ -29,11 +30,10 @@ def check_matmul(a: Any, b: Any) -> None:
         )
 
 
-class LinalgMethods:
+class LinalgMethods(TensorBase):
     """matmul and the ``@`` operator."""
 
     __slots__ = ()
-    shape: tuple
 
     def __matmul__(self, other: Any) -> Tensor:
         check_matmul(self, other)
@@ -45,4 +45,4 @@ class LinalgMethods:
 
     def matmul(self, other: Any) -> Tensor:
         """The matrix product ``self @ other`` (NumPy's rules for 1-d and batched operands)."""
-        return self @ other  # type: ignore[operator]
+        return self @ other

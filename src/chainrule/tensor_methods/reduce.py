@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .. import return_types
-from .. import tensor as _core
 from ..ops.reduce import Amax, Amin, LogSumExp, Sum, TakeAlongAxis
-from ..tensor import _apply
+from ..tensor import _apply, _constant, _is_tensor
+from ._base import TensorBase
 from ._dims import axes, axis, index_part
 
 if TYPE_CHECKING:
@@ -18,13 +19,10 @@ if TYPE_CHECKING:
 __all__ = ["ReduceMethods"]
 
 
-class ReduceMethods:
+class ReduceMethods(TensorBase):
     """sum, mean, var, std, logsumexp, amax/amin, max/min, argmax/argmin, gather, all/any."""
 
     __slots__ = ()
-    data: np.ndarray
-    shape: tuple
-    ndim: int
 
     def sum(self, dim: Any = None, keepdim: bool = False) -> Tensor:
         """The sum over ``dim`` (an int or a tuple; every dim when None)."""
@@ -44,7 +42,7 @@ class ReduceMethods:
             correction = 0 if unbiased is False else 1
         dims = axes(dim, self.ndim, "var")
         n = int(np.prod([self.shape[a] for a in dims])) if dims else 1
-        centered = self - self.mean(dims, keepdim=True)  # type: ignore[operator]
+        centered = self - self.mean(dims, keepdim=True)
         denom = max(n - correction, 0)
         total = (centered * centered).sum(dims, keepdim=keepdim)
         return total * (1.0 / denom) if denom else total * np.nan
@@ -74,8 +72,8 @@ class ReduceMethods:
         Without ``dim``, tied maxima share the gradient evenly; with ``dim``, the
         gradient goes to the index returned (the first maximum).
         """
-        if isinstance(dim, _core.Tensor):
-            return self.maximum(dim)  # type: ignore[attr-defined]
+        if _is_tensor(dim):
+            return self.maximum(dim)
         if dim is None:
             return self.amax()
         values, indices = self._reduce_with_index(dim, keepdim, np.argmax, "max")
@@ -83,8 +81,8 @@ class ReduceMethods:
 
     def min(self, dim: Any = None, keepdim: bool = False) -> Any:
         """Smallest element; with ``dim``, ``return_types.min(values, indices)`` along it."""
-        if isinstance(dim, _core.Tensor):
-            return self.minimum(dim)  # type: ignore[attr-defined]
+        if _is_tensor(dim):
+            return self.minimum(dim)
         if dim is None:
             return self.amin()
         values, indices = self._reduce_with_index(dim, keepdim, np.argmin, "min")
@@ -96,13 +94,13 @@ class ReduceMethods:
         if self.ndim and self.shape[d] == 0:
             raise IndexError(f"{op}(): dim {dim} of shape {self.shape} is empty")
         if not self.ndim:
-            return self * 1, _core.Tensor(np.zeros((), np.int64))  # type: ignore[operator]
+            return self * 1, _constant(np.zeros((), np.int64))
         idx = arg(self.data, axis=d, keepdims=True)
         values = _apply(TakeAlongAxis, (self,), {"indices": idx, "axis": d})
         if not keepdim:
             values = values.squeeze(d)
             idx = np.squeeze(idx, d)
-        return values, _core.Tensor(idx.astype(np.int64))
+        return values, _constant(idx.astype(np.int64))
 
     def argmax(self, dim: int | None = None, keepdim: bool = False) -> Tensor:
         """Index of the largest element (of the flattened tensor when ``dim`` is None)."""
@@ -115,9 +113,9 @@ class ReduceMethods:
     def _arg(self, dim: Any, keepdim: bool, fn: Callable) -> Tensor:
         if dim is None:
             out = np.asarray(fn(self.data), dtype=np.int64)
-            return _core.Tensor(out.reshape((1,) * self.ndim if keepdim else ()))
+            return _constant(out.reshape((1,) * self.ndim if keepdim else ()))
         d = axis(dim, self.ndim, fn.__name__)
-        return _core.Tensor(np.asarray(fn(self.data, axis=d, keepdims=keepdim), dtype=np.int64))
+        return _constant(np.asarray(fn(self.data, axis=d, keepdims=keepdim), dtype=np.int64))
 
     def gather(self, dim: int, index: Any) -> Tensor:
         """``torch.gather``: pick along ``dim`` at ``index`` (an integer tensor)."""
@@ -126,8 +124,8 @@ class ReduceMethods:
 
     def all(self) -> Tensor:
         """True when every element is true (no gradient)."""
-        return _core.Tensor(np.all(self.data))
+        return _constant(np.asarray(np.all(self.data)))
 
     def any(self) -> Tensor:
         """True when some element is true (no gradient)."""
-        return _core.Tensor(np.any(self.data))
+        return _constant(np.asarray(np.any(self.data)))

@@ -5,13 +5,14 @@ Writing through an index (``x[i] = v``) is an in-place op, in :mod:`chainrule.te
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Sequence
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from .. import tensor as _core
 from ..ops.shape import Clone, Concatenate, Expand, GetItem, Permute, Reshape
-from ..tensor import _apply
+from ..tensor import _apply, _constant, _is_tensor
+from ._base import TensorBase
 from ._dims import axes, axis, index
 
 if TYPE_CHECKING:
@@ -27,13 +28,10 @@ def _shape_arg(shape: tuple) -> tuple:
     return tuple(shape)
 
 
-class ShapeMethods:
+class ShapeMethods(TensorBase):
     """reshape/view, flatten, permute/transpose, squeeze/unsqueeze, expand, indexing, split."""
 
     __slots__ = ()
-    data: np.ndarray
-    shape: tuple
-    ndim: int
 
     def reshape(self, *shape: Any) -> Tensor:
         """The same elements in a new shape (one entry may be -1)."""
@@ -150,7 +148,7 @@ class ShapeMethods:
 # ---------------------------------------------------------------------------
 
 def _data(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, _core.Tensor) else np.asarray(x)
+    return x.data if _is_tensor(x) else np.asarray(x)
 
 
 def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
@@ -169,7 +167,7 @@ def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
 
 def stack(tensors: Sequence[Any], dim: int = 0) -> Tensor:
     """Join tensors of equal shape along a new dim."""
-    items = [t if isinstance(t, _core.Tensor) else _core.Tensor(np.asarray(t)) for t in tensors]
+    items = [t if _is_tensor(t) else _constant(np.asarray(t)) for t in tensors]
     if not items:
         raise ValueError("stack: expected a non-empty list of tensors")
     shapes = {t.shape for t in items}
@@ -190,7 +188,8 @@ def split(t: Tensor, split_size_or_sections: Any, dim: int = 0) -> tuple:
     else:
         sizes = list(split_size_or_sections)
         if sum(sizes) != n:
-            raise ValueError(f"split: sections {sizes} don't add up to {n} (dim {dim} of {t.shape})")
+            raise ValueError(
+                f"split: sections {sizes} don't add up to {n} (dim {dim} of {t.shape})")
     lead = (slice(None),) * d
     out, start = [], 0
     for s in sizes:
