@@ -92,11 +92,10 @@ class Context:
 
     # What every op sets lives in slots (one Context is made per op, so this is hot);
     # an op's own attributes (``ctx.axis = 1``) go to the instance ``__dict__``.
-    __slots__ = ("fn", "name", "parents", "needs_input_grad", "freed", "_saved", "_inputs",
+    __slots__ = ("fn", "parents", "needs_input_grad", "freed", "_saved", "_inputs",
                  "_versions", "_seq", "__dict__", "__weakref__")
 
     fn: type[Function]      # the op
-    name: str
     parents: tuple | None
     needs_input_grad: tuple
     freed: bool
@@ -112,7 +111,6 @@ class Context:
     def __init__(self, fn: type[Function]) -> None:
         # tensor._apply fills these same slots without calling __init__: keep the two in step
         self.fn = fn
-        self.name = fn.op_name
         self.parents = None
         self.needs_input_grad = ()
         self.freed = False
@@ -120,6 +118,11 @@ class Context:
         self._inputs = ()
         self._versions = ()
         self._seq = next(_sequence)
+
+    @property
+    def name(self) -> str:
+        """The op's name, for messages (its Function's ``op_name``)."""
+        return self.fn.op_name
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward: inputs of forward, its output, or constants."""
@@ -330,8 +333,10 @@ def _wrap_once_differentiable(ctx: Context, grads: Any, tensor_type: Any) -> tup
         if pg is None:
             wrapped.append(None)
             continue
-        stub = Context(_NotTwiceDifferentiable)
-        stub.name = f"{ctx.name} backward"
+        # a Function of its own, so that the record is named after the op it came from
+        marker = type("NotTwiceDifferentiable", (_NotTwiceDifferentiable,),
+                      {"op_name": f"{ctx.name} backward"})
+        stub = Context(marker)
         stub.parents = ()
         wrapped.append(tensor_type._from_op(pg, stub))
     return tuple(wrapped)

@@ -368,9 +368,10 @@ def backward(
     With ``inputs=None`` every leaf that requires grad (and every value that called
     ``retain_grad()``) accumulates into ``.grad``. With ``inputs`` given, nothing is
     published: the gradients of those values are returned, in order (``None`` for
-    an input the roots do not depend on); without ``inputs`` the list is empty. ``create_graph=True`` runs each op's
-    vector-Jacobian product on the engine's values instead of raw numbers, so the
-    backward pass is itself recorded and can be differentiated again.
+    an input the roots do not depend on); without ``inputs`` the list is empty.
+    ``create_graph=True`` runs each op's vector-Jacobian product on the engine's
+    values instead of raw numbers, so the backward pass is itself recorded and can be
+    differentiated again.
     """
     wanted = None if inputs is None else {id(v): i for i, v in enumerate(inputs)}
     found: list | None = None if inputs is None else [None] * len(inputs)
@@ -399,6 +400,16 @@ def _publish(value: Any, g: Any, wanted: dict | None, found: list | None) -> Non
         slot = wanted.get(id(value))
         if slot is not None:
             found[slot] = g  # type: ignore[index]
+
+
+def _count_down(pending: dict, leaf: Any, take: Callable, wanted: dict | None,
+                found: list | None) -> None:
+    """One more contribution to a hooked leaf has arrived; publish it after the last."""
+    key = id(leaf)
+    pending[key] -= 1
+    if pending[key] == 0:
+        del pending[key]
+        _publish(leaf, take(key), wanted, found)
 
 
 def _freed_error(ctx: Any) -> GraphFreedError:
@@ -456,8 +467,8 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
             raise _freed_error(ctx)
         parents = ctx.parents
         parent_grads = ctx._vjp(g, value, create_graph)
-        if anomaly and _AnomalyChecks.backward is not None:
-            _AnomalyChecks.backward(ctx, parent_grads)
+        if anomaly:
+            _AnomalyChecks.backward(ctx, parent_grads)  # type: ignore[misc]
         for parent, pg in zip(parents, parent_grads):
             if parent is None or pg is None:
                 continue
@@ -465,18 +476,17 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
             prev = get(key)
             if prev is not None:
                 grads[key] = prev + pg
-            else:
-                grads[key] = pg
-                parent_ctx = parent._ctx
-                if parent_ctx is not None:
-                    heappush(heap, (-parent_ctx._seq, key, parent))
-                    continue
-                leaves.append(parent)
-            if pending is not None and key in pending:
-                pending[key] -= 1
-                if pending[key] == 0:  # its last contribution: publish it now
-                    del pending[key]
-                    _publish(parent, take(key), wanted, found)
+                if pending and key in pending:
+                    _count_down(pending, parent, take, wanted, found)
+                continue
+            grads[key] = pg
+            parent_ctx = parent._ctx
+            if parent_ctx is not None:
+                heappush(heap, (-parent_ctx._seq, key, parent))
+                continue
+            leaves.append(parent)
+            if pending and key in pending:
+                _count_down(pending, parent, take, wanted, found)
         if free:
             ctx._release()
     for leaf in leaves:

@@ -50,7 +50,6 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
         inputs = tuple(inputs)
     ctx = _new_object(Context)
     ctx.fn = fn
-    ctx.name = fn.op_name
     ctx.freed = False
     ctx._saved = ()
     ctx._seq = _next_seq()
