@@ -125,7 +125,7 @@ def _finish(xs: Any, create_graph: bool) -> Any:
 def _check_v(v: Any, like: tuple, what: str, fn_name: str) -> tuple:
     """Validate ``v`` against the tensors it pairs with; ``None`` only for one-element ones."""
     if v is None:
-        if any(t.data.size != 1 for t in like):
+        if any(t._array.size != 1 for t in like):
             shapes = [tuple(t.shape) for t in like]
             raise RuntimeError(
                 f"{fn_name}(): v can be left out only when the {what} has a single element; "
@@ -261,7 +261,7 @@ def jacobian(func: Callable, inputs: Any, create_graph: bool = False, strict: bo
 def _jacobian_rows(outs: tuple, xs: tuple, create_graph: bool, strict: bool) -> list:
     blocks = []
     for out in outs:
-        n = out.data.size
+        n = out._array.size
         per_input: list = [[] for _ in xs]
         for k in range(n):
             e = np.zeros(n, dtype=out.dtype)
@@ -282,11 +282,11 @@ def _jacobian_columns(func: Callable, outs: tuple, xs: tuple, create_graph: bool
                       strict: bool) -> list:
     columns: list = [[[] for _ in xs] for _ in outs]
     for j, x in enumerate(xs):
-        n = x.data.size
+        n = x._array.size
         for k in range(n):
             vs = []
             for i, other in enumerate(xs):
-                v = np.zeros(other.data.size, dtype=other.dtype)
+                v = np.zeros(other._array.size, dtype=other.dtype)
                 if i == j:
                     v[k] = 1
                 vs.append(Tensor(v.reshape(other.shape)))
@@ -312,7 +312,7 @@ def _scalar_function(func: Callable, fn_name: str) -> Callable:
         if not isinstance(out, Tensor):
             raise TypeError(f"{fn_name}(): func must return a single Tensor, got "
                             f"{type(out).__name__}")
-        if out.data.size != 1:
+        if out._array.size != 1:
             raise RuntimeError(
                 f"{fn_name}(): func must return a single-element Tensor, got shape "
                 f"{tuple(out.shape)}"
@@ -402,7 +402,7 @@ class _Checkpoint(Function):
             raise TypeError(
                 f"checkpoint: the function must return one Tensor, got {type(out).__name__}"
             )
-        return out.data
+        return out._array
 
     @staticmethod
     @once_differentiable
@@ -421,7 +421,7 @@ class _Checkpoint(Function):
             # torch's reentrant checkpoint; the inputs' gradients are returned.
             _graph.backward([out], [g])
         return tuple(
-            x.grad.data if need and isinstance(x, Tensor) and x.grad is not None else None
+            x.grad._array if need and isinstance(x, Tensor) and x.grad is not None else None
             for x, need in zip(rebuilt, needs)
         )
 

@@ -107,7 +107,7 @@ def arange(start: Any, end: Any = None, step: Any = 1, dtype: Any = None,
 
 
 def _data(x: Any) -> np.ndarray:
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._array if isinstance(x, Tensor) else np.asarray(x)
 
 
 def zeros_like(t: Tensor, dtype: Any = None, requires_grad: bool = False) -> Tensor:

@@ -40,16 +40,25 @@ def float_dtype(dtype: Any) -> np.dtype:
     return as_dtype(dtype) or DEFAULT_FLOAT
 
 
+def _plain(x: Any) -> Any:
+    """The numbers behind a Tensor (its array) or a Scalar (its float); anything else as is."""
+    array = getattr(x, "_array", None)
+    if isinstance(array, np.ndarray):
+        return array
+    if hasattr(x, "_ctx") and isinstance(getattr(x, "data", None), float):
+        return x.data
+    return x
+
+
 def to_array(data: Any, dtype: Any = None, copy: bool = True) -> np.ndarray:
     """An array from a number, a nested list, an array or a Tensor, with PyTorch's dtype rules."""
     dt = as_dtype(dtype)
-    if hasattr(data, "_ctx") and isinstance(getattr(data, "data", None), np.ndarray):
-        data = data.data  # a Tensor
+    data = _plain(data)
     if isinstance(data, np.ndarray):
         arr = data.astype(dt) if dt is not None else data
         return arr.copy() if copy and arr is data else arr
     if isinstance(data, (list, tuple)) and data:
-        data = [d.data if hasattr(d, "_ctx") else d for d in data]
+        data = [_plain(d) for d in data]
     arr = np.array(data, dtype=dt)
     if dt is None and arr.dtype == np.float64 and not isinstance(data, np.generic):
         arr = arr.astype(DEFAULT_FLOAT)  # Python floats become float32, as in PyTorch

@@ -142,11 +142,11 @@ class Context:
         # recorded backward stays connected to the forward graph.
         result = []
         for array in self._saved:
-            if array is self._out.data:
+            if array is self._out._array:
                 result.append(self._out)
                 continue
             for x in self._inputs:
-                if getattr(x, "data", None) is array and not isinstance(x, type(array)):
+                if getattr(x, "_array", None) is array and not isinstance(x, type(array)):
                     result.append(x)
                     break
             else:
@@ -209,7 +209,7 @@ class Context:
 
     def _check_saved_output(self, out: Any) -> None:
         """Refuse to run backward when the output was saved and then changed in place."""
-        out_data = out.data
+        out_data = out._array
         for a in self._saved:
             if a is out_data:
                 raise RuntimeError(
@@ -230,7 +230,7 @@ class Context:
                 self._out = None
                 del self.xp  # back to the class default, NUMPY
         else:
-            grads = _wrap_once_differentiable(self, backward(self, g.data), type(out))
+            grads = _wrap_once_differentiable(self, backward(self, g._array), type(out))
         if type(grads) is not tuple:
             grads = (grads,) if not isinstance(grads, list) else tuple(grads)
         wrap = type(out)
@@ -241,10 +241,10 @@ class Context:
                 continue
             if not isinstance(pg, wrap):
                 pg = wrap(pg)
-            if pg.shape != parent.data.shape:
-                pg = self._fit(pg, parent.data.shape)
-            if pg.dtype != parent.data.dtype:
-                pg = pg.type(parent.data.dtype)  # a recorded cast: float32 stays float32
+            if pg.shape != parent._array.shape:
+                pg = self._fit(pg, parent._array.shape)
+            if pg.dtype != parent._array.dtype:
+                pg = pg.type(parent._array.dtype)  # a recorded cast: float32 stays float32
             result.append(pg)
         return tuple(result)
 
@@ -272,7 +272,7 @@ class Context:
 
 def _conform(ctx: Context, pg: np.ndarray, parent: Any) -> np.ndarray:
     """One parent's gradient (an array) in that parent's shape and dtype."""
-    data = parent.data
+    data = parent._array
     if pg.shape != data.shape:
         pg = ctx._fit(pg, data.shape)
     if pg.dtype is not data.dtype and pg.dtype != data.dtype:

@@ -37,7 +37,7 @@ def _to_float64(inputs: Sequence[Any]) -> list:
     out = []
     for x in inputs:
         if isinstance(x, Tensor) and x.dtype.kind == "f":
-            t = Tensor(x.data.astype(np.float64))
+            t = Tensor(x._array.astype(np.float64))
             t.requires_grad = x.requires_grad
             out.append(t)
         else:
@@ -48,7 +48,7 @@ def _to_float64(inputs: Sequence[Any]) -> list:
 def _projected(fn: Callable, args: Sequence[Any], vs: Sequence[np.ndarray]) -> float:
     """sum_k <fn(args)_k, v_k> (recorded as usual: fn may itself call grad())."""
     outs = _as_tuple(fn(*args))
-    return float(sum(np.sum(o.data.astype(np.float64) * v) for o, v in zip(outs, vs)))
+    return float(sum(np.sum(o._array.astype(np.float64) * v) for o, v in zip(outs, vs)))
 
 
 def numerical_grad(fn: Callable, inputs: Sequence[Any], vs: Sequence[np.ndarray] | None = None,
@@ -65,7 +65,7 @@ def numerical_grad(fn: Callable, inputs: Sequence[Any], vs: Sequence[np.ndarray]
         if not isinstance(x, Tensor) or not x.requires_grad:
             result.append(None)
             continue
-        flat = x.data.reshape(-1)  # a view: writes below reach x.data
+        flat = x._array.reshape(-1)  # a view: writes below reach x._array
         g = np.zeros(flat.shape, dtype=np.float64)
         for i in range(flat.size):
             orig = flat[i]
@@ -106,7 +106,7 @@ def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
     numeric = numerical_grad(fn, args, vs, eps)
     for slot, i in enumerate(checked):
         num = numeric[i]
-        ana = np.zeros_like(num) if analytic[slot] is None else analytic[slot].data
+        ana = np.zeros_like(num) if analytic[slot] is None else analytic[slot]._array
         if ana.shape != num.shape:
             return _fail(raise_exception, f"gradcheck: input {i}: analytic gradient has shape "
                          f"{ana.shape}, expected {num.shape}")

@@ -58,7 +58,7 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
     if n == 1:
         x = inputs[0]
         if isinstance(x, Tensor):
-            a = x.data
+            a = x._array
             record = x.requires_grad and _mode.enabled
         else:
             a = x
@@ -81,7 +81,7 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
         need_x = x_is_t and x.requires_grad
         need_y = y_is_t and y.requires_grad
         record = (need_x or need_y) and _mode.enabled
-        forward_args = (x.data if x_is_t else x, y.data if y_is_t else y)
+        forward_args = (x._array if x_is_t else x, y._array if y_is_t else y)
         if record:
             if need_x and need_y:
                 ctx.parents = inputs
@@ -110,7 +110,7 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
         versions = []
         for x in inputs:
             if isinstance(x, Tensor):
-                datas.append(x.data)
+                datas.append(x._array)
                 needs.append(x.requires_grad)
                 versions.append((x, x._version))
             else:
@@ -142,7 +142,7 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
         if record and ctx._saved:
             ctx._saved = tuple([out if a is scalar else a for a in ctx._saved])
     t = _new_object(Tensor)
-    t.data = out
+    t._array = out
     t.grad = None
     t._version = 0
     t._retains_grad = False
@@ -187,14 +187,14 @@ def _describe(inputs: Sequence[Any]) -> str:
 def _grad_output(out: Tensor, gradient: Any, create_graph: bool, where: str) -> Any:
     """dL/d(out) to start a backward pass from: ``gradient``, or 1 for a one-element ``out``."""
     if gradient is None:
-        if out.data.size != 1:
+        if out._array.size != 1:
             raise RuntimeError(
                 f"{where}: grad can be implicitly created only for one-element outputs; this "
                 f"output has shape {out.shape}. Pass gradient=... (dL/d output) of that shape."
             )
         start = np.ones(out.shape, dtype=out.dtype)
     else:
-        start = np.array(gradient.data if isinstance(gradient, Tensor) else gradient,
+        start = np.array(gradient._array if isinstance(gradient, Tensor) else gradient,
                          dtype=out.dtype)
         if start.shape != out.shape:
             raise RuntimeError(
@@ -217,8 +217,8 @@ def _promote_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
     Otherwise the higher kind's dtype (float32 with int64: float32), and within one
     kind NumPy's promotion (float32 with float64: float64).
     """
-    da, db = a.data.dtype, b.data.dtype
-    a_zero, b_zero = a.data.ndim == 0, b.data.ndim == 0
+    da, db = a._array.dtype, b._array.dtype
+    a_zero, b_zero = a._array.ndim == 0, b._array.ndim == 0
     ka, kb = _CATEGORY[da.kind], _CATEGORY[db.kind]
     if a_zero != b_zero:
         dims, zero = (db, da) if a_zero else (da, db)
@@ -232,7 +232,7 @@ def _promote_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
 
 def _same_dtype(a: Any, b: Any) -> tuple[Any, Any]:
     """``(a, b)``, with two Tensors of different dtypes cast as :func:`_promote_pair` says."""
-    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype is not b.data.dtype:
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a._array.dtype is not b._array.dtype:
         return _promote_pair(a, b)
     return a, b
 
@@ -262,21 +262,21 @@ from .tensor_methods.shape import ShapeMethods  # noqa: E402
 class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, FusedMethods):
     """A multi-dimensional array that records the ops applied to it.
 
-    Create one with :func:`chainrule.tensor`. ``data`` is the NumPy array;
+    Create one with :func:`chainrule.tensor`. ``numpy()`` gives its NumPy array;
     ``grad`` is a Tensor (or None) filled in by :meth:`backward`; ``label`` is a
     name for pictures and tables (:mod:`chainrule.explain`).
     """
 
     # ``_hooks`` is left unset until a hook is registered (graph.py reads it with a
     # default), which keeps it off the path of every op.
-    __slots__ = ("data", "grad", "requires_grad", "_ctx", "_version", "_retains_grad",
+    __slots__ = ("_array", "grad", "requires_grad", "_ctx", "_version", "_retains_grad",
                  "label", "_hooks", "__weakref__")
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to Tensor's operators: array * tensor is a Tensor
 
     def __init__(self, data: Any, requires_grad: bool = False) -> None:
         arr = data if type(data) is np.ndarray else to_array(data, copy=False)
-        self.data: np.ndarray = arr
+        self._array: np.ndarray = arr
         self.grad: Tensor | None = None
         self._ctx: Context | None = None
         self._version = 0
@@ -299,16 +299,25 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
 
     # -- basic properties -----------------------------------------------------
     @property
+    def data(self) -> np.ndarray:
+        """The NumPy array behind this tensor (shared, not copied)."""
+        return self._array
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        self._array = value._array if isinstance(value, Tensor) else np.asarray(value)
+
+    @property
     def shape(self) -> tuple:
-        return self.data.shape
+        return self._array.shape
 
     @property
     def dtype(self) -> np.dtype:
-        return self.data.dtype
+        return self._array.dtype
 
     @property
     def ndim(self) -> int:
-        return self.data.ndim
+        return self._array.ndim
 
     @property
     def is_leaf(self) -> bool:
@@ -327,29 +336,32 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return self.ndim
 
     def numel(self) -> int:
-        return int(self.data.size)
+        return int(self._array.size)
 
     def __len__(self) -> int:
         if not self.ndim:
             raise TypeError("len() of a 0-d tensor")
         return self.shape[0]
 
-    def numpy(self) -> np.ndarray:
-        """The data as a NumPy array (shared, not copied)."""
-        if self.requires_grad:
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array (shared, not copied).
+
+        As in PyTorch, a tensor that requires grad refuses unless ``force=True``.
+        """
+        if self.requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on a Tensor that requires grad. Use tensor.detach().numpy()."
             )
-        return self.data
+        return self._array
 
     def item(self) -> Any:
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise ValueError(
                 f"item(): only one-element tensors can be converted, got shape {self.shape}")
-        return self.data.item()
+        return self._array.item()
 
     def tolist(self) -> Any:
-        return self.data.tolist()
+        return self._array.tolist()
 
     def __float__(self) -> float:
         return float(self.item())
@@ -358,14 +370,14 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return int(self.item())
 
     def __bool__(self) -> bool:
-        if self.data.size != 1:
+        if self._array.size != 1:
             raise RuntimeError(
                 f"the truth value of a tensor of shape {self.shape} is ambiguous"
             )
-        return bool(self.data.item())
+        return bool(self._array.item())
 
     def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._array if dtype is None else self._array.astype(dtype)
 
     def __iter__(self) -> Iterator[Tensor]:
         for i in range(len(self)):
@@ -374,9 +386,9 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
     __hash__ = object.__hash__
 
     def __repr__(self) -> str:
-        body = np.array2string(self.data, separator=", ", prefix="tensor(", precision=4)
+        body = np.array2string(self._array, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.dtype not in (np.float32, np.int64, np.bool_) or self.data.size == 0:
+        if self.dtype not in (np.float32, np.int64, np.bool_) or self._array.size == 0:
             extras.append(f"dtype={self.dtype.name}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.name}>")
@@ -387,7 +399,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
     # -- autograd -------------------------------------------------------------
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place; only floating-point tensors can require grad."""
-        if requires_grad and self.data.dtype.kind != "f":
+        if requires_grad and self._array.dtype.kind != "f":
             raise RuntimeError(
                 f"only real floating-point tensors can require gradients, got dtype "
                 f"{self.dtype.name}; convert with .float() or .double() first"
@@ -407,7 +419,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
 
     def detach(self) -> Tensor:
         """The same data, cut from the graph."""
-        return Tensor(self.data)
+        return Tensor(self._array)
 
     def detach_(self) -> Tensor:
         self._ctx = None
@@ -468,22 +480,22 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         if isinstance(g, Tensor):  # create_graph: keep the graph of the gradient
             self.grad = g if self.grad is None else self.grad + g
             return
-        if g.dtype != self.data.dtype:
-            g = g.astype(self.data.dtype)
+        if g.dtype != self._array.dtype:
+            g = g.astype(self._array.dtype)
         if self.grad is None:
             if type(g) is not np.ndarray or g.base is not None or not g.flags.writeable \
                     or self._ctx is not None:
                 g = np.array(g)  # own the array: later backward calls add into it in place
             self.grad = Tensor(g)
-        elif self.grad.requires_grad or self.grad.data.shape != g.shape:
-            self.grad = Tensor(self.grad.data + g)
+        elif self.grad.requires_grad or self.grad._array.shape != g.shape:
+            self.grad = Tensor(self.grad._array + g)
         else:
-            self.grad.data += g
+            self.grad._array += g
             self.grad._version += 1
 
     # -- in-place ops -----------------------------------------------------------
     def _inplace(self, fn: type[Function], *args: Any, name: str, **params: Any) -> Tensor:
-        """Change ``self.data`` in place; recorded (and rebased) when a graph needs it."""
+        """Change ``self._array`` in place; recorded (and rebased) when a graph needs it."""
         others_need = any(isinstance(a, Tensor) and a.requires_grad for a in args)
         if _mode.enabled and (self.requires_grad or others_need):
             if self.requires_grad and self._ctx is None:
@@ -492,25 +504,25 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
                     "changed in place while grad is enabled. Do it under chainrule.no_grad(), "
                     "or use an out-of-place op."
                 )
-            old = Tensor(self.data.copy())
+            old = Tensor(self._array.copy())
             old.requires_grad, old._ctx = self.requires_grad, self._ctx
             prev = self._ctx
-            if prev is not None and any(a is self.data for a in prev._saved):
+            if prev is not None and any(a is self._array for a in prev._saved):
                 # The op that made self saved its output, which is about to change: point
                 # the record at ``old`` and mark that changed, so its backward raises.
-                prev._saved = tuple(old.data if a is self.data else a for a in prev._saved)
+                prev._saved = tuple(old._array if a is self._array else a for a in prev._saved)
                 old._version = self._version + 1
             out = fn.apply(old, *args, **params)
-            self.data[...] = out.data
+            self._array[...] = out._array
             self._version += 1
             self._ctx = out._ctx
             self.requires_grad = True
             self._ctx._out_version = self._version
-            out.data = self.data
+            out._array = self._array
             return self
         with _graph.no_grad():
             out = fn.apply(self, *args, **params)
-        self.data[...] = out.data
+        self._array[...] = out._array
         self._version += 1
         return self
 
@@ -559,7 +571,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
             return self
         if self.requires_grad and dt.kind in "fc":
             return _apply(Cast, (self,), {"dtype": dt})
-        return Tensor(self.data.astype(dt))
+        return Tensor(self._array.astype(dt))
 
     def float(self) -> Tensor:
         return self.type(np.float32)
@@ -578,7 +590,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
 
     # -- arithmetic -----------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
-        if isinstance(other, Tensor) and other.data.dtype is not self.data.dtype:
+        if isinstance(other, Tensor) and other._array.dtype is not self._array.dtype:
             return _apply(Add, _promote_pair(self, other), {})
         return _apply(Add, (self, other), {})
 
@@ -586,7 +598,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return _apply(Add, (other, self), {})
 
     def __sub__(self, other: Any) -> Tensor:
-        if isinstance(other, Tensor) and other.data.dtype is not self.data.dtype:
+        if isinstance(other, Tensor) and other._array.dtype is not self._array.dtype:
             return _apply(Sub, _promote_pair(self, other), {})
         return _apply(Sub, (self, other), {})
 
@@ -594,7 +606,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return _apply(Sub, (other, self), {})
 
     def __mul__(self, other: Any) -> Tensor:
-        if isinstance(other, Tensor) and other.data.dtype is not self.data.dtype:
+        if isinstance(other, Tensor) and other._array.dtype is not self._array.dtype:
             return _apply(Mul, _promote_pair(self, other), {})
         return _apply(Mul, (self, other), {})
 
@@ -602,7 +614,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return _apply(Mul, (other, self), {})
 
     def __truediv__(self, other: Any) -> Tensor:
-        if isinstance(other, Tensor) and other.data.dtype is not self.data.dtype:
+        if isinstance(other, Tensor) and other._array.dtype is not self._array.dtype:
             return _apply(Div, _promote_pair(self, other), {})
         return _apply(Div, (self, other), {})
 
@@ -646,7 +658,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
 
     # -- comparisons (no gradient; bool results) ------------------------------
     def _compare(self, other: Any, ufunc: Any) -> Tensor:
-        return Tensor(ufunc(self.data, other.data if isinstance(other, Tensor) else other))
+        return Tensor(ufunc(self._array, other._array if isinstance(other, Tensor) else other))
 
     def __lt__(self, other: Any) -> Tensor:
         return self._compare(other, np.less)
@@ -673,6 +685,6 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return self._compare(other, np.logical_or)
 
     def __invert__(self) -> Tensor:
-        return Tensor(~self.data)
+        return Tensor(~self._array)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__

@@ -102,7 +102,7 @@ def value(x: Any) -> Any:
     """
     if isinstance(x, (np.ndarray, np.generic, int, float, bool, complex)):
         return x
-    return x.data
+    return x._array
 
 
 # ---------------------------------------------------------------------------

@@ -50,8 +50,8 @@ def index(idx: Any) -> Any:
 
 def index_part(part: Any) -> Any:
     """One part of an index: a Tensor becomes its integer or bool array, a list an array."""
-    if hasattr(part, "_ctx") and isinstance(getattr(part, "data", None), np.ndarray):
-        part = part.data  # a Tensor
+    if isinstance(getattr(part, "_array", None), np.ndarray):
+        part = part._array  # a Tensor
         if part.dtype.kind == "f":
             raise IndexError("tensors used as indices must be integer or bool tensors")
         return part

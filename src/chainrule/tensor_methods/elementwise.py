@@ -96,8 +96,8 @@ class ElementwiseMethods(TensorBase):
             if max is not None:
                 out = where(out > max, max, out)
             return out
-        low = min.data if _is_tensor(min) else min
-        high = max.data if _is_tensor(max) else max
+        low = min._array if _is_tensor(min) else min
+        high = max._array if _is_tensor(max) else max
         return _apply(Clamp, (self,), {"low": low, "high": high})
 
     clip = clamp
@@ -112,18 +112,18 @@ class ElementwiseMethods(TensorBase):
 
     # -- no gradient: results are constants -----------------------------------
     def sign(self) -> Tensor:
-        return _constant(np.sign(self.data))
+        return _constant(np.sign(self._array))
 
     def isfinite(self) -> Tensor:
-        return _constant(np.isfinite(self.data))
+        return _constant(np.isfinite(self._array))
 
     def isnan(self) -> Tensor:
-        return _constant(np.isnan(self.data))
+        return _constant(np.isnan(self._array))
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elementwise ``input if condition else other``; ``condition`` gets no gradient."""
-    cond = condition.data if _is_tensor(condition) else np.asarray(condition)
+    cond = condition._array if _is_tensor(condition) else np.asarray(condition)
     return _apply(Where, (cond.astype(bool), *_same_dtype(input, other)), {})
 
 

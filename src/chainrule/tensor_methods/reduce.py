@@ -95,7 +95,7 @@ class ReduceMethods(TensorBase):
             raise IndexError(f"{op}(): dim {dim} of shape {self.shape} is empty")
         if not self.ndim:
             return self * 1, _constant(np.zeros((), np.int64))
-        idx = arg(self.data, axis=d, keepdims=True)
+        idx = arg(self._array, axis=d, keepdims=True)
         values = _apply(TakeAlongAxis, (self,), {"indices": idx, "axis": d})
         if not keepdim:
             values = values.squeeze(d)
@@ -112,10 +112,10 @@ class ReduceMethods(TensorBase):
 
     def _arg(self, dim: Any, keepdim: bool, fn: Callable) -> Tensor:
         if dim is None:
-            out = np.asarray(fn(self.data), dtype=np.int64)
+            out = np.asarray(fn(self._array), dtype=np.int64)
             return _constant(out.reshape((1,) * self.ndim if keepdim else ()))
         d = axis(dim, self.ndim, fn.__name__)
-        return _constant(np.asarray(fn(self.data, axis=d, keepdims=keepdim), dtype=np.int64))
+        return _constant(np.asarray(fn(self._array, axis=d, keepdims=keepdim), dtype=np.int64))
 
     def gather(self, dim: int, index: Any) -> Tensor:
         """``torch.gather``: pick along ``dim`` at ``index`` (an integer tensor)."""
@@ -124,8 +124,8 @@ class ReduceMethods(TensorBase):
 
     def all(self) -> Tensor:
         """True when every element is true (no gradient)."""
-        return _constant(np.asarray(np.all(self.data)))
+        return _constant(np.asarray(np.all(self._array)))
 
     def any(self) -> Tensor:
         """True when some element is true (no gradient)."""
-        return _constant(np.asarray(np.any(self.data)))
+        return _constant(np.asarray(np.any(self._array)))

@@ -41,7 +41,7 @@ class ShapeMethods(TensorBase):
         except ValueError:
             raise ValueError(
                 f"reshape: shape {tuple(new_shape)} is invalid for a tensor of shape "
-                f"{self.shape} ({self.data.size} elements)"
+                f"{self.shape} ({self._array.size} elements)"
             ) from None
 
     view = reshape
@@ -148,7 +148,7 @@ class ShapeMethods(TensorBase):
 # ---------------------------------------------------------------------------
 
 def _data(x: Any) -> np.ndarray:
-    return x.data if _is_tensor(x) else np.asarray(x)
+    return x._array if _is_tensor(x) else np.asarray(x)
 
 
 def cat(tensors: Sequence[Any], dim: int = 0) -> Tensor:
