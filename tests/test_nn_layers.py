@@ -386,6 +386,8 @@ def test_norm_and_embedding_errors():
         nn.LayerNorm(5)(cr.zeros(2, 4))
     with pytest.raises(IndexError, match="table of 4 rows"):
         nn.Embedding(4, 2)(cr.tensor([4]))
+    with pytest.raises(IndexError, match=r"got values in \[-1, 1\] for a table of 4 rows"):
+        nn.Embedding(4, 2)(cr.tensor([1, -1]))  # PyTorch refuses negative indices too
     with pytest.raises(TypeError, match="integer indices"):
         nn.Embedding(4, 2)(cr.tensor([1.0]))
     with pytest.raises(ValueError, match="between 0 and 1"):
