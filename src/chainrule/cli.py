@@ -21,7 +21,7 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
-from ._console import EXIT_INTERRUPTED, run_command
+from ._console import EXIT_INTERRUPTED, OneLineParser as _Parser, run_command
 
 __all__ = ["main", "build_model"]
 
@@ -157,13 +157,6 @@ def _epochs(n: int) -> str:
 # ---------------------------------------------------------------------------
 # Arguments
 # ---------------------------------------------------------------------------
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one line on stderr (no usage block), exit 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
 
 def _positive_int(text: str) -> int:
     try:
