@@ -108,6 +108,28 @@ def test_optimizer_matches_torch(name):
     _assert_same(_run_pair(OPTIMIZERS[name]))
 
 
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_large_parameters_match_torch(name, dtype):
+    """Parameters of more than 65,536 elements take the blocked in-place update
+    (optim.sgd._add_scaled_); three steps of each rule against PyTorch's."""
+    rng = np.random.default_rng(9)
+    w0 = rng.standard_normal((300, 301)).astype(dtype)  # 90,300 elements: 2 blocks and a part
+    grads = [rng.standard_normal(w0.shape).astype(dtype) for _ in range(3)]
+    results = []
+    for lib, mod in ((cr, optim), (torch, torch.optim)):
+        w = (torch.tensor(w0, requires_grad=True) if lib is torch
+             else cr.tensor(w0, requires_grad=True))
+        opt = OPTIMIZERS[name](mod, [w])
+        for g in grads:
+            w.grad = torch.tensor(g) if lib is torch else cr.tensor(g)
+            opt.step()
+        results.append(np.array(w.detach().numpy()))
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == np.float64 else dict(rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(results[0], results[1], **tol)
+    assert results[0].dtype == dtype
+
+
 @pytest.mark.parametrize("name", ["sgd-momentum", "adam", "rmsprop-centered"])
 def test_param_groups_match_torch(name):
     _assert_same(_run_pair(OPTIMIZERS[name], groups=True))
