@@ -358,9 +358,15 @@ class _Curves:
         self.drawn = False
 
     def update(self, history: History, force: bool = False) -> None:
-        began = time.perf_counter()
         if self.missing or not history["epoch"]:
             return
+        if not self.drawn:  # matplotlib's import (about a second) is not a drawing's cost
+            try:
+                import matplotlib.figure  # noqa: F401
+            except ImportError:
+                self.missing = True
+                return
+        began = time.perf_counter()
         if not force and began - self.last < 10 * self.cost:
             return
         try:
