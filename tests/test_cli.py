@@ -510,3 +510,24 @@ def test_a_closed_pipe_ends_evaluate_quietly(tmp_path, capsys):
     err = proc.stderr.read().decode()
     assert proc.wait(timeout=120) == 141  # 128 + SIGPIPE, as a Unix tool's status reads
     assert err == ""
+
+
+def test_a_full_disk_names_the_file(tmp_path):
+    """A write that fails for lack of room (here a file-size limit, which fails the same
+    write) is one line naming the file, and the checkpoint of the last epoch stays whole."""
+    import textwrap
+
+    out = tmp_path / "run"
+    code = textwrap.dedent(f"""
+        import resource, signal, sys
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+        from chainrule.cli import main
+        sys.exit(main(["train", "--out", {str(out)!r}, "--epochs", "1", "--limit", "64"]))
+    """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.strip().splitlines() == [
+        f"chainrule train: error: File too large: {out / 'checkpoint.npz'}"]
+    assert os.listdir(out) == []  # no half-written file, no temporary file
