@@ -129,8 +129,8 @@ def remove_stale_temp_files(directory: str | os.PathLike, names: Iterable[str]) 
     never what it points to); returns their paths.
     """
     patterns = [_temp_pattern(name) for name in names]
-    removed = []
-    with os.scandir(directory) as entries:
+    removed: list[str] = []
+    with os.scandir(os.fspath(directory)) as entries:
         for entry in entries:
             if not any(p.fullmatch(entry.name) for p in patterns):
                 continue

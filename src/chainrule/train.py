@@ -243,7 +243,7 @@ def _check_checkpoint(state: dict, path: str,
     if state.get("scheduler") is not None and not isinstance(state["scheduler"], dict):
         raise _damaged(path, "scheduler", "a dict or None", state["scheduler"])
     epoch = state.get("epoch")
-    if not _is_int(epoch) or epoch < 0:
+    if not isinstance(epoch, int) or isinstance(epoch, bool) or epoch < 0:
         raise _damaged(path, "epoch", "a whole number of epochs", epoch)
     settings = state["args"]
     every = {"epochs": ("a positive integer", lambda v: _is_int(v) and v > 0),
