@@ -40,8 +40,10 @@ def count(lib: str, runs: int) -> int:
     with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
         f.write(_script(lib, runs))
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    # A fixed hash seed: set and dict layouts (and so the instruction count) repeat exactly.
     env = dict(os.environ, PYTHONPATH=root + os.pathsep + os.environ.get("PYTHONPATH", ""),
-               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
+               OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               PYTHONHASHSEED="0")
     out = subprocess.run(
         ["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable,
          f.name], capture_output=True, text=True, check=True, cwd=root, env=env, timeout=600)

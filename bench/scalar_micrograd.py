@@ -13,7 +13,7 @@ runs once, in turn):
 * micrograd: ``micrograd.nn.MLP`` (every ``*`` and ``+`` a node).
 * chainrule, per-op: the same expression written over Scalars, node for node
   what micrograd builds (``sum(w * x for ...) + b``).
-* chainrule: ``chainrule.scalar.MLP``, whose neurons use the fused ``dot``
+* chainrule: ``chainrule.scalar_nn.MLP``, whose neurons use the fused ``dot``
   primitive (one node per pre-activation instead of 2 n; same numbers).
 
 Run: ``python bench/scalar_micrograd.py`` (``--repeats N`` to change the count).
@@ -30,7 +30,8 @@ import random
 import statistics
 import time
 
-from chainrule.scalar import MLP, Scalar
+from chainrule.scalar import Scalar
+from chainrule.scalar_nn import MLP
 
 SIZES = (2, [16, 16, 1])
 N_SAMPLES = 100
@@ -44,7 +45,7 @@ def make_data(seed: int = 0) -> tuple:
 
 
 def step_chainrule(model: MLP, xs: list, ys: list) -> Scalar:
-    """Fused neurons: chainrule.scalar.MLP as shipped."""
+    """Fused neurons: chainrule.scalar_nn.MLP as shipped."""
     model.zero_grad()
     loss = Scalar(0.0, requires_grad=False)
     for x, y in zip(xs, ys):

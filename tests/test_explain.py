@@ -27,15 +27,16 @@ except ImportError:  # pragma: no cover - graphviz is in the test environment
     HAVE_GRAPHVIZ = False
 
 
-def seed003_tensor():
+def trace_example():
     x1 = cr.tensor(2.0, dtype=cr.float64, requires_grad=True)
     x2 = cr.tensor(5.0, dtype=cr.float64, requires_grad=True)
-    x1.name, x2.name = "x1", "x2"
+    x1.label, x2.label = "x1", "x2"
     return x1, x2, cr.log(x1) + x1 * x2 - cr.sin(x2)
 
 
-# Seed 003, figure 1, as chainrule prints it (0-d float64 Tensors).
-SEED003_TABLE = """\
+# The evaluation trace of log(x1) + x1*x2 - sin(x2) and its adjoints, as chainrule prints it
+# (0-d float64 Tensors).
+TRACE_TABLE = """\
 step  pass      assignment                numbers              value      note
 1     forward   v_-1 = x1                                      2
 2     forward   v_0 = x2                                       5
@@ -44,7 +45,7 @@ step  pass      assignment                numbers              value      note
 5     forward   v_3 = sin(v_0)            sin(5)               -0.958924
 6     forward   v_4 = v_1 + v_2           0.693147 + 10        10.6931
 7     forward   v_5 = v_4 - v_3           10.6931 - -0.958924  11.6521
-8     backward  v̄_5 = 1                                        1          seed
+8     backward  v̄_5 = 1                                        1          start
 9     backward  v̄_4 = v̄_5 · ∂v_5/∂v_4     1 · 1                1
 10    backward  v̄_3 = v̄_5 · ∂v_5/∂v_3     1 · -1               -1
 11    backward  v̄_1 = v̄_4 · ∂v_4/∂v_1     1 · 1                1
@@ -59,13 +60,13 @@ step  pass      assignment                numbers              value      note
 # Backward table
 # ---------------------------------------------------------------------------
 
-def test_seed003_table_text_is_figure_1():
-    *_, f = seed003_tensor()
-    assert str(explain.backward_table(f)) == SEED003_TABLE
+def test_trace_table_text():
+    *_, f = trace_example()
+    assert str(explain.backward_table(f)) == TRACE_TABLE
 
 
-def test_seed003_table_gradients_and_values():
-    x1, x2, f = seed003_tensor()
+def test_trace_table_gradients_and_values():
+    x1, x2, f = trace_example()
     table = explain.backward_table(f)
     grads = table.gradients
     assert float(grads["x1"]) == pytest.approx(5.5)
@@ -77,7 +78,7 @@ def test_seed003_table_gradients_and_values():
 
 
 def test_table_leaves_grad_alone_and_matches_backward():
-    x1, x2, f = seed003_tensor()
+    x1, x2, f = trace_example()
     table = explain.backward_table(f)
     assert x1.grad is None and x2.grad is None
     f.backward()  # the graph was not freed by the table
@@ -86,7 +87,7 @@ def test_table_leaves_grad_alone_and_matches_backward():
 
 
 def test_table_engine_order_same_rows_other_order():
-    *_, f = seed003_tensor()
+    *_, f = trace_example()
     trace_rows = explain.backward_table(f).rows
     engine_rows = explain.backward_table(f, order="engine").rows
     order = lambda rows: [r.rhs for r in rows if r.pass_ == "backward"]  # noqa: E731
@@ -103,7 +104,7 @@ def test_table_engine_order_same_rows_other_order():
 def test_table_shows_unbroadcast_sum_as_a_step():
     x = cr.randn(3, 4, requires_grad=True)
     b = cr.tensor([1.0, 2.0, 3.0, 4.0], requires_grad=True)
-    b.name = "b"
+    b.label = "b"
     table = explain.backward_table(((x + b) * 2).sum())
     text = str(table)
     assert "v̄_0 = sum(t, axis=0)" in text
@@ -128,7 +129,7 @@ def test_table_fan_out_accumulates_with_plus_equals():
 
 
 def test_table_markdown_and_errors():
-    x1, x2, f = seed003_tensor()
+    x1, x2, f = trace_example()
     md = explain.backward_table(f).to_markdown().splitlines()
     assert md[0] == "| step | pass | assignment | numbers | value | note |"
     assert "| 16 | backward | v̄_-1 += v̄_1 · ∂v_1/∂v_-1 | 1 · 0.5 | 5.5 | fan-out: contribution 2 of 2 |" in md
@@ -162,9 +163,9 @@ def test_table_on_scalars():
 
 def test_to_dot_nodes_and_colours():
     w = cr.tensor([1.0, -2.0], requires_grad=True)
-    w.name = "w"
+    w.label = "w"
     x = cr.tensor([3.0, 4.0])
-    x.name = "x"
+    x.label = "x"
     loss = (w * x).sum()
     loss.backward(retain_graph=True)
     text = explain.to_dot(loss)
@@ -200,18 +201,18 @@ def test_to_dot_scalar_graph():
 
 
 def test_to_dot_backward_draws_the_bigger_network():
-    x1, x2, f = seed003_tensor()
+    x1, x2, f = trace_example()
     text = explain.to_dot(f, backward=True)
-    assert "∂L/∂x1" in text and "∂L/∂x2" in text
+    assert "∂L/∂x1" in text and "∂L/∂x2" in text and "∂L/∂L" in text
     assert "cos" in text  # sin's VJP, recorded as an op of the backward graph
     assert "saved forward value" in text and "#F7E059" in text
     assert "legend" in text
     assert x1.grad is None  # recorded on the side, .grad untouched
     # after backward(create_graph=True) the existing gradient graphs are drawn
-    x1b, x2b, fb = seed003_tensor()
+    x1b, x2b, fb = trace_example()
     fb.backward(create_graph=True)
     text2 = explain.to_dot(fb, backward=True)
-    assert "∂L/∂x1" in text2 and "seed" not in text2
+    assert "∂L/∂x1" in text2 and "∂L/∂L" not in text2
 
 
 def test_to_dot_refuses_non_values():
@@ -226,7 +227,7 @@ REQUIRE_GRAPHVIZ = os.environ.get("CHAINRULE_REQUIRE_GRAPHVIZ") == "1"
 @pytest.mark.skipif(not (HAVE_DOT and HAVE_GRAPHVIZ) and not REQUIRE_GRAPHVIZ,
                     reason="needs Graphviz's dot program")
 def test_render_svg_and_png(tmp_path):
-    *_, f = seed003_tensor()
+    *_, f = trace_example()
     svg = explain.render(f, tmp_path / "f.svg")
     assert svg.read_text().lstrip().startswith(("<?xml", "<svg"))
     png = explain.render(f, tmp_path / "f.png")
@@ -237,7 +238,7 @@ def test_render_svg_and_png(tmp_path):
 @pytest.mark.skipif(not HAVE_GRAPHVIZ, reason="needs the graphviz package")
 def test_render_without_dot_program_offers_dot_text(tmp_path, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "empty"))
-    *_, f = seed003_tensor()
+    *_, f = trace_example()
     with pytest.raises(GraphvizMissing, match="apt-get install graphviz") as info:
         explain.render(f, tmp_path / "f.svg")
     assert info.value.dot.startswith("digraph")
@@ -248,7 +249,7 @@ def test_render_without_dot_program_offers_dot_text(tmp_path, monkeypatch):
 
 def test_render_without_graphviz_package(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "graphviz", None)
-    *_, f = seed003_tensor()
+    *_, f = trace_example()
     with pytest.raises(GraphvizMissing, match="pip install graphviz"):
         explain.render(f, tmp_path / "g.png")
     assert (tmp_path / "g.dot").exists()
@@ -264,7 +265,7 @@ def test_jacobian_of_elementwise_and_matmul():
     np.testing.assert_array_equal(J.Lx, np.diag([2.0, 4.0, 6.0]))
     assert J.Ltheta is None
     W = cr.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
-    W.name = "W"
+    W.label = "W"
     h = x.sin()  # an activation: W is then told apart as a parameter
     J = explain.jacobian(W @ h)
     np.testing.assert_allclose(J.Lx, W.data)  # d(Wh)/dh = W
@@ -288,7 +289,7 @@ def test_jacobian_scalar_and_limits():
 
 def test_layer_jacobians_of_callables_check_the_engines_vjp():
     W = cr.tensor([[1.0, 2.0], [0.5, -1.0], [0.0, 3.0]], dtype=cr.float64, requires_grad=True)
-    W.name = "W"
+    W.label = "W"
     layers = [lambda h: h @ W.T, lambda h: h.tanh(), lambda h: (h * h).sum()]
     x = cr.tensor([0.3, -0.2], dtype=cr.float64)
     result = explain.layer_jacobians(layers, x)
@@ -433,13 +434,13 @@ def run_cli(argv, capsys):
     return code, captured.out, captured.err
 
 
-def test_cli_seed003_on_tensors_prints_figure_1(capsys):
+def test_cli_on_tensors_prints_the_trace_table(capsys):
     code, out, _ = run_cli(["log(x1) + x1*x2 - sin(x2)", "--at", "x1=2", "x2=5",
                             "--engine", "tensor"], capsys)
     assert code == 0
     assert "value: 11.6521" in out
     assert "∂f/∂x1 = 5.5" in out and "∂f/∂x2 = 1.71634" in out
-    assert SEED003_TABLE in out
+    assert TRACE_TABLE in out
 
 
 def test_cli_default_engine_is_scalar(capsys):
@@ -526,7 +527,7 @@ def test_table_prints_small_jacobians_as_g_out_times_L():
 
 
 def test_table_engine_order_is_the_order_backward_runs():
-    *_, f = seed003_tensor()
+    *_, f = trace_example()
     table = explain.backward_table(f, order="engine")
     listed = []  # the v_i of each "v̄_i · ∂v_i/∂v_j" row, once per op
     for r in table.rows:

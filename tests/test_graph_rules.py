@@ -88,7 +88,7 @@ def test_broadcast_operand_grad_has_operand_shape():
 
 
 # ---------------------------------------------------------------------------
-# Freeing, retain_graph, seeds
+# Freeing, retain_graph, output gradients
 # ---------------------------------------------------------------------------
 
 def test_second_backward_through_freed_graph_raises():
@@ -467,7 +467,7 @@ def test_backward_create_graph_gives_differentiable_grad():
     assert x.grad.item() == 12.0
 
 
-def test_seed_003_worked_example():
+def test_log_x1_plus_x1x2_minus_sin_x2_worked_example():
     """f = log x1 + x1 x2 - sin x2 at (2, 5): df/dx1 = 1/2 + 5, df/dx2 = 2 - cos 5."""
     x1 = cr.tensor(2.0, dtype=cr.float64, requires_grad=True)
     x2 = cr.tensor(5.0, dtype=cr.float64, requires_grad=True)

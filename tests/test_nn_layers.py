@@ -210,7 +210,7 @@ def test_layer_second_order_matches_torch(name, train):
 @pytest.mark.parametrize("batch, features", [(64, 64), (32, 512), (1, 100), (65, 64),
                                              (64, 63)])
 def test_linear_fast_path_matches_torch_and_the_plain_product(batch, features):
-    """Few rows and many outputs take a transposed product (ops.nn.Linear); both sides
+    """Few rows and many outputs take a transposed product (ops.fused.Linear); both sides
     of its switch, against PyTorch and against x @ w.T + b."""
     torch.manual_seed(0)
     theirs = torch.nn.Linear(48, features)

@@ -10,7 +10,8 @@ import pytest
 import chainrule as cr
 from chainrule import Scalar
 from chainrule.graph import GraphFreedError
-from chainrule.scalar import MLP, Layer, Neuron, dot
+from chainrule.scalar import dot
+from chainrule.scalar_nn import MLP, Layer, Neuron
 
 
 def numeric_grad(f, xs, h=1e-6):
@@ -84,7 +85,7 @@ def test_matches_pytorch_float64():
         assert x.grad == pytest.approx(t.grad.item(), rel=1e-12)
 
 
-def test_seed_003_gradient_of_f():
+def test_gradient_of_log_x1_plus_x1x2_minus_sin_x2():
     # f(x1, x2) = log x1 + x1 x2 - sin x2 at (2, 5): grad = (1/x1 + x2, x1 - cos x2)
     x1, x2 = Scalar(2.0), Scalar(5.0)
     f = x1.log() + x1 * x2 - x2.sin()
@@ -94,7 +95,7 @@ def test_seed_003_gradient_of_f():
     assert x2.grad == pytest.approx(2 - math.cos(5), rel=1e-15)
 
 
-def test_seed_002_node_graph_values():
+def test_sigmoid_neuron_graph_values():
     x1, x2, y = (Scalar(v, requires_grad=False) for v in (1.5, 2.5, 1.0))
     w1, w2, b = Scalar(-4.0), Scalar(3.0), Scalar(-1.0)
     yhat = (w1 * x1 + w2 * x2 + b).sigmoid()
@@ -139,7 +140,7 @@ def test_intermediates_keep_grad_only_when_asked():
     assert x.grad == 2 * 15 * 2.0
 
 
-def test_backward_seed_gradient():
+def test_backward_with_a_given_output_gradient():
     x = Scalar(2.0)
     (x * x).backward(gradient=0.5)
     assert x.grad == 2.0
@@ -226,7 +227,7 @@ def test_clear_errors():
 def test_comparisons_and_float_compare_values():
     a, b = Scalar(1.0), Scalar(2.0)
     assert a < b and b >= 2 and float(b) == 2.0 and b.item() == 2.0
-    # control flow on values: the graph follows the branch taken (seed 003)
+    # control flow on values: the graph follows the branch taken
     x = Scalar(3.0)
     y = x * x if x > 0 else -x
     y.backward()
@@ -259,8 +260,8 @@ def test_forward_recomputes_a_deep_chain():
     assert y.forward() == 50_003.0
 
 
-def test_forward_recomputes_seed_002_graph_after_leaves_change():
-    # Build the graph once with placeholder values, then set the seed's values.
+def test_forward_recomputes_the_graph_after_leaves_change():
+    # Build the graph once with placeholder values, then set the real values.
     x1, x2, y = (Scalar(0.0, label=n, requires_grad=False) for n in ("x1", "x2", "y"))
     w1, w2, b = Scalar(0.0, "w1"), Scalar(0.0, "w2"), Scalar(0.0, "b")
     z = w1 * x1 + w2 * x2 + b

@@ -12,20 +12,34 @@ from __future__ import annotations
 
 import numpy as _np
 
-from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
-from .function import Context, Function, once_differentiable
-from . import scalar
-from .scalar import Scalar
-from .tensor import (
-    Tensor, arange, cat, chunk, eye, full, full_like, manual_seed, maximum, minimum, ones,
-    ones_like, rand, rand_like, randint, randn, randn_like, split, stack, tensor, where, zeros,
+from . import data, nn, optim, return_types, scalar
+from .autograd import checkpoint, grad, hessian, hvp, jacobian, jvp, vhp, vjp
+from .creation import (
+    arange,
+    eye,
+    full,
+    full_like,
+    manual_seed,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    tensor,
+    zeros,
     zeros_like,
 )
-from .autograd import checkpoint, grad, hessian, hvp, jacobian, jvp, vhp, vjp
-from .gradcheck import gradcheck, gradgradcheck
 from .explain.anomaly import detect_anomaly
+from .function import Context, Function, once_differentiable
+from .gradcheck import gradcheck, gradgradcheck
+from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .io import load, save
-from . import data, nn, optim
+from .scalar import Scalar
+from .tensor import Tensor
+from .tensor_methods.elementwise import maximum, minimum, where
+from .tensor_methods.shape import cat, chunk, split, stack
 
 __version__ = "0.1.0"
 

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import copy
 import warnings
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
 from . import graph as _graph
+from .creation import _Generator, ones_like, zeros, zeros_like
 from .function import Function, once_differentiable
-from .tensor import Tensor, _Generator, _seed, ones_like, stack, zeros, zeros_like
+from .tensor import Tensor, _grad_output
+from .tensor_methods.shape import stack
 
 __all__ = ["grad", "vjp", "jvp", "jacobian", "hessian", "hvp", "vhp", "checkpoint"]
 
@@ -52,17 +55,17 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     for t in inputs:
         if not isinstance(t, Tensor) or not t.requires_grad:
             raise RuntimeError("grad(): every input must be a Tensor that requires grad")
-    roots, seeds = [], []
+    roots, starts = [], []
     for out, go in zip(outputs, grad_outputs):
         if not out.requires_grad:
             raise RuntimeError("grad(): an output does not require grad and has no graph")
         roots.append(out)
-        seeds.append(_seed(out, go, create_graph, "grad()"))
+        starts.append(_grad_output(out, go, create_graph, "grad()"))
     if retain_graph is None:
         retain_graph = create_graph
-    found = _graph.backward(roots, seeds, retain_graph=retain_graph,
+    found = _graph.backward(roots, starts, retain_graph=retain_graph,
                             create_graph=create_graph, inputs=inputs)
-    result = []
+    result: list = []
     for t, g in zip(inputs, found):
         if g is None:
             if not allow_unused:

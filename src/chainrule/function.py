@@ -3,7 +3,7 @@
 An op is a subclass of :class:`Function` with two static methods:
 
 ``forward(ctx, *inputs, **params)``
-    Receives NumPy arrays (a Tensor argument arrives as its ``.data``; Python
+    Receives NumPy arrays (a Tensor argument arrives as its array; Python
     numbers and other arrays arrive as they were given) and returns one array.
     It may stash what backward needs with ``ctx.save_for_backward(*arrays)`` and
     plain attributes such as ``ctx.axis = 1``.
@@ -15,12 +15,19 @@ An op is a subclass of :class:`Function` with two static methods:
 
 The VJP contract that makes every op differentiable at any order: write
 ``backward`` with operators and with functions from ``xp = ctx.xp``, the array
-namespace of the pass being run. In an ordinary backward ``xp`` is NumPy and
-everything is plain arrays; under ``create_graph=True`` the same code runs on
-Tensors and is recorded, so gradients of gradients need no extra code. Values
-from ``ctx.saved_tensors`` follow the same rule: arrays in an ordinary pass,
-the very input or output Tensors under ``create_graph``. Anything else stashed
-on ``ctx`` is a constant to the second pass (fine for masks and indices).
+namespace of the pass being run (its names: :data:`chainrule.ops.arrays.ARRAY_API`).
+In an ordinary backward ``xp`` is NumPy and everything is plain arrays; under
+``create_graph=True`` the same code runs on Tensors and is recorded, so gradients
+of gradients need no extra code. Values from ``ctx.saved_tensors`` follow the same
+rule: arrays in an ordinary pass, the very input or output Tensors under
+``create_graph``. Anything else stashed on ``ctx`` is a constant to the second pass
+(fine for masks and indices).
+
+An op may also define ``fast_backward(ctx, grad)``: the same vector-Jacobian
+product on arrays only, written for speed (it may reuse what forward kept and
+write in place). An ordinary backward then runs it instead of ``backward``;
+``create_graph=True`` always runs ``backward``. tests/test_fast_kernels.py checks
+every op that has one against its ``backward``.
 
 >>> import numpy as np
 >>> import chainrule as cr
@@ -42,35 +49,53 @@ tensor([12.])
 from __future__ import annotations
 
 import itertools
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["Function", "Context", "once_differentiable"]
+import numpy as np
 
-# Set by chainrule.tensor when it is imported: the function that runs an op's
-# forward on arrays and records it. Kept as a hook so this module stays below
-# Tensor in the import order.
-_engine_apply: Callable[..., Any] | None = None
+from .ops.arrays import NUMPY, sum_to
+
+__all__ = ["Function", "Context", "once_differentiable", "register_engine"]
 
 # Numbers every Context as it is made. Inputs exist before the op that uses them, so
 # the order of creation is a topological order: graph.backward runs VJPs newest first.
 _sequence = itertools.count()
 
 
+class _Engine:
+    """The array engine that runs and records ops: :func:`chainrule.tensor._apply`.
+
+    A registration point rather than an import, so that this module stays below
+    Tensor in the import order; see :func:`register_engine`.
+    """
+
+    apply: Callable[..., Any] | None = None
+
+
+def register_engine(apply: Callable[..., Any]) -> None:
+    """Make ``apply(fn, inputs, params)`` the function that :meth:`Function.apply` calls.
+
+    chainrule.tensor registers its recorder once, when it is imported.
+    """
+    _Engine.apply = staticmethod(apply)
+
+
 class Context:
     """What one recorded op keeps between its forward and its backward.
 
-    Attributes the engine reads: ``parents`` (input Tensors that need a gradient,
+    Attributes the engine reads (the op-record side of the graph protocol in
+    :mod:`chainrule.graph`): ``parents`` (input Tensors that need a gradient,
     ``None`` elsewhere), ``needs_input_grad`` (one bool per input), ``name``,
-    ``freed``.
+    ``freed``, ``_inputs`` (every forward input, as given), ``_seq``.
     """
 
     # What every op sets lives in slots (one Context is made per op, so this is hot);
     # an op's own attributes (``ctx.axis = 1``) go to the instance ``__dict__``.
-    __slots__ = ("fn", "name", "parents", "needs_input_grad", "freed", "_saved", "_inputs",
+    __slots__ = ("fn", "parents", "needs_input_grad", "freed", "_saved", "_inputs",
                  "_versions", "_seq", "__dict__", "__weakref__")
 
-    fn: type                # the Function subclass
-    name: str
+    fn: type[Function]      # the op
     parents: tuple | None
     needs_input_grad: tuple
     freed: bool
@@ -78,15 +103,14 @@ class Context:
     _versions: tuple        # (tensor, version) for each Tensor input, checked before backward
     _inputs: tuple          # every forward input, as given (Tensors kept for saved lookups)
     _seq: int               # creation order: an op's record is newer than its inputs' records
-    xp: Any = None          # the array namespace of the pass (NUMPY unless create_graph)
+    xp: Any = NUMPY         # the array namespace of the pass; a create_graph pass sets its own
     _out_version = 0        # the output's version when it was made (rebased by in-place ops)
     _out = None             # the output Tensor, set only while a create_graph backward runs
     _trace = None           # where the op was created, in anomaly mode
 
-    def __init__(self, fn: type) -> None:
+    def __init__(self, fn: type[Function]) -> None:
         # tensor._apply fills these same slots without calling __init__: keep the two in step
         self.fn = fn
-        self.name = fn.op_name
         self.parents = None
         self.needs_input_grad = ()
         self.freed = False
@@ -94,6 +118,11 @@ class Context:
         self._inputs = ()
         self._versions = ()
         self._seq = next(_sequence)
+
+    @property
+    def name(self) -> str:
+        """The op's name, for messages (its Function's ``op_name``)."""
+        return self.fn.op_name
 
     def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for backward: inputs of forward, its output, or constants."""
@@ -131,17 +160,143 @@ class Context:
         state = " (freed)" if self.freed else ""
         return f"<{self.name} backward{state}>"
 
+    # -- what graph.backward calls (the graph protocol) --------------------------
+    def _vjp(self, g: Any, out: Any, create_graph: bool) -> tuple:
+        """Run the op's VJP and bring each gradient to its parent's shape and dtype."""
+        for tensor, version in self._versions:
+            if tensor._version != version:
+                raise self._modified_input_error(tensor, version)
+        if out._version != self._out_version:
+            self._check_saved_output(out)
+        if create_graph:
+            return self._recorded_vjp(g, out)
+        # The ordinary pass: arrays in, arrays out.
+        grads: Any = self.fn._array_backward(self, g)
+        if type(grads) is not tuple:
+            grads = tuple(grads) if type(grads) is list else (grads,)
+        parents: tuple = self.parents  # type: ignore[assignment]  # None only once freed
+        n = len(parents)
+        if n == 1:  # the common one- and two-input cases, without the loop
+            pg = grads[0] if grads else None
+            parent = parents[0]
+            return (None,) if pg is None or parent is None else (_conform(self, pg, parent),)
+        if n == 2 and len(grads) == 2:
+            p0, p1 = parents
+            g0, g1 = grads
+            a = None if p0 is None or g0 is None else _conform(self, g0, p0)
+            b = None if p1 is None or g1 is None else _conform(self, g1, p1)
+            if b is not None and b is a:
+                b = b.copy()  # one array per parent: leaves may accumulate in place
+            return (a, b)
+        result: list = []
+        for parent, pg in zip(parents, grads):
+            if parent is not None and pg is not None:
+                pg = _conform(self, pg, parent)
+                for r in result:
+                    if r is pg:  # one array per parent: leaves may accumulate in place
+                        pg = pg.copy()
+                        break
+            result.append(None if parent is None else pg)
+        return tuple(result)
+
+    def _modified_input_error(self, tensor: Any, version: int) -> RuntimeError:
+        return RuntimeError(
+            f"op '{self.name}': one of its inputs, of shape {tuple(tensor.shape)}, was "
+            f"modified in place after the op used it (version {version} -> "
+            f"{tensor._version}), so the gradient would be wrong. Clone the tensor "
+            "before changing it, or change it before the op or outside the graph."
+        )
+
+    def _check_saved_output(self, out: Any) -> None:
+        """Refuse to run backward when the output was saved and then changed in place."""
+        out_data = out.data
+        for a in self._saved:
+            if a is out_data:
+                raise RuntimeError(
+                    f"op '{self.name}': its output, of shape {tuple(out.shape)}, was "
+                    "modified in place after being saved for backward. Clone it before "
+                    "changing it."
+                )
+
+    def _recorded_vjp(self, g: Any, out: Any) -> tuple:
+        """The VJP run on Tensors (``create_graph=True``), so that it is recorded too."""
+        backward = self.fn.backward
+        if not getattr(backward, "_once_differentiable", False):
+            self.xp = out.__array_namespace__()
+            self._out = out
+            try:
+                grads = backward(self, g)
+            finally:
+                self._out = None
+                del self.xp  # back to the class default, NUMPY
+        else:
+            grads = _wrap_once_differentiable(self, backward(self, g.data), type(out))
+        if type(grads) is not tuple:
+            grads = (grads,) if not isinstance(grads, list) else tuple(grads)
+        wrap = type(out)
+        result: list = []
+        for parent, pg in zip(self.parents or (), grads):
+            if parent is None or pg is None:
+                result.append(None)
+                continue
+            if not isinstance(pg, wrap):
+                pg = wrap(pg)
+            if pg.shape != parent.data.shape:
+                pg = self._fit(pg, parent.data.shape)
+            if pg.dtype != parent.data.dtype:
+                pg = pg.type(parent.data.dtype)  # a recorded cast: float32 stays float32
+            result.append(pg)
+        return tuple(result)
+
+    def _fit(self, g: Any, shape: tuple) -> Any:
+        """Sum a gradient back over broadcast axes; the one place un-broadcasting happens."""
+        try:
+            if isinstance(g, np.ndarray):
+                return sum_to(g, shape)
+            return g.__array_namespace__().sum_to(g, shape)
+        except ValueError:
+            raise ValueError(
+                f"op '{self.name}': backward returned a gradient of shape {tuple(g.shape)} "
+                f"for an input of shape {tuple(shape)}"
+            ) from None
+
+    def _release(self) -> None:
+        """Free what forward saved (arrays, masks, inputs); the record stays, marked freed."""
+        self.__dict__.clear()  # the op's own attributes: masks, indices, shapes
+        self.parents = None
+        self._saved = ()
+        self._inputs = ()
+        self._versions = ()
+        self.freed = True
+
+
+def _conform(ctx: Context, pg: np.ndarray, parent: Any) -> np.ndarray:
+    """One parent's gradient (an array) in that parent's shape and dtype."""
+    data = parent.data
+    if pg.shape != data.shape:
+        pg = ctx._fit(pg, data.shape)
+    if pg.dtype is not data.dtype and pg.dtype != data.dtype:
+        pg = pg.astype(data.dtype)
+    return pg
+
 
 class Function:
     """Base class of every op, built-in or user-written. See the module docstring."""
 
     op_name: str = "function"
-    differentiable_twice: bool = True
+    # The VJP an ordinary (first-order) backward runs: ``fast_backward`` where the class
+    # defines one beside its ``backward``, else ``backward``. Set for each subclass.
+    _array_backward: Callable[..., Any]
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
         if "op_name" not in cls.__dict__:
             cls.op_name = cls.__name__.lower()
+        if "fast_backward" in cls.__dict__:
+            cls._array_backward = cls.__dict__["fast_backward"].__func__
+        elif "backward" in cls.__dict__:
+            backward = cls.__dict__["backward"]
+            cls._array_backward = getattr(backward, "__func__", backward)
 
     @staticmethod
     def forward(ctx: Context, *inputs: Any, **params: Any) -> Any:
@@ -154,7 +309,10 @@ class Function:
     @classmethod
     def apply(cls, *inputs: Any, **params: Any) -> Any:
         """Run the op on Tensors (or numbers and arrays) and record it for backward."""
-        return _engine_apply(cls, inputs, params)  # type: ignore[misc]
+        return _Engine.apply(cls, inputs, params)  # type: ignore[misc]
+
+
+Function._array_backward = Function.__dict__["backward"].__func__
 
 
 def once_differentiable(backward: Callable) -> Callable:
@@ -167,129 +325,18 @@ def once_differentiable(backward: Callable) -> Callable:
     return backward
 
 
-# ---------------------------------------------------------------------------
-# What the engine calls on a recorded op (the graph protocol of chainrule.graph)
-# ---------------------------------------------------------------------------
-
-def _vjp(ctx: Context, g: Any, out: Any, create_graph: bool) -> tuple:
-    """Run ``ctx.fn.backward`` and bring each gradient to its parent's shape and dtype."""
-    for tensor, version in ctx._versions:
-        if tensor._version != version:
-            raise RuntimeError(
-                f"op '{ctx.name}': one of its inputs, of shape {tuple(tensor.shape)}, was modified "
-                f"in place after the op used it (version {version} -> {tensor._version}), so the "
-                "gradient would be wrong. Clone the tensor before changing it, or change it "
-                "before the op or outside the graph."
-            )
-    if out._version != ctx._out_version:
-        out_data = out.data
-        for a in ctx._saved:
-            if a is out_data:
-                raise RuntimeError(
-                    f"op '{ctx.name}': its output, of shape {tuple(out.shape)}, was modified in "
-                    "place after being saved for backward. Clone it before changing it."
-                )
-    backward = ctx.fn.backward
-    if not create_graph:
-        # The ordinary pass: arrays in, arrays out (ctx.xp is NUMPY by default).
-        grads = backward(ctx, g)
-        if type(grads) is not tuple:
-            grads = tuple(grads) if type(grads) is list else (grads,)
-        parents = ctx.parents
-        n = len(parents)
-        if n == 1:  # the common one- and two-input cases, without the loop
-            pg = grads[0] if grads else None
-            parent = parents[0]
-            return (None,) if pg is None or parent is None else (_conform(ctx, pg, parent),)
-        if n == 2 and len(grads) == 2:
-            p0, p1 = parents
-            g0, g1 = grads
-            g0 = None if p0 is None or g0 is None else _conform(ctx, g0, p0)
-            g1 = None if p1 is None or g1 is None else _conform(ctx, g1, p1)
-            if g1 is not None and g1 is g0:
-                g1 = g1.copy()  # one array per parent: leaves may accumulate in place
-            return (g0, g1)
-        result = []
-        for parent, pg in zip(parents, grads):
-            if parent is not None and pg is not None:
-                pg = _conform(ctx, pg, parent)
-                for r in result:
-                    if r is pg:  # one array per parent: leaves may accumulate in place
-                        pg = pg.copy()
-                        break
-            result.append(None if parent is None else pg)
-        return tuple(result)
-    if not getattr(backward, "_once_differentiable", False):
-        ctx.xp = out.__array_namespace__()
-        ctx._out = out
-        try:
-            grads = backward(ctx, g)
-        finally:
-            ctx._out = None
-            ctx.__dict__.pop("xp", None)  # back to the class default, NUMPY
-        wrap = type(out)
-    else:
-        grads = backward(ctx, g.data)
-        grads = _wrap_once_differentiable(ctx, grads, type(out))
-        wrap = None
-    if type(grads) is not tuple:
-        grads = (grads,) if not isinstance(grads, list) else tuple(grads)
-    result = []
-    for parent, pg in zip(ctx.parents, grads):
-        if parent is None or pg is None:
-            result.append(None)
-            continue
-        if wrap is not None and not isinstance(pg, wrap):
-            pg = wrap(pg)
-        if pg.shape != parent.data.shape:
-            pg = _fit(ctx, pg, parent.data.shape)
-        if pg.dtype != parent.data.dtype:
-            pg = pg.type(parent.data.dtype)  # a recorded cast: float32 stays float32
-        result.append(pg)
-    return tuple(result)
-
-
-def _conform(ctx: Context, pg: Any, parent: Any) -> Any:
-    """One parent's gradient (an array) in that parent's shape and dtype."""
-    data = parent.data
-    if pg.shape != data.shape:
-        pg = _fit(ctx, pg, data.shape)
-    if pg.dtype is not data.dtype and pg.dtype != data.dtype:
-        pg = pg.astype(data.dtype)
-    return pg
-
-
-def _fit(ctx: Context, g: Any, shape: tuple) -> Any:
-    """Sum a gradient back over broadcast axes; the one place un-broadcasting happens."""
-    try:
-        return namespace(g).sum_to(g, shape)
-    except ValueError:
-        raise ValueError(
-            f"op '{ctx.name}': backward returned a gradient of shape {tuple(g.shape)} "
-            f"for an input of shape {tuple(shape)}"
-        ) from None
-
-
-def _release(ctx: Context) -> None:
-    """Free what forward saved (arrays, masks, inputs); the record stays, marked freed."""
-    ctx.__dict__.clear()  # the op's own attributes: masks, indices, shapes
-    ctx.parents = None
-    ctx._saved = ()
-    ctx._inputs = ()
-    ctx._versions = ()
-    ctx.freed = True
-
-
-def _wrap_once_differentiable(ctx: Context, grads: Any, tensor_type: type) -> tuple:
+def _wrap_once_differentiable(ctx: Context, grads: Any, tensor_type: Any) -> tuple:
     if type(grads) is not tuple:
         grads = (grads,)
-    wrapped = []
+    wrapped: list = []
     for pg in grads:
         if pg is None:
             wrapped.append(None)
             continue
-        stub = Context(_NotTwiceDifferentiable)
-        stub.name = f"{ctx.name} backward"
+        # a Function of its own, so that the record is named after the op it came from
+        marker = type("NotTwiceDifferentiable", (_NotTwiceDifferentiable,),
+                      {"op_name": f"{ctx.name} backward"})
+        stub = Context(marker)
         stub.parents = ()
         wrapped.append(tensor_type._from_op(pg, stub))
     return tuple(wrapped)
@@ -304,11 +351,3 @@ class _NotTwiceDifferentiable(Function):
             f"'{ctx.name}' is implemented as once_differentiable: its gradient cannot be "
             "differentiated again (create_graph=True reached it)"
         )
-
-
-Context._vjp = _vjp  # type: ignore[attr-defined]
-Context._release = _release  # type: ignore[attr-defined]
-
-from .ops._backend import NUMPY, namespace  # noqa: E402  (pure NumPy, no cycle)
-
-Context.xp = NUMPY  # the ordinary pass; a create_graph pass sets its own per op

@@ -1,6 +1,6 @@
 """Numerical gradients and gradient checking (central differences, float64).
 
-Seed 003 shows why finite differences cannot replace backprop: in float32 the
+Finite differences cannot replace backprop: in float32 the
 forward difference of f = log x1 + x1 x2 - sin x2 is off by 0.095. In float64,
 with central differences, they make a good referee for the analytic gradient.
 
@@ -12,7 +12,8 @@ True
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -59,7 +60,7 @@ def numerical_grad(fn: Callable, inputs: Sequence[Any], vs: Sequence[np.ndarray]
     inputs = list(inputs)
     if vs is None:
         vs = [np.ones(()) for _ in _as_tuple(fn(*inputs))]
-    result = []
+    result: list = []
     for x in inputs:
         if not isinstance(x, Tensor) or not x.requires_grad:
             result.append(None)
@@ -101,7 +102,7 @@ def gradcheck(fn: Callable, inputs: Any, eps: float = 1e-6, atol: float = 1e-5,
             total = total + t
         analytic = grad(total, [args[i] for i in checked], allow_unused=True)
     else:
-        analytic = [None] * len(checked)
+        analytic = (None,) * len(checked)
     numeric = numerical_grad(fn, args, vs, eps)
     for slot, i in enumerate(checked):
         num = numeric[i]

@@ -5,12 +5,15 @@ follows one small protocol, which both :class:`chainrule.Scalar` and
 :class:`chainrule.Tensor` implement:
 
 value
-    ``requires_grad`` (bool), ``_ctx`` (the op record that produced it, or ``None``
-    for a leaf), ``_retains_grad`` (bool) and ``_accumulate_grad(g)`` (publish ``g``
-    into ``.grad``; called on leaves and on values that asked ``retain_grad()``).
+    ``data`` and ``grad``, ``requires_grad`` (bool), ``label`` (the user's name for
+    it, or ``None``), ``_ctx`` (the op record that produced it, or ``None`` for a
+    leaf), ``_retains_grad`` (bool), ``_accumulate_grad(g)`` (publish ``g`` into
+    ``.grad``; called on leaves and on values that asked ``retain_grad()``) and
+    ``_hooks`` (may be left unset until a hook is registered).
 op record (``_ctx``)
     ``parents`` (a tuple of input values, ``None`` where an input needs no
-    gradient), ``name`` (the op's name, for messages), ``freed`` (bool),
+    gradient), ``_inputs`` (every input as given: values, and constants such as
+    numbers), ``name`` (the op's name, for messages), ``freed`` (bool),
     ``_vjp(g, out, create_graph)`` (return one gradient per parent, each with that
     parent's shape, or ``None``), ``_release()`` (drop what was saved for
     backward) and ``_seq``, a number that grows in the order records are made, so
@@ -20,6 +23,12 @@ op record (``_ctx``)
 Gradients live in a dict for the length of one backward call; only leaves (and
 values that retain their grad) publish ``.grad``. Nothing here recurses, so a
 chain of a million ops is fine.
+
+Three registration points let the layers above take part without this module
+importing them: :func:`register_anomaly_checks` (anomaly mode, from
+``chainrule.explain.anomaly``), and, per value, :func:`register_hook` and
+:func:`register_post_accumulate_grad_hook` (Tensor and Scalar hooks, used by
+``nn`` and data-parallel training).
 
 >>> with no_grad():
 ...     is_grad_enabled()
@@ -32,17 +41,23 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable, Iterable, Sequence
 from heapq import heappop, heappush
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 __all__ = [
     "is_grad_enabled",
     "no_grad",
     "enable_grad",
     "set_grad_enabled",
+    "walk",
     "toposort",
     "backward",
     "GraphFreedError",
+    "RemovableHandle",
+    "register_hook",
+    "register_post_accumulate_grad_hook",
+    "register_anomaly_checks",
 ]
 
 
@@ -82,7 +97,7 @@ class set_grad_enabled:
         self.mode = bool(mode)
         _mode.enabled = self.mode
 
-    def __enter__(self) -> "set_grad_enabled":
+    def __enter__(self) -> set_grad_enabled:
         return self
 
     def __exit__(self, *exc: Any) -> None:
@@ -103,7 +118,7 @@ class set_grad_enabled:
 class _ModeContext:
     _mode_value = True
 
-    def __enter__(self) -> "_ModeContext":
+    def __enter__(self) -> _ModeContext:
         self.prev = _mode.enabled
         _mode.enabled = self._mode_value
         return self
@@ -147,38 +162,193 @@ class enable_grad(_ModeContext):
 
 
 # ---------------------------------------------------------------------------
-# Topological order, without recursion
+# The one depth-first walk, without recursion
 # ---------------------------------------------------------------------------
 
-def toposort(roots: Iterable[Any]) -> list:
-    """Values reachable from ``roots`` that require grad, outputs first.
+def parents_of(value: Any) -> Iterable[Any]:
+    """The inputs of ``value``'s op that need a gradient (none for a leaf)."""
+    ctx = value._ctx
+    if ctx is None or ctx.parents is None:
+        return ()
+    return [p for p in ctx.parents if p is not None]
+
+
+def walk(roots: Iterable[Any], edges: Callable[[Any], Iterable[Any]] = parents_of) -> list:
+    """Every value reachable from ``roots`` through ``edges``, inputs first.
 
     Depth-first with an explicit stack, so graph depth is limited only by memory.
-    Each value appears once, after every value that consumes it.
+    Each value appears once, after every value it was computed from (post-order);
+    inputs are visited left to right. ``edges(value)`` gives the values ``value``
+    was made from: by default the inputs that need a gradient (:func:`parents_of`);
+    the Scalar engine and the explain views pass their own to follow every input.
+
+    >>> import chainrule as cr
+    >>> x = cr.tensor(2.0, requires_grad=True)
+    >>> [v.item() for v in walk([x * 3 + 1])]
+    [2.0, 6.0, 7.0]
     """
     order: list = []
     visited: set = set()
-    stack: list = [(r, False) for r in roots]
+    stack: list = [(r, False) for r in reversed(list(roots))]
     push = stack.append
     pop = stack.pop
-    append = order.append
     while stack:
         value, expanded = pop()
         if expanded:
-            append(value)
+            order.append(value)
             continue
         key = id(value)
         if key in visited:
             continue
         visited.add(key)
         push((value, True))
-        ctx = value._ctx
-        if ctx is not None and ctx.parents is not None:
-            for parent in ctx.parents:
-                if parent is not None and id(parent) not in visited:
-                    push((parent, False))
+        for parent in reversed(list(edges(value))):
+            if id(parent) not in visited:
+                push((parent, False))
+    return order
+
+
+def toposort(roots: Iterable[Any]) -> list:
+    """Values reachable from ``roots`` that require grad, outputs first.
+
+    Each value appears before every value it was computed from.
+    """
+    order = walk(roots)
     order.reverse()
     return order
+
+
+# ---------------------------------------------------------------------------
+# Hooks on values: registered here, run by the backward pass
+# ---------------------------------------------------------------------------
+
+class _Hooks:
+    """A value's hooks (its ``_hooks`` attribute; ``None`` until one is registered)."""
+
+    __slots__ = ("grad", "post_accumulate")
+
+    def __init__(self) -> None:
+        self.grad: list = []
+        self.post_accumulate: list = []
+
+
+class _HookCount:
+    # Hooks registered and not removed, on any value. While it is 0 the backward pass
+    # does not look for hooks at all.
+    live = 0
+
+
+class RemovableHandle:
+    """What registering a hook returns; ``handle.remove()`` unregisters it."""
+
+    def __init__(self, hooks: list, hook: Callable) -> None:
+        self._hooks = hooks
+        self._hook = hook
+
+    def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
+        if self._hook in self._hooks:
+            self._hooks.remove(self._hook)
+            _HookCount.live -= 1
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def _add_hook(value: Any, kind: str, hook: Callable) -> RemovableHandle:
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+    if getattr(value, "_hooks", None) is None:
+        value._hooks = _Hooks()
+    hooks = getattr(value._hooks, kind)
+    hooks.append(hook)
+    _HookCount.live += 1
+    return RemovableHandle(hooks, hook)
+
+
+def register_hook(value: Any, hook: Callable[[Any], Any]) -> RemovableHandle:
+    """Call ``hook(grad)`` when the gradient of ``value`` has been computed in a backward.
+
+    A hook may return a new gradient, which replaces the one passed on (to the
+    value's inputs, or into ``.grad`` for a leaf), or ``None`` to keep it.
+    ``Tensor.register_hook`` is this function.
+    """
+    if not value.requires_grad:
+        raise RuntimeError("cannot register a hook on a value that doesn't require grad")
+    return _add_hook(value, "grad", hook)
+
+
+def register_post_accumulate_grad_hook(value: Any, hook: Callable[[Any], None]) -> RemovableHandle:
+    """Call ``hook(value)`` right after a leaf's ``.grad`` has been accumulated.
+
+    It runs as soon as that gradient is final, while the rest of the backward pass
+    is still to run, so that work on it (a data-parallel allreduce) overlaps the rest.
+    """
+    if value._ctx is not None:
+        raise RuntimeError("post-accumulate-grad hooks can only be registered on leaf tensors")
+    if not value.requires_grad:
+        raise RuntimeError("cannot register a hook on a tensor that doesn't require grad")
+    return _add_hook(value, "post_accumulate", hook)
+
+
+def _run_grad_hooks(value: Any, g: Any) -> Any:
+    hooks = getattr(value, "_hooks", None)
+    if hooks is not None:
+        for hook in list(hooks.grad):
+            result = hook(g)
+            if result is not None:
+                g = result
+    return g
+
+
+def _count_hooked_edges(roots: Sequence[Any]) -> dict:
+    """For each leaf with a post-accumulate hook: how many op inputs it is, in this graph.
+
+    Run only while hooks exist, so that a hooked leaf can be published as soon as
+    its last contribution has arrived instead of at the end of the pass.
+    """
+    counts: dict = {}
+    for value in walk(roots):
+        ctx = value._ctx
+        if ctx is None or ctx.parents is None:
+            continue
+        for parent in ctx.parents:
+            if parent is None or parent._ctx is not None:
+                continue
+            hooks = getattr(parent, "_hooks", None)
+            if hooks is not None and hooks.post_accumulate:
+                counts[id(parent)] = counts.get(id(parent), 0) + 1
+    return counts
+
+
+# ---------------------------------------------------------------------------
+# Anomaly mode: checks registered by chainrule.explain.anomaly
+# ---------------------------------------------------------------------------
+
+class _AnomalyChecks:
+    forward: Callable[[Any, Sequence[Any], Any], None] | None = None
+    backward: Callable[[Any, Sequence[Any]], None] | None = None
+
+
+def register_anomaly_checks(forward: Callable[[Any, Sequence[Any], Any], None],
+                            backward: Callable[[Any, Sequence[Any]], None]) -> None:
+    """Install the checks that anomaly mode runs: ``forward(record, inputs, output)``
+    after each recorded op, ``backward(record, input_grads)`` after each VJP.
+
+    The engine calls them only while the thread-local anomaly flag is on, which
+    ``chainrule.detect_anomaly`` (the module that registers them) turns on.
+    """
+    _AnomalyChecks.forward = staticmethod(forward)
+    _AnomalyChecks.backward = staticmethod(backward)
+
+
+def check_forward_anomaly(ctx: Any, inputs: Sequence[Any], out: Any) -> None:
+    """Run the registered forward check (the engine calls this only in anomaly mode)."""
+    if _AnomalyChecks.forward is not None:
+        _AnomalyChecks.forward(ctx, inputs, out)
 
 
 # ---------------------------------------------------------------------------
@@ -187,40 +357,59 @@ def toposort(roots: Iterable[Any]) -> list:
 
 def backward(
     roots: Sequence[Any],
-    seeds: Sequence[Any],
+    grad_outputs: Sequence[Any],
     *,
     retain_graph: bool = False,
     create_graph: bool = False,
     inputs: Sequence[Any] | None = None,
-) -> list | None:
-    """Propagate ``seeds`` (dL/d root, one per root) back through the graph.
+) -> list:
+    """Propagate ``grad_outputs`` (dL/d root, one per root) back through the graph.
 
     With ``inputs=None`` every leaf that requires grad (and every value that called
     ``retain_grad()``) accumulates into ``.grad``. With ``inputs`` given, nothing is
     published: the gradients of those values are returned, in order (``None`` for
-    an input the roots do not depend on). ``create_graph=True`` runs each op's
-    vector-Jacobian product on the engine's values instead of raw numbers, so the
-    backward pass is itself recorded and can be differentiated again.
+    an input the roots do not depend on); without ``inputs`` the list is empty.
+    ``create_graph=True`` runs each op's vector-Jacobian product on the engine's
+    values instead of raw numbers, so the backward pass is itself recorded and can be
+    differentiated again.
     """
     wanted = None if inputs is None else {id(v): i for i, v in enumerate(inputs)}
     found: list | None = None if inputs is None else [None] * len(inputs)
     prev_mode = _mode.enabled
     _mode.enabled = create_graph
     try:
-        _backward_newest_first(roots, seeds, not retain_graph, create_graph, wanted, found)
+        _backward_newest_first(roots, grad_outputs, not retain_graph, create_graph, wanted,
+                               found)
     finally:
         _mode.enabled = prev_mode
-    return found
+    return found if found is not None else []
 
 
 def _publish(value: Any, g: Any, wanted: dict | None, found: list | None) -> None:
-    """Hand a finished gradient to a leaf's ``.grad``, or to ``found`` when ``inputs`` given."""
+    """Hand a leaf's finished gradient to its ``.grad`` (running its hooks), or to
+    ``found`` when ``inputs`` were given."""
+    hooks = getattr(value, "_hooks", None) if _HookCount.live else None
+    if hooks is not None:
+        g = _run_grad_hooks(value, g)
     if wanted is None:
         value._accumulate_grad(g)
+        if hooks is not None:
+            for hook in list(hooks.post_accumulate):
+                hook(value)
     else:
         slot = wanted.get(id(value))
         if slot is not None:
-            found[slot] = g
+            found[slot] = g  # type: ignore[index]
+
+
+def _count_down(pending: dict, leaf: Any, take: Callable, wanted: dict | None,
+                found: list | None) -> None:
+    """One more contribution to a hooked leaf has arrived; publish it after the last."""
+    key = id(leaf)
+    pending[key] -= 1
+    if pending[key] == 0:
+        del pending[key]
+        _publish(leaf, take(key), wanted, found)
 
 
 def _freed_error(ctx: Any) -> GraphFreedError:
@@ -231,39 +420,47 @@ def _freed_error(ctx: Any) -> GraphFreedError:
     )
 
 
-def _backward_newest_first(roots: Sequence[Any], seeds: Sequence[Any], free: bool,
-                      create_graph: bool, wanted: dict | None, found: list | None) -> None:
+def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], free: bool,
+                           create_graph: bool, wanted: dict | None,
+                           found: list | None) -> None:
     """One pass, newest op first, for op records numbered in creation order (``_seq``).
 
     A record is always newer than the records of its inputs, so popping the newest
     pending value from a heap runs every consumer of a value before the value itself:
     no counting pass over the graph is needed. A value enters the heap when its first
     gradient arrives, so parts of the graph that get no gradient are never visited;
-    leaves collect their gradients until the end.
+    leaves collect their gradients until the end, except leaves with a
+    post-accumulate hook, which are published as soon as their gradient is complete.
     """
     grads: dict = {}
     heap: list = []
     leaves: list = []
-    for root, seed in zip(roots, seeds):
+    for root, grad_output in zip(roots, grad_outputs):
         key = id(root)
         if key in grads:
-            grads[key] = grads[key] + seed
+            grads[key] = grads[key] + grad_output
             continue
-        grads[key] = seed
+        grads[key] = grad_output
         ctx = root._ctx
         if ctx is None:
             leaves.append(root)
         else:
             heappush(heap, (-ctx._seq, key, root))
+    hooked = _HookCount.live > 0
+    pending = _count_hooked_edges(roots) if hooked and wanted is None else None
     anomaly = _mode.anomaly
     take = grads.pop
     get = grads.get
     while heap:
         _, key, value = heappop(heap)
         g = take(key)
+        if hooked:
+            g = _run_grad_hooks(value, g)
         ctx = value._ctx
         if wanted is not None:
-            _publish(value, g, wanted, found)
+            slot = wanted.get(key)
+            if slot is not None:
+                found[slot] = g  # type: ignore[index]
         elif value._retains_grad:
             value._accumulate_grad(g)
         if ctx.freed:
@@ -271,7 +468,7 @@ def _backward_newest_first(roots: Sequence[Any], seeds: Sequence[Any], free: boo
         parents = ctx.parents
         parent_grads = ctx._vjp(g, value, create_graph)
         if anomaly:
-            _check_anomaly(ctx, parent_grads)
+            _AnomalyChecks.backward(ctx, parent_grads)  # type: ignore[misc]
         for parent, pg in zip(parents, parent_grads):
             if parent is None or pg is None:
                 continue
@@ -279,27 +476,20 @@ def _backward_newest_first(roots: Sequence[Any], seeds: Sequence[Any], free: boo
             prev = get(key)
             if prev is not None:
                 grads[key] = prev + pg
+                if pending and key in pending:
+                    _count_down(pending, parent, take, wanted, found)
                 continue
             grads[key] = pg
             parent_ctx = parent._ctx
-            if parent_ctx is None:
-                leaves.append(parent)
-            else:
+            if parent_ctx is not None:
                 heappush(heap, (-parent_ctx._seq, key, parent))
+                continue
+            leaves.append(parent)
+            if pending and key in pending:
+                _count_down(pending, parent, take, wanted, found)
         if free:
             ctx._release()
     for leaf in leaves:
-        _publish(leaf, take(id(leaf)), wanted, found)
-
-
-# Set by chainrule.explain.anomaly when it is imported; called only in anomaly mode.
-# A hook, so that this module imports nothing of chainrule.
-_anomaly_hook: Callable[[Any, Sequence[Any]], None] | None = None
-
-
-def _check_anomaly(ctx: Any, parent_grads: Sequence[Any]) -> None:
-    hook = getattr(ctx, "_check_backward_anomaly", None)
-    if hook is not None:
-        hook(parent_grads)
-    elif _anomaly_hook is not None:
-        _anomaly_hook(ctx, parent_grads)
+        g = take(id(leaf), None)  # None: published early, or listed twice as a root
+        if g is not None:
+            _publish(leaf, g, wanted, found)

@@ -5,8 +5,8 @@ remembers its inputs and the *local derivatives* of the op, computed in the
 forward pass as plain floats. ``backward()`` then walks the graph once, in
 reverse topological order, with the shared traversal of
 :mod:`chainrule.graph` (the same one :class:`chainrule.Tensor` uses), and
-multiplies each incoming gradient by those local derivatives (seed 003,
-section 2).
+multiplies each incoming gradient by those local derivatives: reverse mode,
+the chain rule applied from the output back to the inputs.
 
 >>> from chainrule import Scalar
 >>> x1, x2 = Scalar(2.0), Scalar(5.0)
@@ -26,7 +26,8 @@ How it is built:
 * No reference cycles: a graph is freed by reference counting as soon as the
   last Scalar that reaches it goes away.
 * A graph can be evaluated again after its leaves change: set ``leaf.data``
-  and call :meth:`Scalar.forward` on the output (seed 002's ``L.forward()``).
+  and call :meth:`Scalar.forward` on the output (``L.forward()``), to evaluate
+  the same graph at a new point.
 
 Scalars require grad by default (every number in a teaching graph can be
 asked for its gradient); pass ``requires_grad=False`` for data. ``.grad`` is
@@ -38,13 +39,13 @@ from __future__ import annotations
 
 import itertools
 import math
-import random
-from typing import Any, Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from . import graph as _graph
-from .graph import GraphFreedError, _mode
+from .graph import _mode
 
-__all__ = ["Scalar", "dot", "Neuron", "Layer", "MLP"]
+__all__ = ["Scalar", "dot"]
 
 Number = (int, float)
 
@@ -165,10 +166,25 @@ class Scalar:
     (15.0, 8.0)
     """
 
+    data: float
+    grad: float | None
+    label: str | None
+    requires_grad: bool
+    _retains_grad: bool
+    _hooks: Any
+    name: str | None              # the op's name; None for a leaf
+    parents: tuple | None         # inputs that need grad (None elsewhere)
+    freed: bool
+    _inputs: tuple | None         # every input, Scalars and numbers, for forward()
+    _d0: Any                      # local derivatives d self / d input: floats, None once freed
+    _d1: Any
+    _local: Any                   # an n-ary op's local derivatives: a tuple, None once freed
+    _seq: int                     # creation order (graph protocol)
+
     __slots__ = (
-        "data", "grad", "label", "requires_grad", "_retains_grad",
+        "data", "grad", "label", "requires_grad", "_retains_grad", "_hooks",
         # the op record (graph protocol): None / unused on a leaf
-        "name", "parents", "freed", "_args", "_d0", "_d1", "_local", "_seq",
+        "name", "parents", "freed", "_inputs", "_d0", "_d1", "_local", "_seq",
         "__weakref__",
     )
 
@@ -181,23 +197,24 @@ class Scalar:
             raise TypeError(
                 f"Scalar(data): data must be a real number, got {type(data).__name__} {data!r}"
             ) from None
-        self.grad: float | None = None
+        self.grad = None
         self.label = label
         self.requires_grad = bool(requires_grad)
         self._retains_grad = False
-        self.name: str | None = None      # op name; None for a leaf
-        self.parents: tuple | None = None  # inputs that need grad (None elsewhere)
+        self._hooks = None
+        self.name = None
+        self.parents = None
         self.freed = False
-        self._args: tuple | None = None    # every input, Scalars and numbers, for forward()
-        self._d0 = self._d1 = 0.0          # local derivatives d self / d input
+        self._inputs = None
+        self._d0 = self._d1 = 0.0
 
     # -- the graph protocol (see chainrule.graph) -------------------------------
     @property
-    def _ctx(self) -> "Scalar | None":
+    def _ctx(self) -> Scalar | None:
         """The op record behind this value: the Scalar itself, or None for a leaf."""
         return None if self.parents is None else self
 
-    def _vjp(self, g: float, out: "Scalar", create_graph: bool) -> tuple:
+    def _vjp(self, g: float, out: Scalar, create_graph: bool) -> Sequence[float]:
         if create_graph:
             raise NotImplementedError(
                 "Scalar does not support create_graph=True (higher-order gradients); "
@@ -213,7 +230,7 @@ class Scalar:
         self.grad = g if self.grad is None else self.grad + g
 
     # -- building the graph ---------------------------------------------------
-    def _binary(self, other: Any, name: str, reverse: bool = False) -> "Scalar":
+    def _binary(self, other: Any, name: str, reverse: bool = False) -> Scalar:
         """Apply the binary primitive ``name`` to (self, other), or (other, self)."""
         if isinstance(other, Scalar):
             b = other.data
@@ -240,9 +257,10 @@ class Scalar:
         node.grad = None
         node.label = None
         node._retains_grad = False
+        node._hooks = None
         node.freed = False
         node.name = name
-        node._args = args = (x, y)
+        node._inputs = args = (x, y)
         node._d0 = d0
         node._d1 = d1
         node._seq = _next_seq()
@@ -257,7 +275,7 @@ class Scalar:
             node.requires_grad = False
         return node
 
-    def _unary(self, name: str) -> "Scalar":
+    def _unary(self, name: str) -> Scalar:
         try:
             out, d0 = _UNARY[name](self.data)
         except (ValueError, ZeroDivisionError, OverflowError) as err:
@@ -265,7 +283,7 @@ class Scalar:
         node = _new(out)
         if _mode.enabled:
             node.name = name
-            node._args = args = (self,)
+            node._inputs = args = (self,)
             node._d0 = d0
             node._seq = _next_seq()
             if self.requires_grad:
@@ -274,69 +292,69 @@ class Scalar:
         return node
 
     # -- primitives as operators ----------------------------------------------
-    def __add__(self, other: Any) -> "Scalar":
+    def __add__(self, other: Any) -> Scalar:
         return self._binary(other, "add")
 
-    def __radd__(self, other: Any) -> "Scalar":
+    def __radd__(self, other: Any) -> Scalar:
         return self._binary(other, "add", reverse=True)
 
-    def __mul__(self, other: Any) -> "Scalar":
+    def __mul__(self, other: Any) -> Scalar:
         return self._binary(other, "mul")
 
-    def __rmul__(self, other: Any) -> "Scalar":
+    def __rmul__(self, other: Any) -> Scalar:
         return self._binary(other, "mul", reverse=True)
 
-    def __pow__(self, other: Any) -> "Scalar":
+    def __pow__(self, other: Any) -> Scalar:
         return self._binary(other, "pow")
 
-    def __rpow__(self, other: Any) -> "Scalar":
+    def __rpow__(self, other: Any) -> Scalar:
         return self._binary(other, "pow", reverse=True)
 
-    def exp(self) -> "Scalar":
+    def exp(self) -> Scalar:
         """e ** self."""
         return self._unary("exp")
 
-    def log(self) -> "Scalar":
+    def log(self) -> Scalar:
         """Natural logarithm; raises ValueError for data <= 0."""
         return self._unary("log")
 
-    def sqrt(self) -> "Scalar":
+    def sqrt(self) -> Scalar:
         return self._unary("sqrt")
 
-    def sin(self) -> "Scalar":
+    def sin(self) -> Scalar:
         return self._unary("sin")
 
-    def cos(self) -> "Scalar":
+    def cos(self) -> Scalar:
         return self._unary("cos")
 
-    def tanh(self) -> "Scalar":
+    def tanh(self) -> Scalar:
         return self._unary("tanh")
 
-    def sigmoid(self) -> "Scalar":
+    def sigmoid(self) -> Scalar:
         """1 / (1 + e ** -self), computed without overflow."""
         return self._unary("sigmoid")
 
-    def relu(self) -> "Scalar":
+    def relu(self) -> Scalar:
         """max(self, 0); its derivative at 0 is 0 (PyTorch's convention)."""
         return self._unary("relu")
 
     # -- derived ops: one-liners over the primitives -------------------------
-    def __neg__(self) -> "Scalar":
+    def __neg__(self) -> Scalar:
         return self * -1.0
 
-    def __pos__(self) -> "Scalar":
+    def __pos__(self) -> Scalar:
         return self
 
-    def __sub__(self, other: Any) -> "Scalar":
+    def __sub__(self, other: Any) -> Scalar:
         return self + (-other)
 
-    def __rsub__(self, other: Any) -> "Scalar":
+    def __rsub__(self, other: Any) -> Scalar:
         return other + (-self)
 
-    def __truediv__(self, other: Any) -> "Scalar":
+    def __truediv__(self, other: Any) -> Scalar:
         return self * other ** -1
 
-    def __rtruediv__(self, other: Any) -> "Scalar":
+    def __rtruediv__(self, other: Any) -> Scalar:
         return other * self ** -1
 
     # -- comparisons compare values (no graph) -----------------------------------
@@ -372,7 +390,7 @@ class Scalar:
         """True for Scalars made by the user rather than by a recorded op."""
         return self.parents is None
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Scalar":
+    def requires_grad_(self, requires_grad: bool = True) -> Scalar:
         """Set ``requires_grad`` on a leaf, in place; returns self."""
         if self.parents is not None:
             raise RuntimeError(
@@ -381,11 +399,11 @@ class Scalar:
         self.requires_grad = bool(requires_grad)
         return self
 
-    def detach(self) -> "Scalar":
+    def detach(self) -> Scalar:
         """A new leaf with the same value, cut from the graph (requires no grad)."""
         return Scalar(self.data, label=self.label, requires_grad=False)
 
-    def retain_grad(self) -> "Scalar":
+    def retain_grad(self) -> Scalar:
         """Keep ``.grad`` on this intermediate after backward (leaves always keep theirs)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad(): this Scalar does not require grad")
@@ -421,7 +439,7 @@ class Scalar:
         """Recompute this Scalar and every recorded Scalar it depends on.
 
         Leaves keep their current ``.data``, so this evaluates the same graph at
-        new inputs (seed 002 sets ``x1.data = 1.5`` ... and calls ``L.forward()``).
+        new inputs (set ``x1.data = 1.5`` ..., then call ``L.forward()``).
         It also recomputes the local derivatives, so a graph freed by backward
         can be differentiated again. Returns the new value.
 
@@ -434,7 +452,7 @@ class Scalar:
         6.0
         """
         for node in _forward_order(self):
-            args = node._args
+            args = node._inputs
             values = tuple(_value(v) for v in args)
             try:
                 if node.name in _NARY:
@@ -467,7 +485,7 @@ class _NaryScalar(Scalar):
 
     __slots__ = ()
 
-    def _vjp(self, g: float, out: Scalar, create_graph: bool) -> list:
+    def _vjp(self, g: float, out: Scalar, create_graph: bool) -> Sequence[float]:
         if create_graph:
             return Scalar._vjp(self, g, out, create_graph)
         return [g * d for d in self._local]
@@ -513,7 +531,7 @@ def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Scala
     node = _new(out, _NaryScalar)
     if _mode.enabled:
         node.name = "dot"
-        node._args = args
+        node._inputs = args
         node._local = local
         node._seq = _next_seq()
         if all(needs):
@@ -528,24 +546,32 @@ def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Scala
 _object_new = object.__new__
 
 
-def _new(out: float, cls: type = Scalar) -> Scalar:
+def _new(out: float, cls: type[Scalar] = Scalar) -> Scalar:
     """A fresh result Scalar with every slot set (cheaper than __init__)."""
-    node = cls.__new__(cls)
+    node = _object_new(cls)
     node.data = out
     node.grad = None
     node.label = None
     node.requires_grad = False
     node._retains_grad = False
+    node._hooks = None
     node.name = None
     node.parents = None
     node.freed = False
-    node._args = None
+    node._inputs = None
     node._d0 = node._d1 = 0.0
     return node
 
 
 def _value(x: Any) -> float:
     return x.data if isinstance(x, Scalar) else x
+
+
+def _recorded_inputs(node: Scalar) -> list:
+    """The Scalars an op read, whether or not they need a gradient (none for a leaf)."""
+    if node._inputs is None:
+        return []
+    return [x for x in node._inputs if isinstance(x, Scalar)]
 
 
 def _forward_order(root: Scalar) -> list:
@@ -555,154 +581,4 @@ def _forward_order(root: Scalar) -> list:
     that need a gradient) this follows every input, so that ``1 - y`` is
     recomputed when the data ``y`` changes.
     """
-    order: list = []
-    visited: set = set()
-    stack: list = [(root, False)]
-    while stack:
-        node, expanded = stack.pop()
-        if expanded:
-            order.append(node)
-            continue
-        if id(node) in visited or node._args is None:
-            continue
-        visited.add(id(node))
-        stack.append((node, True))
-        for arg in node._args:
-            if isinstance(arg, Scalar) and id(arg) not in visited:
-                stack.append((arg, False))
-    return order
-
-
-# ---------------------------------------------------------------------------
-# A tiny teaching network over Scalars (micrograd's API)
-# ---------------------------------------------------------------------------
-# These mirror chainrule.nn.Module's interface (callable, parameters(),
-# named_parameters(), zero_grad()) without subclassing it: nn.Module is built
-# for Tensors (state_dict, to(dtype), load_state_dict work on arrays), and the
-# core engine never imports chainrule.nn.
-
-class _ScalarModule:
-    """What the Scalar teaching classes share: a callable with Scalar parameters."""
-
-    def __call__(self, x: Any) -> Any:
-        return self.forward(x)
-
-    def forward(self, x: Any) -> Any:  # pragma: no cover - every subclass defines it
-        raise NotImplementedError(f"{type(self).__name__} must define forward(x)")
-
-    def named_parameters(self) -> Iterator[tuple]:
-        raise NotImplementedError  # pragma: no cover
-
-    def parameters(self) -> list:
-        """Every Scalar parameter, in a fixed order."""
-        return [p for _, p in self.named_parameters()]
-
-    def zero_grad(self) -> None:
-        """Forget the gradients of every parameter (``grad = None``, as in PyTorch)."""
-        for p in self.parameters():
-            p.grad = None
-
-
-def _as_inputs(x: Any) -> tuple:
-    if isinstance(x, (Scalar, int, float)):
-        return (x,)
-    return tuple(x)
-
-
-class Neuron(_ScalarModule):
-    """``act(w . x + b)`` with ``nin`` weights drawn from U(-1, 1) and a zero bias.
-
-    ``nonlin=True`` applies relu; the pre-activation is one :func:`dot` node.
-
-    >>> import random
-    >>> random.seed(0)
-    >>> n = Neuron(2)
-    >>> y = n([1.0, -2.0])
-    >>> y.backward()
-    >>> [p.grad for p in n.parameters()] == ([1.0, -2.0, 1.0] if y.data > 0 else [0.0, 0.0, 0.0])
-    True
-    """
-
-    def __init__(self, nin: int, nonlin: bool = True) -> None:
-        self.w = [Scalar(random.uniform(-1, 1)) for _ in range(nin)]
-        self.b = Scalar(0.0)
-        self.nonlin = nonlin
-
-    def forward(self, x: Any) -> Scalar:
-        x = _as_inputs(x)
-        if len(x) != len(self.w):
-            raise ValueError(f"Neuron({len(self.w)}): got {len(x)} inputs")
-        act = dot(self.w, x, self.b)
-        return act.relu() if self.nonlin else act
-
-    def named_parameters(self) -> Iterator[tuple]:
-        for i, w in enumerate(self.w):
-            yield f"w.{i}", w
-        yield "b", self.b
-
-    def __repr__(self) -> str:
-        return f"{'ReLU' if self.nonlin else 'Linear'}Neuron({len(self.w)})"
-
-
-class Layer(_ScalarModule):
-    """``nout`` neurons reading the same ``nin`` inputs; returns a list of Scalars
-    (or one Scalar when ``nout == 1``, as in micrograd).
-
-    >>> layer = Layer(3, 2, nonlin=False)
-    >>> out = layer([1.0, 0.0, -1.0])
-    >>> len(out), len(layer.parameters())
-    (2, 8)
-    """
-
-    def __init__(self, nin: int, nout: int, nonlin: bool = True) -> None:
-        self.neurons = [Neuron(nin, nonlin=nonlin) for _ in range(nout)]
-
-    def forward(self, x: Any) -> Any:
-        x = _as_inputs(x)
-        out = [n(x) for n in self.neurons]
-        return out[0] if len(out) == 1 else out
-
-    def named_parameters(self) -> Iterator[tuple]:
-        for i, n in enumerate(self.neurons):
-            for name, p in n.named_parameters():
-                yield f"neurons.{i}.{name}", p
-
-    def __repr__(self) -> str:
-        first = self.neurons[0]
-        return f"Layer({len(first.w)}, {len(self.neurons)}, nonlin={first.nonlin})"
-
-
-class MLP(_ScalarModule):
-    """A multi-layer perceptron over Scalars: relu between layers, linear output.
-
-    >>> import random
-    >>> random.seed(1)
-    >>> model = MLP(2, [4, 1])
-    >>> len(model.parameters())          # 2*4 + 4 + 4*1 + 1
-    17
-    >>> loss = (model([0.5, -1.0]) - 1.0) ** 2
-    >>> loss.backward()
-    >>> all(p.grad is not None for p in model.parameters())
-    True
-    >>> model.zero_grad(); model.parameters()[0].grad is None
-    True
-    """
-
-    def __init__(self, nin: int, nouts: list) -> None:
-        sizes = [nin] + list(nouts)
-        self.layers = [
-            Layer(sizes[i], sizes[i + 1], nonlin=i != len(nouts) - 1) for i in range(len(nouts))
-        ]
-
-    def forward(self, x: Any) -> Any:
-        for layer in self.layers:
-            x = layer(x)
-        return x
-
-    def named_parameters(self) -> Iterator[tuple]:
-        for i, layer in enumerate(self.layers):
-            for name, p in layer.named_parameters():
-                yield f"layers.{i}.{name}", p
-
-    def __repr__(self) -> str:
-        return "MLP(" + ", ".join(repr(layer) for layer in self.layers) + ")"
+    return [n for n in _graph.walk([root], _recorded_inputs) if n._inputs is not None]

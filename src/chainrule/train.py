@@ -51,13 +51,14 @@ from typing import Any, Callable, ContextManager, Mapping, NamedTuple, TextIO
 
 import numpy as np
 
+from .creation import default_generator
 from .data import DataLoader
 from .graph import no_grad
 from .io import atomic_write, load, remove_stale_temp_files, save
 from .nn import CrossEntropyLoss, Module
 from .optim import SGD, Adam, AdamW, Optimizer, RMSprop
 from .optim.lr_scheduler import LRScheduler
-from .tensor import Tensor, default_generator
+from .tensor import Tensor
 
 __all__ = ["fit", "evaluate", "Evaluation", "confusion_matrix", "load_run", "TrainingError",
            "TrainingInterrupted", "CHECKPOINT", "METRICS", "CURVES", "HISTORY_KEYS"]

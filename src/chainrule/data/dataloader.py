@@ -19,7 +19,8 @@ from typing import Any, Callable, Iterator
 
 import numpy as np
 
-from ..tensor import Tensor, default_generator
+from ..creation import default_generator
+from ..tensor import Tensor
 from .dataset import Subset, TensorDataset
 
 __all__ = ["DataLoader", "default_collate"]

@@ -4,9 +4,10 @@ Views of a graph, for Scalar and Tensor graphs alike (they share one protocol):
 
 - :func:`to_dot`, :func:`render`, :func:`graph`: the graph as Graphviz DOT text,
   as an SVG/PNG file, or as a picture in a notebook; ``backward=True`` adds the
-  graph of the backward pass (seed 001's forward-backward network).
+  graph of the backward pass (forward and backward as one bigger network).
 - :func:`backward_table`: forward assignments and adjoint assignments with their
-  numbers (seed 003's figure 1), fan-out and un-broadcasting shown as steps.
+  numbers (the evaluation trace of reverse mode), fan-out and un-broadcasting
+  shown as steps.
 - :func:`jacobian`, :func:`layer_jacobians`: L^x and L^θ at the operating point.
 - :func:`memory_report`: the bytes a graph keeps for backward.
 - :class:`detect_anomaly`: the op and the line where a NaN or an inf was born.

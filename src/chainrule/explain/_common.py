@@ -1,11 +1,11 @@
 """What every view in :mod:`chainrule.explain` shares: walking a graph and printing numbers.
 
 Only the graph protocol of :mod:`chainrule.graph` is used (``data``, ``grad``,
-``requires_grad``, ``_ctx``; an op record's ``parents``, ``name``, ``freed`` and
-``_vjp``), so Scalar and Tensor graphs are walked the same way. Engine-specific
-bits are read with ``getattr``: a Tensor op record also keeps every forward input
-(``_inputs``, constants included), which lets the pictures show data and numbers
-that need no gradient.
+``requires_grad``, ``label``, ``_ctx``; an op record's ``parents``, ``_inputs``,
+``name``, ``freed`` and ``_vjp``), so Scalar and Tensor graphs are walked the same
+way, with the one walk of :func:`chainrule.graph.walk`. An op record keeps every
+forward input (``_inputs``, constants included), which lets the pictures show data
+and numbers that need no gradient.
 
 >>> import chainrule as cr
 >>> x = cr.tensor(2.0, requires_grad=True)
@@ -21,6 +21,8 @@ from typing import Any, Iterable
 
 import numpy as np
 
+from .. import graph as _graph
+
 __all__ = ["is_value", "op_inputs", "trace", "label_of", "as_array", "fmt_number", "fmt_value",
            "describe_array", "display_width", "pad", "op_params", "value_role"]
 
@@ -34,20 +36,22 @@ def is_value(obj: Any) -> bool:
 
 
 def op_inputs(ctx: Any) -> tuple:
-    """Every input of the op, in order: values, and where the engine keeps them, constants.
+    """Every input of the op, in order: values, and constants such as numbers.
 
-    A Tensor op record keeps its forward inputs as given (``_inputs``), a Scalar keeps
-    them in ``_args``; otherwise the ``parents`` are used (``None`` in the slots that
-    need no gradient).
+    Both engines keep them on the op record (``_inputs``, part of the graph
+    protocol) until backward frees it; after that only the ``parents`` are left
+    (``None`` in the slots that need no gradient).
     """
-    inputs = getattr(ctx, "_inputs", None) or getattr(ctx, "_args", None)
-    if inputs:
-        return tuple(inputs)
-    parents = getattr(ctx, "parents", None)
-    return tuple(parents) if parents is not None else ()
+    if ctx._inputs:
+        return tuple(ctx._inputs)
+    return tuple(ctx.parents) if ctx.parents is not None else ()
 
 
-def _value_inputs(ctx: Any) -> list:
+def _value_inputs(value: Any) -> list:
+    """The values (not constants) that ``value``'s op read: the edges the views follow."""
+    ctx = value._ctx
+    if ctx is None:
+        return []
     return [x for x in op_inputs(ctx) if x is not None and is_value(x)]
 
 
@@ -56,43 +60,24 @@ def trace(roots: Any) -> list:
 
     Inputs (values made by no op) come first, then each op's output after all its
     inputs: ordered by depth (the longest path from an input), ties broken left to
-    right. For seed 003's ``log(x1) + x1*x2 - sin(x2)`` that is x1, x2, log, mul,
-    sin, add, sub: the numbering v_-1 .. v_5 of the seed's figure 1. No recursion.
+    right. For ``log(x1) + x1*x2 - sin(x2)`` that is x1, x2, log, mul, sin, add,
+    sub: the numbering v_-1 .. v_5 of the classic evaluation trace. No recursion.
     """
     if is_value(roots):
         roots = [roots]
-    post: list = []
-    seen: set = set()
-    stack: list = [(r, False) for r in reversed(list(roots))]
-    while stack:
-        value, expanded = stack.pop()
-        if expanded:
-            post.append(value)
-            continue
-        if id(value) in seen:
-            continue
-        seen.add(id(value))
-        stack.append((value, True))
-        ctx = value._ctx
-        if ctx is not None:
-            for parent in reversed(_value_inputs(ctx)):
-                if id(parent) not in seen:
-                    stack.append((parent, False))
+    post = _graph.walk(roots, _value_inputs)
     depth: dict = {}
     for value in post:  # parents come before the values made from them
-        ctx = value._ctx
-        parents = _value_inputs(ctx) if ctx is not None else []
+        parents = _value_inputs(value)
         depth[id(value)] = 1 + max((depth[id(p)] for p in parents), default=-1) \
-            if ctx is not None else 0
+            if value._ctx is not None else 0
     rank = {id(v): i for i, v in enumerate(post)}
     return sorted(post, key=lambda v: (depth[id(v)], rank[id(v)]))
 
 
 def label_of(value: Any) -> str | None:
-    """The user's name for a value: Scalar ``label`` or Tensor ``name`` (None if unset)."""
-    # A Scalar is its own op record, so its ``name`` is the op's name: only ``label`` counts.
-    attr = "label" if hasattr(value, "label") else "name"
-    text = getattr(value, attr, None)
+    """The user's name for a value (its ``label``), or None if unset."""
+    text = value.label
     return text if isinstance(text, str) and text else None
 
 

@@ -121,7 +121,7 @@ class detect_anomaly:
 # ---------------------------------------------------------------------------
 
 def _check_forward(ctx: Any, inputs: Sequence[Any], out: Any) -> None:
-    """Called by ``tensor._apply`` for each recorded op: keep the line, check the output."""
+    """Run by the engine after each recorded op: keep the line, check the output."""
     ctx._trace = _user_line()
     if not _state.check_nan:
         return
@@ -139,7 +139,7 @@ def _check_forward(ctx: Any, inputs: Sequence[Any], out: Any) -> None:
 
 
 def _check_backward(ctx: Any, parent_grads: Sequence[Any]) -> None:
-    """Called by ``graph.backward`` after each op's VJP while anomaly mode is on."""
+    """Run by the backward pass after each op's VJP while anomaly mode is on."""
     if not _state.check_nan:
         return
     for i, pg in enumerate(parent_grads):
@@ -156,7 +156,7 @@ def _check_backward(ctx: Any, parent_grads: Sequence[Any]) -> None:
                      "too to see the line")
         else:
             where = f"unknown: {type(ctx).__name__} ops do not record where they were created"
-        inputs = getattr(ctx, "_inputs", None) or getattr(ctx, "_args", None) or ctx.parents or ()
+        inputs = ctx._inputs or ctx.parents or ()
         raise AnomalyError(
             f"backward pass: the VJP of op '{ctx.name}' produced {_bad_summary(data)} in the "
             f"gradient of its input {i + 1}\n"
@@ -169,8 +169,8 @@ def _check_backward(ctx: Any, parent_grads: Sequence[Any]) -> None:
         )
 
 
-# The engine calls this hook only while the thread-local anomaly flag is on.
-_graph._anomaly_hook = _check_backward
+# The engine calls these only while the thread-local anomaly flag is on.
+_graph.register_anomaly_checks(_check_forward, _check_backward)
 
 
 # ---------------------------------------------------------------------------

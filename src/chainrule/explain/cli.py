@@ -17,7 +17,7 @@ backward pass (forward assignments, then adjoints in the order they ran):
 step  pass      assignment              numbers  value  note
 1     forward   v_0 = x                          3
 2     forward   v_1 = v_0 * v_0         3 * 3    9
-3     backward  v̄_1 = 1                          1      seed
+3     backward  v̄_1 = 1                          1      start
 4     backward  v̄_0 = v̄_1 · ∂v_1/∂v_0   1 · 3    3      fan-out: contribution 1 of 2
 5     backward  v̄_0 += v̄_1 · ∂v_1/∂v_0  1 · 3    6      fan-out: contribution 2 of 2
 0
@@ -57,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="evaluate on Scalars (auto: when chainrule.Scalar exists) or on "
                         "0-d float64 Tensors")
     parser.add_argument("--order", choices=("trace", "engine"), default="trace",
-                        help="adjoint order: reverse of the forward numbering (seed 003) or "
+                        help="adjoint order: reverse of the forward numbering (the evaluation trace) or "
                         "the engine's")
     parser.add_argument("--precision", type=_precision, default=6, metavar="DIGITS",
                         help=f"significant digits, 1 to {MAX_PRECISION} (default 6)")

@@ -1,7 +1,7 @@
 """The graph as a picture: Graphviz DOT text, rendered to SVG or PNG when Graphviz is there.
 
 :func:`to_dot` needs nothing but chainrule: it returns DOT text, one node per value
-and one per op. Colours follow seed 001: blue for parameters (leaves that require
+and one per op. Colours follow one convention: blue for parameters (leaves that require
 grad), green for data and activations going forward, red for gradients going
 backward, and yellow for forward values that the backward pass uses (the
 "parameters" of the backward network). :func:`render` and :func:`graph` turn
@@ -10,7 +10,7 @@ program.
 
 >>> import chainrule as cr
 >>> w = cr.tensor(3.0, requires_grad=True)
->>> w.name = "w"
+>>> w.label = "w"
 >>> text = to_dot(w * 2)
 >>> text.splitlines()[0]
 'digraph chainrule {'
@@ -33,7 +33,7 @@ from .table import _number
 __all__ = ["to_dot", "render", "render_dot", "graph", "Graph", "GraphvizMissing", "COLORS"]
 
 COLORS = {
-    "parameter": "#69B0F9",      # params forward (seed 001)
+    "parameter": "#69B0F9",      # parameters, in the forward pass
     "data": "#72E254",           # data forward
     "activation": "#72E254",     # activations forward
     "gradient": "#D3443D",       # data backward
@@ -74,7 +74,7 @@ def to_dot(root: Any, *, backward: bool = False, rankdir: str = "LR", limit: int
     elements in full, larger ones summarised). Each op is a rounded box between its
     inputs and its output; constants are drawn as plain text.
 
-    With ``backward=True`` the picture is seed 001's "bigger network": the forward
+    With ``backward=True`` the picture is the "bigger network" of forward and backward: the forward
     graph, plus the graph that ``create_graph=True`` records for the backward pass
     (red), wired to the forward values it reads (yellow edges), with the gradient of
     each parameter as an output (``∂L/∂w``). When the parameters' ``.grad`` already
@@ -249,13 +249,10 @@ def _backward_graph(root: Any, params: list) -> list:
         raise ValueError(f"to_dot(backward=True): the root has shape {as_array(data).shape}; "
                          "reduce it to one element (e.g. .sum()) first")
     ones = np.ones_like(data) if isinstance(data, np.ndarray) else type(data)(1)
-    seed = type(root)(ones)
-    if hasattr(seed, "name"):
-        seed.name = "seed ∂L/∂L"
-    elif hasattr(seed, "label"):
-        seed.label = "seed ∂L/∂L"
+    start = type(root)(ones)
+    start.label = "∂L/∂L"
     try:
-        return _graph.backward([root], [seed], retain_graph=True, create_graph=True,
+        return _graph.backward([root], [start], retain_graph=True, create_graph=True,
                                inputs=params)
     except (TypeError, AttributeError, NotImplementedError) as err:
         raise NotImplementedError(

@@ -262,7 +262,7 @@ class _Engine:
         if self.kind == "scalar":
             return self.cls(float(value), label=name)
         t = self.cls(np.array(float(value), dtype=np.float64), requires_grad=True)
-        t.name = name
+        t.label = name
         return t
 
     def constant(self, value: float) -> Any:

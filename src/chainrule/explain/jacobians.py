@@ -1,9 +1,9 @@
 """Local Jacobians at the operating point: of one op, and of each layer of a model.
 
-Seed 001 writes a layer's backward as ``g_in = g_out L^x`` and its parameter
+A layer's backward can be written as ``g_in = g_out L^x`` and its parameter
 gradient as ``g_out L^θ``, with ``L^x = ∂x_out/∂x_in`` (one row per output
 element, one column per input element) evaluated at the current input. chainrule
-never builds these matrices to train (seed 003, section 3): each op has a
+never builds these matrices to train: each op has a
 vector-Jacobian product instead. Here they are built on purpose, one VJP per
 output element (row k is the VJP of the k-th unit vector), to look at them and
 to check that ``g_out L^x`` is exactly what the engine's VJP returns.
@@ -49,7 +49,7 @@ class OpJacobian:
 
     ``blocks`` has one :class:`Block` per input that needs a gradient; ``Lx`` and
     ``Ltheta`` stack the blocks of inputs and of parameters (leaves that require
-    grad) side by side, as seed 001's ``θ = vec[W, b]``; each is None when empty.
+    grad) side by side, as ``θ = vec[W, b]``; each is None when empty.
     """
 
     op: str
@@ -93,7 +93,7 @@ def jacobian(node: Any, params: Any = None, *, max_entries: int = MAX_ENTRIES) -
 
     Built by one call of the op's own VJP per element of ``node`` (the engine's
     ``_vjp``, exactly as backward runs it), so the graph must not have been freed.
-    Inputs are named by label (``x.name`` / ``Scalar.label``) or ``input i``.
+    Inputs are named by label (``label``) or ``input i``.
 
     Which inputs are parameters (θ)? Those in ``params`` when it is given; otherwise
     the leaves that require grad, provided the op also has an input that is not one
@@ -101,7 +101,7 @@ def jacobian(node: Any, params: Any = None, *, max_entries: int = MAX_ENTRIES) -
     apart, and all count as x.
 
     >>> import chainrule as cr
-    >>> W = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True); W.name = "W"
+    >>> W = cr.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True); W.label = "W"
     >>> x = cr.tensor([1.0, -1.0], requires_grad=True)
     >>> J = jacobian(W @ x, params=[W])
     >>> [(b.name, b.role, b.matrix.shape) for b in J.blocks]
@@ -125,7 +125,7 @@ def jacobian(node: Any, params: Any = None, *, max_entries: int = MAX_ENTRIES) -
         raise ValueError(
             f"jacobian(): op '{ctx.name}' has a Jacobian of {out.size} x {sum(sizes)} = "
             f"{entries:,} entries, above max_entries={max_entries:,}. That is what VJPs avoid "
-            "building (seed 003, section 3); pass a larger max_entries if you really want it."
+            "building; pass a larger max_entries if you really want it."
         )
     rows: list = [[] for _ in parents]
     for k in range(out.size):
@@ -219,7 +219,7 @@ def layer_jacobians(model: Any, x: Any, grad_output: Any = None, *,
     functions). Each layer runs on a fresh copy of its input, so its Jacobians are
     its own. Parameters are the layer's ``named_parameters()`` where it has them,
     else the leaves that require grad in its graph (weights a function closes over).
-    Then seed 001's backward is run layer by layer from ``grad_output`` (dL/dy of the
+    Then the backward ``g_in = g_out L^x`` is run layer by layer from ``grad_output`` (dL/dy of the
     model's output; ones if left out): at each layer ``g_out L^x`` and ``g_out L^θ``
     are compared with what the engine's VJP gives, and the largest difference is
     kept in ``error``. A layer whose Jacobians would hold more than ``max_entries``

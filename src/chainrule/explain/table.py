@@ -1,6 +1,6 @@
 """The backward pass as a table: forward assignments, then adjoint assignments, with numbers.
 
-Seed 003's figure 1 writes reverse mode as two lists. On the left the forward
+Reverse mode, written as an evaluation trace, is two lists. On the left the forward
 assignments ``v_i = op(v_j, ...)`` (inputs numbered v_-1, v_0, ...), on the
 right the adjoints ``v̄_j = v̄_i ∂v_i/∂v_j`` run from the output back, with
 ``+=`` where a value feeds several ops. :func:`backward_table` prints both for
@@ -9,12 +9,12 @@ fan-out accumulation (``+=``) and the sum that undoes broadcasting.
 
 >>> import chainrule as cr
 >>> x = cr.tensor(3.0, dtype=cr.float64, requires_grad=True)
->>> x.name = "x"
+>>> x.label = "x"
 >>> print(backward_table(x * x))
 step  pass      assignment              numbers  value  note
 1     forward   v_0 = x                          3
 2     forward   v_1 = v_0 * v_0         3 * 3    9
-3     backward  v̄_1 = 1                          1      seed
+3     backward  v̄_1 = 1                          1      start
 4     backward  v̄_0 = v̄_1 · ∂v_1/∂v_0   1 · 3    3      fan-out: contribution 1 of 2
 5     backward  v̄_0 += v̄_1 · ∂v_1/∂v_0  1 · 3    6      fan-out: contribution 2 of 2
 """
@@ -49,7 +49,7 @@ class Step:
     rhs: str              # "log(v_-1)", "v̄_4 · ∂v_4/∂v_1", "sum(t, axis=0)", ...
     numbers: str = ""     # the right-hand side with numbers in place of names
     value: Any = None     # the result: a number or an array
-    note: str = ""        # "seed", "fan-out: contribution 2 of 2", "un-broadcast: ..."
+    note: str = ""        # "start", "fan-out: contribution 2 of 2", "un-broadcast: ..."
     precision: int = field(default=6, repr=False)
 
     @property
@@ -129,12 +129,12 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
 
     ``gradient`` is dL/d(root), needed only when ``root`` has more than one element.
     ``order="trace"`` (the default) runs the adjoints in the reverse of the forward
-    numbering, as seed 003 does; ``order="engine"`` uses the order in which
+    numbering of the evaluation trace; ``order="engine"`` uses the order in which
     :func:`chainrule.graph.backward` runs the ops (newest first). Both are valid reverse topological orders and
     give the same gradients. ``precision`` is the number of significant digits.
 
     Where an op's output has one element, ``∂v_i/∂v_j`` is printed with its value
-    (one VJP with seed 1). Where the engine sums a gradient back to a broadcast
+    (one VJP, starting from 1). Where the engine sums a gradient back to a broadcast
     input's shape the table shows the sum as a step of its own.
     """
     if not is_value(root):
@@ -166,9 +166,10 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
             rhs, numbers = _forward_formula(v._ctx, names, precision)
             add("forward", names[id(v)], "=", rhs, numbers, v.data)
 
-    seed = _seed(root, gradient)
-    grads: dict = {id(root): seed}
-    add("backward", _bar(names[id(root)]), "=", fmt_value(seed, precision), value=seed, note="seed")
+    start = _start_gradient(root, gradient)
+    grads: dict = {id(root): start}
+    add("backward", _bar(names[id(root)]), "=", fmt_value(start, precision), value=start,
+        note="start")
     if order == "trace":
         ops = [v for v in reversed(values) if v._ctx is not None]
     else:
@@ -216,7 +217,7 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
             if local is not None and local[j] is not None:
                 numbers = f"{fmt_value(g, precision)} · {fmt_value(local[j], precision)}"
             elif small is not None and small[j] is not None:
-                # seed 001's g_in = g_out L^x, with g_out as a row and L^x one row per output
+                # g_in = g_out L^x, with g_out as a row and L^x one row per output
                 numbers = (f"{fmt_value(as_array(g).reshape(-1), precision)} · "
                            f"{fmt_value(small[j], precision)}")
             else:
@@ -232,7 +233,7 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
 # ---------------------------------------------------------------------------
 
 def _number(values: list) -> dict:
-    """v_-k .. v_0 for the inputs, v_1 .. v_m for op outputs, as in seed 003."""
+    """v_-k .. v_0 for the inputs, v_1 .. v_m for op outputs, as in the evaluation trace."""
     leaves = [v for v in values if v._ctx is None]
     names = {}
     for i, v in enumerate(leaves):
@@ -302,7 +303,7 @@ def _forward_formula(ctx: Any, names: dict, precision: int) -> tuple:
     return build(False), (build(True) or "")
 
 
-def _seed(root: Any, gradient: Any) -> Any:
+def _start_gradient(root: Any, gradient: Any) -> Any:
     data = root.data
     if gradient is None:
         if as_array(data).size != 1:

@@ -25,10 +25,15 @@ from typing import Any
 import numpy as np
 
 from ..graph import no_grad
-from ..ops import conv as C
-from ..ops import nn as N
-from ..tensor import Tensor, default_generator, where
-from ..tensor import tensor as _make_tensor
+from ..creation import default_generator
+from ..creation import tensor as _make_tensor
+from ..ops.arrays import sliding_windows
+from ..ops.conv import AvgPool2d, MaxPool2d, Pad, SlidingWindows
+from ..ops.fused import (
+    BCEWithLogits, BinaryCrossEntropy, CrossEntropy, Embedding, Linear, NormalCdf,
+)
+from ..tensor import Tensor
+from ..tensor_methods.elementwise import where
 
 __all__ = [
     "linear", "relu", "leaky_relu", "gelu", "sigmoid", "tanh", "softmax", "log_softmax",
@@ -103,7 +108,7 @@ def linear(input: Tensor, weight: Tensor, bias: Tensor | None = None) -> Tensor:
     if (not input.ndim or input.shape[-1] != weight.shape[1] or input.dtype != weight.dtype
             or (bias is not None and bias.shape != weight.shape[:1])):
         _check_linear(input, weight, bias, f"linear (weight of shape {tuple(weight.shape)})")
-    return N.Linear.apply(input, weight, bias)
+    return Linear.apply(input, weight, bias)
 
 
 def relu(input: Tensor, inplace: bool = False) -> Tensor:
@@ -126,7 +131,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) (exact, with erf), or the tanh approximation with ``approximate='tanh'``."""
     input = _tensor(input, "gelu")
     if approximate == "none":
-        return input * N.NormalCdf.apply(input)
+        return input * NormalCdf.apply(input)
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
         return input * 0.5 * (inner.tanh() + 1)
@@ -220,7 +225,7 @@ def pad(input: Tensor, pad: Any, mode: str = "constant", value: float = 0.0) -> 
         pairs[input.ndim - 1 - k] = (int(pad[2 * k]), int(pad[2 * k + 1]))
     if all(p == (0, 0) for p in pairs):
         return input
-    return C.Pad.apply(input, pad=tuple(pairs), value=value)
+    return Pad.apply(input, pad=tuple(pairs), value=value)
 
 
 def _conv_padding(padding: Any, kernel: tuple, dilation: tuple, stride: tuple, who: str) -> tuple:
@@ -300,11 +305,11 @@ def _conv(input: Any, weight: Tensor, bias: Any, stride: Any, padding: Any, dila
             f"the (dilated) kernel {kernel[-dims:]}; use a smaller kernel or more padding"
         )
     if any(p != (0, 0) for p in pads):
-        input = C.Pad.apply(input, pad=((0, 0), (0, 0)) + pads, value=0.0)
+        input = Pad.apply(input, pad=((0, 0), (0, 0)) + pads, value=0.0)
     if groups == 1:
         out = _conv_one_group(input, weight, bias, kernel, stride, dilation)
     else:
-        from ..tensor import cat
+        from ..tensor_methods.shape import cat
 
         xs = input.chunk(groups, 1)
         ws = weight.chunk(groups, 0)
@@ -318,7 +323,7 @@ def _conv_one_group(x: Tensor, w: Tensor, b: Any, kernel: tuple, stride: tuple,
                     dilation: tuple) -> Tensor:
     n, c = x.shape[:2]
     out_ch = w.shape[0]
-    windows = C.SlidingWindows.apply(x, window=kernel, stride=stride, dilation=dilation)
+    windows = SlidingWindows.apply(x, window=kernel, stride=stride, dilation=dilation)
     ho, wo = windows.shape[2:4]
     # (N, C, Ho, Wo, kh, kw) -> columns (C * kh * kw, N * Ho * Wo): the one im2col copy.
     # This layout copies whole rows of pixels (2-4x faster than one row per pixel), and
@@ -371,7 +376,7 @@ def _pad_last2(input: Tensor, pads: tuple, value: float) -> Tensor:
     if not any(b or a for b, a in pads):
         return input
     pairs = ((0, 0),) * (input.ndim - 2) + tuple(pads)
-    return C.Pad.apply(input, pad=pairs, value=value)
+    return Pad.apply(input, pad=pairs, value=value)
 
 
 def max_pool2d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any = 0,
@@ -409,7 +414,7 @@ def max_pool1d(input: Tensor, kernel_size: Any, stride: Any = None, padding: Any
 
 
 def _max_pool(x: Tensor, kernel: tuple, stride: tuple, dilation: tuple) -> Tensor:
-    return C.MaxPool2d.apply(x, window=kernel, stride=stride, dilation=dilation)
+    return MaxPool2d.apply(x, window=kernel, stride=stride, dilation=dilation)
 
 
 def _avg_pool(x: Tensor, kernel: tuple, stride: tuple, pads: tuple,
@@ -417,7 +422,7 @@ def _avg_pool(x: Tensor, kernel: tuple, stride: tuple, pads: tuple,
     padded = _pad_last2(x, pads, 0.0)
     area = kernel[0] * kernel[1]
     scale = 1.0 / divisor_override if divisor_override else 1.0 / area
-    out = C.AvgPool2d.apply(padded, window=kernel, stride=stride, scale=scale)
+    out = AvgPool2d.apply(padded, window=kernel, stride=stride, scale=scale)
     overhang = any(b != a for b, a in pads)
     if divisor_override or (count_include_pad and not overhang) or \
             not any(b or a for b, a in pads):
@@ -430,7 +435,7 @@ def _avg_pool(x: Tensor, kernel: tuple, stride: tuple, pads: tuple,
         covered = np.pad(covered, [(0, a - b) for b, a in pads])
     else:
         covered = np.pad(real, pads)
-    counts = C.sliding_windows(covered, kernel, stride, (1, 1)).sum((-2, -1))
+    counts = sliding_windows(covered, kernel, stride, (1, 1)).sum((-2, -1))
     return out * (area / counts).astype(x.dtype)
 
 
@@ -561,7 +566,7 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
                          f"{num - 1} (no negative indices, as in PyTorch)")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
-    return N.Embedding.apply(weight, indices=idx, padding_idx=padding_idx)
+    return Embedding.apply(weight, indices=idx, padding_idx=padding_idx)
 
 
 # ---------------------------------------------------------------------------
@@ -645,7 +650,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     if input.data.size and (input.data.min() < 0 or input.data.max() > 1):
         raise ValueError(f"{who}: all elements of input should be between 0 and 1 (they are "
                          "probabilities; for logits use binary_cross_entropy_with_logits)")
-    loss = N.BinaryCrossEntropy.apply(input, target)
+    loss = BinaryCrossEntropy.apply(input, target)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, who)
@@ -664,7 +669,7 @@ def binary_cross_entropy_with_logits(input: Tensor, target: Tensor, weight: Tens
     input, target = _tensor(input, who), _target(target, input, who)
     _check_reduction(reduction, who)
     _check_pair(input, target, who, strict=True)
-    loss = N.BCEWithLogits.apply(input, target, pos_weight)
+    loss = BCEWithLogits.apply(input, target, pos_weight)
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction, who)
@@ -729,7 +734,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
         raise TypeError(f"{who}: target must hold class indices (int64) or probabilities "
                         f"(float), got {_desc(target)}")
     logits, idx, batch_shape = _class_targets(input, target, ignore_index, who)
-    loss = N.CrossEntropy.apply(logits, idx, weight=w, ignore_index=ignore_index,
+    loss = CrossEntropy.apply(logits, idx, weight=w, ignore_index=ignore_index,
                                 label_smoothing=float(label_smoothing), reduction=reduction)
     if reduction == "none":
         return loss.reshape(batch_shape)

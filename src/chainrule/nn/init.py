@@ -20,7 +20,8 @@ from typing import Any
 
 import numpy as np
 
-from ..tensor import Tensor, default_generator
+from ..creation import default_generator
+from ..tensor import Tensor
 
 __all__ = [
     "calculate_gain", "uniform_", "normal_", "constant_", "ones_", "zeros_", "eye_",

@@ -18,8 +18,9 @@ from typing import Any
 
 import numpy as np
 
-from ..ops import nn as N
-from ..tensor import Tensor, ones, zeros
+from ..creation import ones, zeros
+from ..ops import fused
+from ..tensor import Tensor
 from . import functional as F
 from . import init
 from .module import Module
@@ -94,7 +95,7 @@ class Linear(Module):
         if not shape or shape[-1] != self.in_features or input.dtype != self.weight.dtype:
             F._check_linear(input, self.weight, self.bias,
                             f"Linear({self.in_features}, {self.out_features})")
-        return N.Linear.apply(input, self.weight, self.bias)
+        return fused.Linear.apply(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "

@@ -22,68 +22,11 @@ with a height of 1.
 from __future__ import annotations
 
 import numpy as np
-from numpy.lib.stride_tricks import sliding_window_view
 
 from ..function import Function
-from ._backend import NUMPY
+from .arrays import col2im, sliding_windows, value, window_slices
 
-__all__ = ["Pad", "SlidingWindows", "Col2Im", "MaxPool2d", "AvgPool2d", "sliding_windows",
-           "col2im", "window_slices"]
-
-
-# ---------------------------------------------------------------------------
-# Array kernels (also what ``xp.sliding_windows`` and ``xp.col2im`` are on arrays)
-# ---------------------------------------------------------------------------
-
-def _out_size(n: int, k: int, stride: int, dilation: int) -> int:
-    return (n - dilation * (k - 1) - 1) // stride + 1
-
-
-def window_slices(shape: tuple, window: tuple, stride: tuple, dilation: tuple):
-    """Yield ``((i, j), index)``: the strided slice of the last two axes that window
-    offset (i, j) covers, for each of the kh * kw offsets.
-
-    >>> [(ij, ix[-1]) for ij, ix in window_slices((1, 4), (1, 2), (1, 2), (1, 1))]
-    [((0, 0), slice(0, 3, 2)), ((0, 1), slice(1, 4, 2))]
-    """
-    (kh, kw), (sh, sw), (dh, dw) = window, stride, dilation
-    ho = _out_size(shape[-2], kh, sh, dh)
-    wo = _out_size(shape[-1], kw, sw, dw)
-    lead = (Ellipsis,)
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-        for j in range(kw):
-            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-            yield (i, j), lead + (rows, cols)
-
-
-def sliding_windows(x: np.ndarray, window: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
-    """Every window of the last two axes: shape (..., Ho, Wo, kh, kw), a read-only view.
-
-    >>> w = sliding_windows(np.arange(6.0).reshape(2, 3), (2, 2), (1, 1), (1, 1))
-    >>> w.shape, w[0, 1].tolist()
-    ((1, 2, 2, 2), [[1.0, 2.0], [4.0, 5.0]])
-    """
-    (kh, kw), (sh, sw), (dh, dw) = window, stride, dilation
-    span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
-    view = sliding_window_view(x, span, axis=(-2, -1))
-    if (sh, sw, dh, dw) != (1, 1, 1, 1):
-        view = view[..., ::sh, ::sw, ::dh, ::dw]
-    return view
-
-
-def col2im(g: np.ndarray, shape: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
-    """The adjoint of :func:`sliding_windows`: zeros of ``shape`` with every window's
-    values added back where the window came from.
-
-    >>> col2im(np.ones((1, 2, 2, 2)), (2, 3), (1, 1), (1, 1)).tolist()
-    [[1.0, 2.0, 1.0], [1.0, 2.0, 1.0]]
-    """
-    window = g.shape[-2:]
-    out = np.zeros(shape, dtype=g.dtype)
-    for (i, j), index in window_slices(shape, window, stride, dilation):
-        out[index] += g[..., i, j]
-    return out
+__all__ = ["Pad", "SlidingWindows", "Col2Im", "MaxPool2d", "AvgPool2d"]
 
 
 # ---------------------------------------------------------------------------
@@ -197,18 +140,22 @@ class MaxPool2d(Function):
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         xp = ctx.xp
-        x_arr = x if isinstance(x, np.ndarray) else x.data  # masks are constants
-        out_arr = out if isinstance(out, np.ndarray) else out.data
-        masks = MaxPool2d._first_max_masks(x_arr, out_arr, ctx.window, ctx.stride, ctx.dilation)
-        if xp is NUMPY:
-            return _scatter_windows(lambda ij: g * masks[ij], x.shape, g.dtype, ctx.window,
-                                    ctx.stride, ctx.dilation)
-        # create_graph: the same scatter, written as col2im of a one-hot mask
+        masks = MaxPool2d._first_max_masks(value(x), value(out), ctx.window, ctx.stride,
+                                           ctx.dilation)  # constants to a second pass
         kh, kw = ctx.window
         mask = np.stack([np.stack([masks[(i, j)] for j in range(kw)], -1) for i in range(kh)],
                         -2).astype(g.dtype)
         g6 = xp.reshape(g, g.shape + (1, 1))
         return xp.col2im(g6 * mask, x.shape, ctx.stride, ctx.dilation)
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        """``backward`` on arrays without the (..., kh, kw) one-hot tensor: one masked
+        write per window offset."""
+        x, out = ctx.saved_tensors
+        masks = MaxPool2d._first_max_masks(x, out, ctx.window, ctx.stride, ctx.dilation)
+        return _scatter_windows(lambda ij: g * masks[ij], x.shape, g.dtype, ctx.window,
+                                ctx.stride, ctx.dilation)
 
 
 class AvgPool2d(Function):
@@ -233,9 +180,12 @@ class AvgPool2d(Function):
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
-        if xp is NUMPY:
-            gs = g * ctx.scale
-            return _scatter_windows(lambda ij: gs, ctx.in_shape, g.dtype, ctx.window,
-                                    ctx.stride, (1, 1))
         g6 = xp.broadcast_to(xp.reshape(g * ctx.scale, g.shape + (1, 1)), g.shape + ctx.window)
         return xp.col2im(g6, ctx.in_shape, ctx.stride, (1, 1))
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        """``backward`` on arrays: the scaled gradient written through each offset's slice."""
+        gs = g * ctx.scale
+        return _scatter_windows(lambda ij: gs, ctx.in_shape, g.dtype, ctx.window, ctx.stride,
+                                (1, 1))

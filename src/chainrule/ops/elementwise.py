@@ -12,8 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
-from ._backend import _sigmoid, value
-
+from .arrays import sigmoid, value
 
 # ---------------------------------------------------------------------------
 # Type promotion: PyTorch's, where NumPy's differs
@@ -281,7 +280,7 @@ class Tanh(Function):
 class Sigmoid(Function):
     @staticmethod
     def forward(ctx, x):
-        out = _sigmoid(_floating(x))
+        out = sigmoid(_floating(x))
         ctx.save_for_backward(out)
         return out
 
@@ -398,3 +397,23 @@ class Where(Function):
             xp.where(ctx.cond, g, 0) if need_a else None,
             xp.where(ctx.cond, 0, g) if need_b else None,
         )
+
+
+# ---------------------------------------------------------------------------
+# dtype
+# ---------------------------------------------------------------------------
+
+
+class Cast(Function):
+    """``x`` in another floating dtype; the gradient is cast back to ``x``'s dtype."""
+
+    op_name = "cast"
+
+    @staticmethod
+    def forward(ctx, x, dtype):
+        ctx.in_dtype = x.dtype
+        return x.astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.astype(g, ctx.in_dtype)

@@ -1,4 +1,8 @@
-"""Matrix products. The VJP of C = A B is (G B', A' G): seed 003's d<AX, G>/dX = A'G."""
+"""Matrix products.
+
+The VJP of ``C = A B`` is ``(G B^T, A^T G)``: the gradient of ``<A X, G>`` with respect
+to ``X`` is ``A^T G``, so no Jacobian of the product is ever formed.
+"""
 
 from __future__ import annotations
 

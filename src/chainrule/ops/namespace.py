@@ -1,8 +1,8 @@
-"""The Tensor namespace: NumPy's names, each one a recorded op.
+"""The Tensor namespace: the names of :data:`~chainrule.ops.arrays.ARRAY_API`, each a recorded op.
 
 Under ``create_graph=True`` a VJP's ``xp`` is :data:`TENSOR`, so the very code that
-computes a gradient on arrays records it on Tensors instead (DESIGN.md,
-decision 1). Signatures match :data:`chainrule.ops._backend.NUMPY`.
+computes a gradient on arrays records it on Tensors instead, and the gradient can
+be differentiated again (DESIGN.md, decision 1). The signatures are NumPy's.
 """
 
 from __future__ import annotations
@@ -11,12 +11,14 @@ from typing import Any
 
 import numpy as np
 
-from . import conv as C
-from . import elementwise as E
-from . import linalg as L
-from . import reduce as R
-from . import shape as S
-from ._backend import value
+from .arrays import ArrayNamespace, value
+from .conv import Col2Im, SlidingWindows
+from .elementwise import Abs, Cast, Cos, Exp, Log, Maximum, Minimum, Sigmoid, Sin, Sqrt, Tanh, Where
+from .linalg import Matmul
+from .reduce import ScatterAddAlong, Sum, TakeAlongAxis
+from .shape import Expand, Permute, Reshape, ScatterAdd
+
+__all__ = ["TENSOR"]
 
 
 def _axis_tuple(axis: Any, ndim: int) -> tuple:
@@ -26,115 +28,67 @@ def _axis_tuple(axis: Any, ndim: int) -> tuple:
     return tuple(sorted(int(a) % max(ndim, 1) for a in axes))
 
 
-def _raw(x: Any) -> np.ndarray:
-    return np.asarray(value(x))
+def _where(cond: Any, a: Any, b: Any) -> Any:
+    return Where.apply(np.asarray(value(cond)).astype(bool), a, b)
 
 
-class _TensorNamespace:
-    """NumPy, as seen by a VJP running on Tensors."""
-
-    @staticmethod
-    def exp(x): return E.Exp.apply(x)
-
-    @staticmethod
-    def log(x): return E.Log.apply(x)
-
-    @staticmethod
-    def sqrt(x): return E.Sqrt.apply(x)
-
-    @staticmethod
-    def sin(x): return E.Sin.apply(x)
-
-    @staticmethod
-    def cos(x): return E.Cos.apply(x)
-
-    @staticmethod
-    def tanh(x): return E.Tanh.apply(x)
-
-    @staticmethod
-    def abs(x): return E.Abs.apply(x)
-
-    @staticmethod
-    def sigmoid(x): return E.Sigmoid.apply(x)
-
-    @staticmethod
-    def sign(x): return x.sign()  # piecewise constant: no gradient to record
-
-    @staticmethod
-    def where(cond, a, b): return E.Where.apply(_raw(cond).astype(bool), a, b)
-
-    @staticmethod
-    def maximum(a, b): return E.Maximum.apply(a, b)
-
-    @staticmethod
-    def minimum(a, b): return E.Minimum.apply(a, b)
-
-    @staticmethod
-    def sum(x, axis=None, keepdims=False):
-        return R.Sum.apply(x, axis=_axis_tuple(axis, x.ndim), keepdims=keepdims)
-
-    @staticmethod
-    def reshape(x, shape): return S.Reshape.apply(x, shape=tuple(shape))
-
-    @staticmethod
-    def broadcast_to(x, shape): return S.Expand.apply(x, shape=tuple(shape))
-
-    @staticmethod
-    def transpose(x, axes=None):
-        axes = tuple(reversed(range(x.ndim))) if axes is None else tuple(axes)
-        return S.Permute.apply(x, axes=axes)
-
-    @staticmethod
-    def swapaxes(x, a, b):
-        axes = list(range(x.ndim))
-        a, b = a % x.ndim, b % x.ndim
-        axes[a], axes[b] = axes[b], axes[a]
-        return S.Permute.apply(x, axes=tuple(axes))
-
-    @staticmethod
-    def matmul(a, b): return L.Matmul.apply(a, b)
-
-    @staticmethod
-    def expand_dims(x, axis):
-        axis = axis % (x.ndim + 1)
-        return S.Reshape.apply(x, shape=x.shape[:axis] + (1,) + x.shape[axis:])
-
-    @staticmethod
-    def take_along_axis(x, indices, axis):
-        return R.TakeAlongAxis.apply(x, indices=indices, axis=axis)
-
-    @staticmethod
-    def sum_to(x, shape):
-        shape = tuple(shape)
-        if x.shape == shape:
-            return x
-        lead = x.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
-        )
-        out = R.Sum.apply(x, axis=axes, keepdims=True) if axes else x
-        return S.Reshape.apply(out, shape=shape) if out.shape != shape else out
-
-    @staticmethod
-    def scatter_add(g, shape, index): return S.ScatterAdd.apply(g, shape=shape, index=index)
-
-    @staticmethod
-    def scatter_add_along(g, shape, indices, axis):
-        return R.ScatterAddAlong.apply(g, shape=shape, indices=indices, axis=axis)
-
-    @staticmethod
-    def zeros_like(x): return x * 0
-
-    @staticmethod
-    def sliding_windows(x, window, stride, dilation):
-        return C.SlidingWindows.apply(x, window=window, stride=stride, dilation=dilation)
-
-    @staticmethod
-    def col2im(g, shape, stride, dilation):
-        return C.Col2Im.apply(g, shape=tuple(shape), stride=stride, dilation=dilation)
-
-    def __repr__(self) -> str:
-        return "<array namespace: chainrule tensors>"
+def _sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+    return Sum.apply(x, axis=_axis_tuple(axis, x.ndim), keepdims=keepdims)
 
 
-TENSOR = _TensorNamespace()
+def _transpose(x: Any, axes: Any = None) -> Any:
+    axes = tuple(reversed(range(x.ndim))) if axes is None else tuple(axes)
+    return Permute.apply(x, axes=axes)
+
+
+def _swapaxes(x: Any, a: int, b: int) -> Any:
+    axes = list(range(x.ndim))
+    a, b = a % x.ndim, b % x.ndim
+    axes[a], axes[b] = axes[b], axes[a]
+    return Permute.apply(x, axes=tuple(axes))
+
+
+def _expand_dims(x: Any, axis: int) -> Any:
+    axis = axis % (x.ndim + 1)
+    return Reshape.apply(x, shape=x.shape[:axis] + (1,) + x.shape[axis:])
+
+
+def _sum_to(x: Any, shape: tuple) -> Any:
+    shape = tuple(shape)
+    if x.shape == shape:
+        return x
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and x.shape[lead + i] != 1
+    )
+    out = Sum.apply(x, axis=axes, keepdims=True) if axes else x
+    return Reshape.apply(out, shape=shape) if out.shape != shape else out
+
+
+TENSOR = ArrayNamespace("chainrule tensors", {
+    # elementwise
+    "exp": Exp.apply, "log": Log.apply, "sqrt": Sqrt.apply, "sin": Sin.apply,
+    "cos": Cos.apply, "tanh": Tanh.apply, "abs": Abs.apply, "sigmoid": Sigmoid.apply,
+    "sign": lambda x: x.sign(),
+    "where": _where, "maximum": Maximum.apply, "minimum": Minimum.apply,
+    "zeros_like": lambda x: x * 0,
+    "astype": lambda x, dtype: Cast.apply(x, dtype=dtype),
+    # reductions and their adjoints
+    "sum": _sum, "sum_to": _sum_to,
+    "take_along_axis": lambda x, indices, axis: TakeAlongAxis.apply(x, indices=indices,
+                                                                    axis=axis),
+    "scatter_add_along": lambda g, shape, indices, axis: ScatterAddAlong.apply(
+        g, shape=shape, indices=indices, axis=axis),
+    # shape and indexing
+    "reshape": lambda x, shape: Reshape.apply(x, shape=tuple(shape)),
+    "broadcast_to": lambda x, shape: Expand.apply(x, shape=tuple(shape)),
+    "transpose": _transpose, "swapaxes": _swapaxes, "expand_dims": _expand_dims,
+    "scatter_add": lambda g, shape, index: ScatterAdd.apply(g, shape=shape, index=index),
+    # linear algebra
+    "matmul": Matmul.apply,
+    # sliding windows
+    "sliding_windows": lambda x, window, stride, dilation: SlidingWindows.apply(
+        x, window=window, stride=stride, dilation=dilation),
+    "col2im": lambda g, shape, stride, dilation: Col2Im.apply(
+        g, shape=tuple(shape), stride=stride, dilation=dilation),
+})

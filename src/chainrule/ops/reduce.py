@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
-from ._backend import scatter_add_along, value
+from .arrays import max_shift, scatter_add_along, value
 
 
 def _keepdims_shape(shape: tuple, axis: tuple) -> tuple:
@@ -80,9 +80,8 @@ class LogSumExp(Function):
 
     @staticmethod
     def forward(ctx, x, axis, keepdims):
-        m = np.max(x, axis=axis, keepdims=True)
-        m = np.where(np.isfinite(m), m, 0)
-        out = np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True)) + m
+        shifted, m = max_shift(x, axis)
+        out = np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True)) + m
         if not keepdims:
             out = out.reshape(tuple(n for i, n in enumerate(x.shape) if i not in axis))
         ctx.save_for_backward(x, out)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..function import Function
-from ._backend import scatter_add
+from .arrays import scatter_add
 
 
 class Reshape(Function):

@@ -1,17 +1,21 @@
-"""Neural-network kernels that need a fused forward for numerical stability or speed."""
+"""Fused kernels: ops with a forward of their own for numerical stability or speed.
+
+Each could be composed from primitives, but the composition would overflow
+(softmax, log-softmax, cross-entropy, binary cross-entropy with logits) or cost
+several passes over memory (a dense layer). Every exponential goes through the one
+max-shift policy of :func:`chainrule.ops.arrays.max_shift`.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from ..function import Function
-from ._backend import NUMPY
+from .arrays import max_shift, value
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
-    m = np.max(x, axis=axis, keepdims=True)
-    m = np.where(np.isfinite(m), m, 0)
-    shifted = x - m
+    shifted, _ = max_shift(x, axis)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
 
@@ -37,7 +41,7 @@ class LogSoftmax(Function):
 class Softmax(Function):
     @staticmethod
     def forward(ctx, x, axis):
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True))
+        e = np.exp(max_shift(x, axis)[0])
         out = e / np.sum(e, axis=axis, keepdims=True)
         ctx.save_for_backward(out)
         ctx.axis = axis
@@ -117,7 +121,7 @@ class CrossEntropy(Function):
         valid = target != ignore_index
         all_valid = bool(valid.all())
         safe = target if all_valid else np.where(valid, target, 0)
-        shifted = x - np.max(x, axis=1, keepdims=True)
+        shifted, _ = max_shift(x, 1)
         probs = np.exp(shifted)
         sums = np.sum(probs, axis=1, keepdims=True)
         log_sums = np.log(sums)[:, 0]
@@ -162,52 +166,54 @@ class CrossEntropy(Function):
         return np.asarray(out, dtype=x.dtype)
 
     @staticmethod
-    def backward(ctx, g):
-        (x,) = ctx.saved_tensors
-        xp = ctx.xp
-        m, c = x.shape
-        rows = np.arange(m)
+    def _row_scale(ctx, g, xp, m):
+        """dL/d(loss of row i): a column for ``reduction='none'``, else one number."""
+        if g.ndim:
+            return xp.reshape(g, (m, 1))
+        if ctx.denom is None:
+            return g
+        # every target ignored: the loss is 0/0 = NaN but the gradient 0 (PyTorch)
+        return g * (1.0 / ctx.denom if ctx.denom else 0.0)
+
+    @staticmethod
+    def _target(ctx, m, c, dtype):
+        """The target distribution ``q`` (a constant array) and its row sums ``s``."""
+        pick = np.ones(m, dtype=dtype) if ctx.pick is None else ctx.pick
+        q = np.zeros((m, c), dtype=dtype)
+        q[np.arange(m), ctx.safe] = pick
+        s = pick
         ls = ctx.label_smoothing
-        # per-row upstream gradient, as a column
-        if g.ndim == 0:
-            if ctx.denom is None:
-                scale = g
-            else:  # every target ignored: the loss is 0/0 = NaN but the gradient 0 (PyTorch)
-                scale = g * (1.0 / ctx.denom if ctx.denom else 0.0)
-        else:
-            scale = xp.reshape(g, (m, 1))
-        plain = ctx.pick is None
-        if xp is NUMPY and plain:
-            grad = ctx.probs.copy()
-            grad[rows, ctx.safe] -= 1
-            grad *= scale
-            return grad, None, None
-        # s_i = sum_c q_ic and the constant target distribution q
-        s = np.ones(m, dtype=x.dtype) if plain else ctx.pick
-        pick = s
-        if ls:
-            w_sum = c if ctx.weight is None else float(np.sum(ctx.weight))
-            s = s + (ls / c) * w_sum * (1 if ctx.valid is None else ctx.valid)
-        if xp is NUMPY:
-            grad = ctx.probs * s[:, None]
-            grad[rows, ctx.safe] -= pick
-            if ls:
-                w_all = 1.0 if ctx.weight is None else ctx.weight[None, :]
-                keep = 1.0 if ctx.valid is None else ctx.valid[:, None]
-                grad -= (ls / c) * w_all * keep
-            grad *= scale
-            return grad, None, None
-        # create_graph: recompute softmax from the saved logits on Tensors
-        shift = np.max(x.data, axis=1, keepdims=True)
-        e = xp.exp(x - shift)
-        probs = e / xp.sum(e, axis=1, keepdims=True)
-        q = np.zeros((m, c), dtype=x.dtype)
-        q[rows, ctx.safe] = pick
         if ls:
             w_all = 1.0 if ctx.weight is None else ctx.weight[None, :]
             keep = 1.0 if ctx.valid is None else ctx.valid[:, None]
             q += (ls / c) * w_all * keep
-        return (probs * s[:, None].astype(x.dtype) - q) * scale, None, None
+            w_sum = c if ctx.weight is None else float(np.sum(ctx.weight))
+            s = s + (ls / c) * w_sum * (1 if ctx.valid is None else ctx.valid)
+        return q, s[:, None].astype(dtype)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xp = ctx.xp
+        m, c = x.shape
+        q, s = CrossEntropy._target(ctx, m, c, x.dtype)
+        e = xp.exp(x - max_shift(value(x), 1)[1])  # the shift is a constant
+        probs = e / xp.sum(e, axis=1, keepdims=True)
+        return (probs * s - q) * CrossEntropy._row_scale(ctx, g, xp, m), None, None
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        """``backward`` on arrays, reusing the softmax that forward kept."""
+        probs = ctx.probs
+        m, c = probs.shape
+        if ctx.pick is None and not ctx.label_smoothing:  # plain targets: softmax - one-hot
+            grad = probs.copy()
+            grad[np.arange(m), ctx.safe] -= 1
+        else:
+            q, s = CrossEntropy._target(ctx, m, c, probs.dtype)
+            grad = probs * s - q
+        grad *= CrossEntropy._row_scale(ctx, g, np, m)
+        return grad, None, None
 
 
 # ---------------------------------------------------------------------------

@@ -1,17 +1,19 @@
-"""Seed 003: why numerical differentiation fails, and reverse mode instead.
+"""Why finite differences fail, and reverse mode instead: scalars, control flow, matrices.
+
+This walks through the lecture note "Back-propagation Lecture Notes" with chainrule:
 
 1. f(x1, x2) = log x1 + x1 x2 - sin x2 at (2, 5). A float32 forward difference
-   with h = 1e-5 is off by about 0.095 in df/dx2 (the seed prints 0.09509146);
+   with h = 1e-5 is off by about 0.095 in df/dx2 (the note prints 0.09509146);
    reverse mode on chainrule.Scalar gives the exact gradient (1/x1 + x2,
-   x1 - cos x2), and the seed's table of primal values v_-1 .. v_5 and
-   adjoints v-bar.
+   x1 - cos x2), and the evaluation trace: the primal values v_-1 .. v_5 and
+   their adjoints v-bar.
 2. Control flow for free: the graph is whatever the Python ``if`` and ``for``
    built this time, and backprop follows it.
 3. Matrix backprop without Jacobians: for F(X) = A X the vector-Jacobian
    product is d<AX, G>/dX = A'G, checked against finite differences; the full
    Jacobian it avoids would hold n^4 numbers.
 
-Run: ``python examples/seed_003_reverse_mode.py``
+Run: ``python examples/02_reverse_mode_and_finite_differences.py``
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from chainrule import Scalar
 # ---------------------------------------------------------------------------
 
 def forward_difference_error() -> float:
-    """The seed's code: |exact df/dx2 - forward difference| in float32."""
+    """|exact df/dx2 - forward difference| in float32, as the note computes it."""
     def f(x1, x2):
         return np.log(x1) + x1 * x2 - np.sin(x2)
 
@@ -39,7 +41,7 @@ def forward_difference_error() -> float:
 
 
 def reverse_mode_gradient(x1: float = 2.0, x2: float = 5.0) -> tuple:
-    """f and its gradient by backprop on Scalars; each v_i of the seed's figure 1 is kept."""
+    """f and its gradient by backprop on Scalars; each v_i of the evaluation trace is kept."""
     v_m1, v0 = Scalar(x1, label="v-1"), Scalar(x2, label="v0")
     v1 = v_m1.log()
     v2 = v_m1 * v0
@@ -62,7 +64,7 @@ def exact_gradient(x1: float = 2.0, x2: float = 5.0) -> tuple:
 # ---------------------------------------------------------------------------
 
 def branchy(a: Scalar, b: Scalar, c: Scalar, n: int) -> Scalar:
-    """The seed's ``x = a + b if a > 0 else a + c``, then a loop: y = x^n by repeated products."""
+    """``x = a + b if a > 0 else a + c``, then a loop: y = x^n by repeated products."""
     x = a + b if a > 0 else a + c
     y = Scalar(1.0, requires_grad=False)
     for _ in range(n):

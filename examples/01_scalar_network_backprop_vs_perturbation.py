@@ -1,19 +1,22 @@
-"""Seed 002: a sigmoid network with log loss; perturbation versus backprop; the Node graph.
+"""A sigmoid network with log loss: backprop versus perturbation, the chain rule, a Node graph.
 
-1. The seed's 1-2-1 network (sigmoid everywhere, log loss) classifying points
-   with -0.5 < x < 0.5 as one class: loss 12.017 with the partially trained
+This walks through the lecture note "03: Back Propagation" with chainrule:
+
+1. Its 1-2-1 network (sigmoid everywhere, log loss) classifying points with
+   -0.5 < x < 0.5 as one class: loss 12.017 with the partially trained
    weights, 0.347 with the trained ones.
-2. The gradient the seed's slow way (perturb each parameter by 11 deltas in
+2. The gradient the slow way (perturb each parameter by 11 deltas in
    [-0.005, 0.005] and fit a line: 77 loss evaluations for 7 parameters) and by
    backprop (one forward and one backward pass), which agree.
-3. The chain rule with one path and with several (the seed's two examples).
-4. The seed's computation graph (Node / Multiply / Add / Sigmoid / LogLoss) for
-   one example, built once from chainrule.Scalar, its values set afterwards and
+3. The chain rule with one path, d/dx (e^x + x)^2, and with two paths,
+   d/dx x^2 (3x + 1) - sin(x^2), where the gradients of the two uses of x^2 add.
+4. A computation graph (Node / Multiply / Add / Sigmoid / LogLoss) for one
+   example, built once from chainrule.Scalar, its values set afterwards and
    evaluated with ``L.forward()``: yhat 0.6225, L 0.4741, dL/dw1 -0.5663,
    dL/dw2 -0.9439, dL/db -0.3775. The same numbers from chainrule.Tensor, and
    from PyTorch when it is installed.
 
-Run: ``python examples/seed_002_sigmoid_network.py``
+Run: ``python examples/01_scalar_network_backprop_vs_perturbation.py``
 """
 
 from __future__ import annotations
@@ -25,14 +28,14 @@ import numpy as np
 import chainrule as cr
 from chainrule import Scalar
 
-# The data: 51 points in [-1, 1]; class 1 outside (-0.5, 0.5). Like the seed, the
+# The data: 51 points in [-1, 1]; class 1 outside (-0.5, 0.5). As in the note, the
 # loss divides by len(Y), which is 1 for this (1, 51) array: it is the log loss
 # summed over the 51 points (12.017 = 51 x 0.2356).
 N = 51
 X = np.linspace(-1, 1, N).reshape(1, N)
 Y = ((X < -0.5) | (X > 0.5)).reshape(1, N).astype(float)
 
-START = {  # the partially trained network of the seed
+START = {  # the note's partially trained network
     "weights": [np.array([-7.8751, -8.3499]).reshape(2, 1),
                 np.array([5.0297, -4.0937]).reshape(1, 2)],
     "biases": [np.array([-3.9181, 3.8380]).reshape(2, 1), np.array([1.6347]).reshape(1, 1)],
@@ -42,7 +45,7 @@ TRAINED = {  # after thousands of iterations
                 np.array([18.5647, -16.8853]).reshape(1, 2)],
     "biases": [np.array([-13.8410, 14.6499]).reshape(2, 1), np.array([7.7300]).reshape(1, 1)],
 }
-# The seed's order of the seven parameters: (list, layer, index)
+# The note's order of the seven parameters: (list, layer, index)
 PARAMS = [("weights", 0, (0, 0)), ("weights", 0, (1, 0)), ("biases", 0, (0, 0)),
           ("biases", 0, (1, 0)), ("weights", 1, (0, 0)), ("weights", 1, (0, 1)),
           ("biases", 1, (0, 0))]
@@ -50,11 +53,11 @@ PARAM_NAMES = ["w1[1]", "w2[1]", "b1[1]", "b2[1]", "w1[2]", "w2[2]", "b1[2]"]
 
 
 # ---------------------------------------------------------------------------
-# 1. The network, in NumPy (the seed's class) and in chainrule
+# 1. The network, in NumPy (the note's class) and in chainrule
 # ---------------------------------------------------------------------------
 
 class CountingLoss:
-    """The seed's NumPy forward pass and log loss, counting how often it is evaluated."""
+    """The NumPy forward pass and log loss of the note, counting how often it is evaluated."""
 
     def __init__(self) -> None:
         self.calls = 0
@@ -104,7 +107,7 @@ def loss_scalar(params: dict) -> tuple:
 
 
 # ---------------------------------------------------------------------------
-# 2. The gradient by perturbation (the seed's slow way)
+# 2. The gradient by perturbation (the slow way)
 # ---------------------------------------------------------------------------
 
 def perturbation_gradient(params: dict, deltas: np.ndarray | None = None) -> tuple:
@@ -125,7 +128,7 @@ def perturbation_gradient(params: dict, deltas: np.ndarray | None = None) -> tup
 
 
 def one_step(params: dict, grads: np.ndarray, lr: float = 0.002) -> float:
-    """The seed's update of all seven parameters by -lr * gradient; returns the new loss."""
+    """One gradient-descent step on all seven parameters by -lr * gradient; returns the new loss."""
     new = {k: [a.copy() for a in v] for k, v in params.items()}
     for (kind, layer, idx), g in zip(PARAMS, grads):
         new[kind][layer][idx] -= lr * g
@@ -133,13 +136,13 @@ def one_step(params: dict, grads: np.ndarray, lr: float = 0.002) -> float:
 
 
 # ---------------------------------------------------------------------------
-# The chain rule, one path and several (the seed's two worked examples)
+# The chain rule, one path and several (two worked examples)
 # ---------------------------------------------------------------------------
 
 def chain_rule_examples(x_value: float = 0.7) -> dict:
     """d/dx of (e^x + x)^2 (one path) and x^2 (3x + 1) - sin(x^2) (two paths through x^2).
 
-    Returns (backprop on a Scalar, the seed's closed form) for each.
+    Returns (backprop on a Scalar, the closed form by hand) for each.
     """
     x = Scalar(x_value)
     ((x.exp() + x) ** 2).backward()
@@ -159,7 +162,7 @@ NODE_VALUES = {"x1": 1.5, "x2": 2.5, "w1": -4.0, "w2": 3.0, "b": -1.0, "y": 1.0}
 
 
 def manual_node_graph() -> dict:
-    """The seed's hand-written forward and backward, row by row."""
+    """The forward and backward pass written out by hand, row by row."""
     v = NODE_VALUES
     z = v["w1"] * v["x1"] + v["w2"] * v["x2"] + v["b"]
     yhat = 1 / (1 + np.exp(-z))
@@ -179,7 +182,7 @@ def scalar_node_graph() -> dict:
     yhat = z.sigmoid()
     y = nodes["y"]
     L = -y * yhat.log() - (1 - y) * (1 - yhat).log()
-    for name, value in NODE_VALUES.items():  # the seed's x1.value = 1.5 ...
+    for name, value in NODE_VALUES.items():  # x1.value = 1.5 ... after the graph is built
         nodes[name].data = value
     L.forward()
     L.backward()
@@ -188,7 +191,7 @@ def scalar_node_graph() -> dict:
 
 
 def tensor_node_graph() -> dict:
-    """The seed's PyTorch code, written with chainrule tensors (float32, as there)."""
+    """The note's PyTorch code, written with chainrule tensors (float32, as there)."""
     x1, x2 = cr.tensor([1.5]), cr.tensor([2.5])
     w1, w2 = cr.tensor([-4.0], requires_grad=True), cr.tensor([3.0], requires_grad=True)
     b = cr.tensor([-1.0], requires_grad=True)
@@ -201,7 +204,7 @@ def tensor_node_graph() -> dict:
 
 
 def torch_node_graph() -> dict | None:
-    """The seed's PyTorch code itself, or None when PyTorch is not installed."""
+    """The note's PyTorch code itself, or None when PyTorch is not installed."""
     try:
         import torch
     except ImportError:
@@ -229,7 +232,7 @@ def main() -> None:
         print(f"  dL/d{name:6s} perturbation {s:+.4f}   backprop {g:+.4f}")
     print(f"One step with lr = 0.002: loss {loss_numpy(START):.3f} -> "
           f"{one_step(START, slopes):.3f} (perturbation), {one_step(START, grads):.3f} (backprop)")
-    print("The chain rule at x = 0.7 (backprop on Scalars, and the seed's closed form):")
+    print("The chain rule at x = 0.7 (backprop on Scalars, and the closed form):")
     for name, (got, closed) in chain_rule_examples().items():
         print(f"  d/dx {name:24s} = {got:.6f}   closed form {closed:.6f}")
     print("The Node graph (x1 1.5, x2 2.5, w1 -4, w2 3, b -1, y 1):")

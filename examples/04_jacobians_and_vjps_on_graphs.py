@@ -1,9 +1,10 @@
-"""Seed 001: backprop over computation graphs, with each layer's Jacobians made explicit.
+"""Backprop over computation graphs, with each layer's Jacobians made explicit.
 
-For a layer x_out = f(x_in, theta) the seed defines, at the operating point,
-L^x = d x_out / d x_in and L^theta = d x_out / d theta, and backprop is
-g_in = g_out L^x (data) and dJ/dtheta = g_out L^theta (parameters). chainrule
-never builds these matrices; here we build them anyway, one
+This walks through the chapter "Backpropagation" of Foundations of Computer Vision
+with chainrule. For a layer x_out = f(x_in, theta) the chapter defines, at the
+operating point, L^x = d x_out / d x_in and L^theta = d x_out / d theta, and
+backprop is g_in = g_out L^x (data) and dJ/dtheta = g_out L^theta (parameters).
+chainrule never builds these matrices; here we build them anyway, one
 ``chainrule.grad`` per output element (each call gives one row), and check
 that the engine's vector-Jacobian products equal the explicit products.
 
@@ -11,7 +12,7 @@ Then: batches as averaged per-example gradients; a DAG with branch and merge;
 a shared parameter whose gradient is the sum over its uses; and backprop to
 the data, optimising an input so that a chosen neuron's activation grows.
 
-Run: ``python examples/seed_001_backprop_graphs.py``
+Run: ``python examples/04_jacobians_and_vjps_on_graphs.py``
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def jacobian(out: cr.Tensor, wrt: cr.Tensor) -> np.ndarray:
 
 
 # ---------------------------------------------------------------------------
-# A chain: x0 -> linear W1 -> relu -> linear W2 -> L2 loss (the seed's MLP, no biases)
+# A chain: x0 -> linear W1 -> relu -> linear W2 -> L2 loss (an MLP without biases)
 # ---------------------------------------------------------------------------
 
 def make_chain(seed: int = 0) -> dict:
@@ -74,13 +75,13 @@ def chain_jacobians(params: dict) -> list:
 
 
 def check_chain(report: list, params: dict) -> dict:
-    """g_in == g_out L^x and dJ/dtheta == g_out L^theta; the seed's closed forms of L."""
+    """g_in == g_out L^x and dJ/dtheta == g_out L^theta; the closed forms of each L."""
     W1, W2 = params["W1"], params["W2"]
     x1 = W1 @ params["x0"]
     x3 = W2 @ np.maximum(x1, 0)
     closed = {"linear W1": W1, "relu": np.diag((x1 >= 0).astype(float)),
               "linear W2": W2, "L2 loss": 2 * (x3 - params["y"])[None, :]}
-    # L^W[i, (j, k)] = x_in[k] if i == j else 0: the seed's sparse [M x MN] matrix
+    # L^W[i, (j, k)] = x_in[k] if i == j else 0: a sparse [M x MN] matrix
     closed_theta = {"linear W1": np.kron(np.eye(3), params["x0"][None, :]),
                     "linear W2": np.kron(np.eye(2), np.maximum(x1, 0)[None, :])}
     checks = {}

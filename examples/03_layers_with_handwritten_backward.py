@@ -1,4 +1,6 @@
-"""Seed 000: backward functions as linear maps, and the module view of a network.
+"""Layers with a hand-written backward: backward functions as linear maps, the module view.
+
+This walks through the lecture note "Preliminaries on Partial Derivatives" with chainrule.
 
 A network is a list of modules, each with ``forward``, ``backward`` and
 ``update_parameters``; the network keeps every intermediate output of the
@@ -6,14 +8,14 @@ forward pass. ``Linear.backward`` adds into its parameter gradients (they
 accumulate) and ``update_parameters`` resets them to zero; a wrong input or
 gradient size raises.
 
-The seed's example, Linear(3, 2) on x = [1, 2, 3] with grad_output = [0.1, 0.2]
+The note's example, Linear(3, 2) on x = [1, 2, 3] with grad_output = [0.1, 0.2]
 and a learning rate of 0.01, is done three ways that must agree:
 
-1. the hand-written NumPy module below (the seed's C++ class, in Python),
+1. the hand-written NumPy module below (the note's C++ class, in Python),
 2. chainrule with a custom ``chainrule.Function`` that carries that backward,
 3. chainrule's plain autograd (``W @ x + b``, then ``backward``), no ``nn``.
 
-Run: ``python examples/seed_000_module_view.py``
+Run: ``python examples/03_layers_with_handwritten_backward.py``
 """
 
 from __future__ import annotations
@@ -115,17 +117,17 @@ class NeuralNetwork:
 
 
 # ---------------------------------------------------------------------------
-# The seed's Linear(3, 2) step, three ways
+# One Linear(3, 2) step, three ways
 # ---------------------------------------------------------------------------
 
 def initial_parameters(seed: int = 0) -> tuple:
-    """The seed's initialisation: N(0, 0.01) for weights and bias, here from a fixed seed."""
+    """The note's initialisation: N(0, 0.01) for weights and bias, here from a fixed seed."""
     layer = Linear(3, 2, np.random.default_rng(seed))
     return layer.weights.copy(), layer.bias.copy()
 
 
 def numpy_step(weights: np.ndarray, bias: np.ndarray) -> dict:
-    """forward, backward with the seed's grad_output, update: the hand-written module."""
+    """forward, backward with grad_output = [0.1, 0.2], update: the hand-written module."""
     layer = Linear(3, 2, np.random.default_rng(0))
     layer.weights, layer.bias = weights.copy(), bias.copy()
     output = layer.forward(X)

@@ -1,6 +1,8 @@
-"""Seed 004: batched MLP backprop with softmax and cross-entropy, rows as examples.
+"""Batched MLP backprop with softmax and cross-entropy, rows as examples.
 
-The seed's forward pass (no biases): Z_l = A_{l-1} W_l^T, A_l = f(Z_l), and at
+This walks through the lecture note "BP for multi-layer perceptron (MLP)" with chainrule.
+
+The forward pass (no biases): Z_l = A_{l-1} W_l^T, A_l = f(Z_l), and at
 the top A_L = softmax(Z_L) with loss -(1/N) sum Y log A_L. Its backward pass,
 written out in NumPy:
 
@@ -11,11 +13,11 @@ written out in NumPy:
 These must equal chainrule's gradients of the same loss, built from Tensor ops
 (``@``, ``relu``, ``log_softmax``, indexing and ``mean``; no ``nn``).
 
-Two slips in the seed's pseudocode are fixed here: the last layer uses
-``W.T`` like the others (the seed writes ``A @ W``), and the backward loop runs
-down to the first layer (the seed's ``range(L-2, 0, -1)`` stops before it).
+Two slips in the note's pseudocode are fixed here: the last layer uses
+``W.T`` like the others (the note writes ``A @ W``), and the backward loop runs
+down to the first layer (the note's ``range(L-2, 0, -1)`` stops before it).
 
-Run: ``python examples/seed_004_batched_mlp.py``
+Run: ``python examples/05_batched_mlp_softmax_cross_entropy.py``
 """
 
 from __future__ import annotations
@@ -51,7 +53,7 @@ def softmax(z: np.ndarray) -> np.ndarray:
 
 
 def forward_pass(X: np.ndarray, Y: np.ndarray, W: list) -> tuple:
-    """The seed's forward pass; A[0] is the input, A[l] the activation of layer l."""
+    """The forward pass; A[0] is the input, A[l] the activation of layer l."""
     A, Z = [X], [None]
     for l, Wl in enumerate(W, start=1):
         Z.append(A[-1] @ Wl.T)
@@ -61,7 +63,7 @@ def forward_pass(X: np.ndarray, Y: np.ndarray, W: list) -> tuple:
 
 
 def backward_pass(Y: np.ndarray, A: list, Z: list, W: list) -> list:
-    """The seed's Delta formulas; returns dL/dW_l for every layer."""
+    """The Delta formulas; returns dL/dW_l for every layer."""
     L = len(W)
     delta = (A[L] - Y) / Y.shape[0]             # Delta_L
     grads = [None] * L

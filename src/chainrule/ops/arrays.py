@@ -1,0 +1,255 @@
+"""Array kernels on plain NumPy, and the array namespace that VJPs are written against.
+
+This module imports nothing of chainrule, so the engine (:mod:`chainrule.function`)
+can use it without an import cycle.
+
+The VJP contract (:mod:`chainrule.function`): a backward calls array functions
+through ``xp = ctx.xp``. :data:`ARRAY_API` below is the one table of the names a
+VJP may use. :data:`NUMPY`, the namespace of an ordinary backward, is built from
+it: NumPy's own function where NumPy has the name, a kernel of this module where
+it does not. The Tensor namespace of a ``create_graph=True`` backward
+(:data:`chainrule.ops.namespace.TENSOR`) implements the same names as recorded
+ops, and refuses to import if one is missing. This is also the seam where a GPU
+array library with NumPy's interface (CuPy) could be slotted in later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+__all__ = ["ARRAY_API", "NUMPY", "ArrayNamespace", "sum_to", "scatter_add", "scatter_add_along",
+           "value", "sigmoid", "max_shift", "sliding_windows", "col2im", "window_slices"]
+
+
+# ---------------------------------------------------------------------------
+# Broadcasting and scattering
+# ---------------------------------------------------------------------------
+
+def sum_to(g: np.ndarray, shape: tuple) -> np.ndarray:
+    """Sum ``g`` over the axes that broadcasting added or stretched, giving ``shape``.
+
+    >>> sum_to(np.ones((2, 3, 4)), (3, 1)).tolist()
+    [[8.0], [8.0], [8.0]]
+    """
+    shape = tuple(shape)
+    if g.shape == shape:
+        return g
+    lead = g.ndim - len(shape)
+    if lead < 0:
+        raise ValueError(f"cannot sum shape {g.shape} to {shape}")
+    for i, n in enumerate(shape):
+        if n != 1 and g.shape[lead + i] != n:
+            raise ValueError(f"cannot sum shape {g.shape} to {shape}")
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1
+    )
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if lead:
+        g = g.reshape(shape)
+    return g
+
+
+def scatter_add(g: np.ndarray, shape: tuple, index: Any) -> np.ndarray:
+    """Zeros of ``shape`` with ``g`` added at ``index``; repeated indices add up.
+
+    The VJP of ``x[index]``.
+
+    >>> scatter_add(np.ones(3), (2,), np.array([0, 0, 1])).tolist()
+    [2.0, 1.0]
+    """
+    out = np.zeros(shape, dtype=g.dtype)
+    if _is_basic_index(index):
+        out[index] = g
+    else:
+        np.add.at(out, index, g)
+    return out
+
+
+def scatter_add_along(g: np.ndarray, shape: tuple, indices: np.ndarray, axis: int) -> np.ndarray:
+    """Zeros of ``shape`` with ``g`` added along ``axis`` at ``indices``.
+
+    The VJP of ``take_along_axis`` (``torch.gather``).
+    """
+    out = np.zeros(shape, dtype=g.dtype)
+    index: list = list(np.indices(indices.shape, sparse=True))
+    index[axis] = indices
+    np.add.at(out, tuple(index), g)
+    return out
+
+
+def _is_basic_index(index: Any) -> bool:
+    """True when ``index`` has no integer-array or boolean parts (so no repeats)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    for part in parts:
+        if isinstance(part, (np.ndarray, list, bool, np.bool_)):
+            return False
+    return True
+
+
+def value(x: Any) -> Any:
+    """The plain array behind ``x`` (a Tensor's array; arrays and numbers as they are).
+
+    For masks and counts inside a VJP, which are constants to a second differentiation.
+
+    >>> value(np.float64(2.0)) + 1
+    np.float64(3.0)
+    """
+    if isinstance(x, (np.ndarray, np.generic, int, float, bool, complex)):
+        return x
+    return x.data
+
+
+# ---------------------------------------------------------------------------
+# Numerically stable pieces
+# ---------------------------------------------------------------------------
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    """The logistic function, without overflow for large |x|.
+
+    >>> sigmoid(np.array([-1000.0, 0.0, 1000.0])).tolist()
+    [0.0, 0.5, 1.0]
+    """
+    out = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0, out) / (1.0 + out)
+
+
+def max_shift(x: np.ndarray, axis: int | tuple) -> tuple[np.ndarray, np.ndarray]:
+    """``(x - m, m)`` for ``m`` the max of ``x`` along ``axis`` (kept as size-1 axes).
+
+    The one policy for stable exponentials (logsumexp, softmax, log_softmax,
+    cross-entropy): ``exp(x - m)`` cannot overflow, and where ``m`` is not finite
+    (a slice that is all ``-inf``, as a fully masked attention row, or one holding
+    ``+inf`` or ``nan``) the shift is 0, so that ``inf - inf`` never makes a NaN of
+    its own. logsumexp is then ``-inf`` for an all ``-inf`` slice and softmax NaN,
+    as in PyTorch.
+
+    >>> s, m = max_shift(np.array([[1.0, 3.0], [-np.inf, -np.inf]]), 1)
+    >>> s.tolist(), m.tolist()
+    ([[-2.0, 0.0], [-inf, -inf]], [[3.0], [0.0]])
+    """
+    m = np.max(x, axis=axis, keepdims=True)
+    if not np.isfinite(m).all():
+        m = np.where(np.isfinite(m), m, 0)
+    return x - m, m
+
+
+# ---------------------------------------------------------------------------
+# Sliding windows (convolution and pooling) and their adjoint
+# ---------------------------------------------------------------------------
+
+def _out_size(n: int, k: int, stride: int, dilation: int) -> int:
+    return (n - dilation * (k - 1) - 1) // stride + 1
+
+
+def window_slices(shape: tuple, window: tuple, stride: tuple,
+                  dilation: tuple) -> Iterator[tuple[tuple[int, int], tuple]]:
+    """Yield ``((i, j), index)``: the strided slice of the last two axes that window
+    offset (i, j) covers, for each of the kh * kw offsets.
+
+    >>> [(ij, ix[-1]) for ij, ix in window_slices((1, 4), (1, 2), (1, 2), (1, 1))]
+    [((0, 0), slice(0, 3, 2)), ((0, 1), slice(1, 4, 2))]
+    """
+    (kh, kw), (sh, sw), (dh, dw) = window, stride, dilation
+    ho = _out_size(shape[-2], kh, sh, dh)
+    wo = _out_size(shape[-1], kw, sw, dw)
+    for i in range(kh):
+        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+        for j in range(kw):
+            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
+            yield (i, j), (Ellipsis, rows, cols)
+
+
+def sliding_windows(x: np.ndarray, window: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
+    """Every window of the last two axes: shape (..., Ho, Wo, kh, kw), a read-only view.
+
+    >>> w = sliding_windows(np.arange(6.0).reshape(2, 3), (2, 2), (1, 1), (1, 1))
+    >>> w.shape, w[0, 1].tolist()
+    ((1, 2, 2, 2), [[1.0, 2.0], [4.0, 5.0]])
+    """
+    (kh, kw), (sh, sw), (dh, dw) = window, stride, dilation
+    span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
+    view = sliding_window_view(x, span, axis=(-2, -1))
+    if (sh, sw, dh, dw) != (1, 1, 1, 1):
+        view = view[..., ::sh, ::sw, ::dh, ::dw]
+    return view
+
+
+def col2im(g: np.ndarray, shape: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
+    """The adjoint of :func:`sliding_windows`: zeros of ``shape`` with every window's
+    values added back where the window came from.
+
+    >>> col2im(np.ones((1, 2, 2, 2)), (2, 3), (1, 1), (1, 1)).tolist()
+    [[1.0, 2.0, 1.0], [1.0, 2.0, 1.0]]
+    """
+    window = g.shape[-2:]
+    out = np.zeros(shape, dtype=g.dtype)
+    for (i, j), index in window_slices(shape, window, stride, dilation):
+        out[index] += g[..., i, j]
+    return out
+
+
+# ---------------------------------------------------------------------------
+# The array namespace: one table of names
+# ---------------------------------------------------------------------------
+
+def _zeros_like(x: np.ndarray) -> np.ndarray:
+    return np.zeros_like(x)
+
+
+def _astype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    return x.astype(dtype)
+
+
+# Every name a VJP may call as ``xp.<name>``: NumPy's function of that name, or the
+# kernel given here where NumPy has none. The Tensor namespace implements each one.
+ARRAY_API: Mapping[str, Callable[..., Any]] = MappingProxyType({
+    # elementwise
+    "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
+    "tanh": np.tanh, "abs": np.abs, "sign": np.sign, "sigmoid": sigmoid,
+    "where": np.where, "maximum": np.maximum, "minimum": np.minimum,
+    "zeros_like": _zeros_like, "astype": _astype,
+    # reductions and their adjoints
+    "sum": np.sum, "sum_to": sum_to, "take_along_axis": np.take_along_axis,
+    "scatter_add_along": scatter_add_along,
+    # shape and indexing
+    "reshape": np.reshape, "broadcast_to": np.broadcast_to, "transpose": np.transpose,
+    "swapaxes": np.swapaxes, "expand_dims": np.expand_dims, "scatter_add": scatter_add,
+    # linear algebra
+    "matmul": np.matmul,
+    # sliding windows
+    "sliding_windows": sliding_windows, "col2im": col2im,
+})
+
+
+class ArrayNamespace:
+    """A namespace of array functions with the names of :data:`ARRAY_API`.
+
+    >>> NUMPY.exp is np.exp
+    True
+    """
+
+    def __init__(self, name: str, functions: Mapping[str, Callable[..., Any]]) -> None:
+        missing = sorted(set(ARRAY_API) - set(functions))
+        extra = sorted(set(functions) - set(ARRAY_API))
+        if missing or extra:
+            raise TypeError(
+                f"array namespace {name!r}: missing {missing}, not in ARRAY_API {extra}")
+        self._name = name
+        for key, fn in functions.items():
+            setattr(self, key, fn)
+
+    def names(self) -> list[str]:
+        """The names this namespace offers (those of :data:`ARRAY_API`)."""
+        return sorted(ARRAY_API)
+
+    def __repr__(self) -> str:
+        return f"<array namespace: {self._name}>"
+
+
+NUMPY = ArrayNamespace("numpy", ARRAY_API)

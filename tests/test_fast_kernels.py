@@ -1,0 +1,119 @@
+"""Every op with a ``fast_backward`` agrees with its ``backward``.
+
+An ordinary backward runs ``fast_backward`` (arrays only, written for speed); a
+``create_graph=True`` backward runs ``backward`` (the one VJP, usable at any order).
+Both must compute the same vector-Jacobian product: this file checks each such op
+at several settings, and checks that ``backward`` is differentiable again
+(gradgradcheck). A new fast kernel without a case here fails
+``test_every_fast_kernel_has_cases``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule.function import Function
+from chainrule.ops.conv import AvgPool2d, MaxPool2d
+from chainrule.ops.fused import CrossEntropy
+
+RNG = np.random.default_rng(0)
+
+
+def _all_functions(cls=Function):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _all_functions(sub)
+
+
+def _logits(m=6, c=5):
+    return RNG.standard_normal((m, c))
+
+
+def _ties(shape):
+    # small integers: many windows hold tied maxima, which must go to the first one
+    return RNG.integers(0, 3, shape).astype(np.float64)
+
+
+# op -> list of (inputs as arrays, keyword parameters); the first input is differentiated
+CASES = {
+    CrossEntropy: [
+        ((_logits(), np.array([0, 1, 2, 3, 4, 0])), {}),
+        ((_logits(), np.array([0, 1, 2, 3, 4, 0])), {"reduction": "sum"}),
+        ((_logits(), np.array([0, 1, 2, 3, 4, 0])), {"reduction": "none"}),
+        ((_logits(), np.array([0, -100, 2, 3, -100, 0])), {"ignore_index": -100}),
+        ((_logits(), np.array([0, 1, 2, 3, 4, 0])), {"label_smoothing": 0.2}),
+        ((_logits(), np.array([0, 1, 2, 3, 4, 0])),
+         {"weight": np.linspace(0.5, 2.0, 5), "label_smoothing": 0.1, "reduction": "mean"}),
+        ((_logits(), np.array([0, 1, -1, 3, 4, 0])),
+         {"weight": np.linspace(0.5, 2.0, 5), "ignore_index": -1, "reduction": "none"}),
+    ],
+    MaxPool2d: [
+        ((RNG.standard_normal((2, 3, 6, 6)),), {"window": (2, 2), "stride": (2, 2),
+                                                "dilation": (1, 1)}),
+        ((_ties((2, 2, 7, 7)),), {"window": (3, 3), "stride": (1, 1), "dilation": (1, 1)}),
+        ((_ties((1, 2, 9, 8)),), {"window": (2, 3), "stride": (2, 1), "dilation": (2, 1)}),
+    ],
+    AvgPool2d: [
+        ((RNG.standard_normal((2, 3, 6, 6)),), {"window": (2, 2), "stride": (2, 2),
+                                                "scale": 0.25}),
+        ((RNG.standard_normal((1, 2, 7, 5)),), {"window": (3, 2), "stride": (1, 2),
+                                                "scale": 1.0 / 6}),
+    ],
+}
+
+
+def test_every_fast_kernel_has_cases():
+    with_fast = {f for f in _all_functions() if "fast_backward" in f.__dict__}
+    assert with_fast == set(CASES), "add cases for new fast kernels to CASES"
+
+
+def _params():
+    for fn, cases in CASES.items():
+        for i, case in enumerate(cases):
+            yield pytest.param(fn, *case, id=f"{fn.op_name}-{i}")
+
+
+@pytest.mark.parametrize("fn, arrays, params", _params())
+def test_fast_backward_equals_backward(fn, arrays, params):
+    for dtype in (np.float64, np.float32):
+        x = cr.tensor(arrays[0].astype(dtype), requires_grad=True)
+        out = fn.apply(x, *arrays[1:], **params)
+        ctx = out._ctx
+        g = RNG.standard_normal(out.shape).astype(dtype)
+        fast = fn.fast_backward(ctx, g.copy())
+        plain = fn.backward(ctx, g.copy())
+        fast = fast if isinstance(fast, tuple) else (fast,)
+        plain = plain if isinstance(plain, tuple) else (plain,)
+        rtol = 1e-12 if dtype == np.float64 else 1e-5
+        np.testing.assert_allclose(fast[0], plain[0], rtol=rtol, atol=rtol)
+        assert fast[0].dtype == plain[0].dtype == dtype
+        assert all(a is None and b is None for a, b in zip(fast[1:], plain[1:]))
+
+
+@pytest.mark.parametrize("fn, arrays, params", _params())
+def test_backward_used_at_second_order_is_right(fn, arrays, params):
+    # distinct values: gradcheck needs a point away from ties, where max is differentiable
+    x = cr.tensor(RNG.permutation(arrays[0].size).reshape(arrays[0].shape) * 0.1,
+                  requires_grad=True)
+    assert cr.gradcheck(lambda t: fn.apply(t, *arrays[1:], **params), (x,))
+    assert cr.gradgradcheck(lambda t: fn.apply(t, *arrays[1:], **params), (x,))
+
+
+def test_ordinary_backward_runs_the_fast_kernel():
+    calls = []
+    original = MaxPool2d._array_backward
+
+    def spy(ctx, g):
+        calls.append("fast")
+        return original(ctx, g)
+
+    MaxPool2d._array_backward = spy
+    try:
+        x = cr.tensor(RNG.standard_normal((1, 1, 4, 4)), requires_grad=True)
+        MaxPool2d.apply(x, window=(2, 2), stride=(2, 2), dilation=(1, 1)).sum().backward()
+    finally:
+        MaxPool2d._array_backward = original
+    assert calls == ["fast"]
+    assert MaxPool2d._array_backward is MaxPool2d.__dict__["fast_backward"].__func__
