@@ -18,7 +18,6 @@ import chainrule as cr
 import chainrule.train as crtrain
 from chainrule import cli
 
-
 _DRAWS = {"test_train_writes_checkpoint_metrics_and_curves",
           "test_without_matplotlib_one_line_says_so"}
 

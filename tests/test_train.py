@@ -16,7 +16,12 @@ import chainrule.train as crtrain
 from chainrule import nn
 from chainrule.data import Subset, load_digits
 from chainrule.train import (
-    HISTORY_KEYS, TrainingError, TrainingInterrupted, confusion_matrix, evaluate, fit,
+    HISTORY_KEYS,
+    TrainingError,
+    TrainingInterrupted,
+    confusion_matrix,
+    evaluate,
+    fit,
 )
 
 

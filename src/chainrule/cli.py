@@ -17,11 +17,13 @@ import argparse
 import math
 import os
 import sys
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-from ._console import EXIT_INTERRUPTED, OneLineParser as _Parser, run_command
+from ._console import EXIT_INTERRUPTED, run_command
+from ._console import OneLineParser as _Parser
 
 __all__ = ["main", "build_model"]
 
@@ -300,6 +302,7 @@ def _resolve(args: argparse.Namespace) -> dict:
 def train(args: argparse.Namespace) -> int:
     """Run ``chainrule train``; returns the exit status."""
     import chainrule as cr
+
     from .data import DataLoader
     from .optim.lr_scheduler import StepLR
     from .train import TrainingInterrupted, fit
@@ -336,8 +339,7 @@ def train(args: argparse.Namespace) -> int:
 
 def evaluate(args: argparse.Namespace) -> int:
     """Run ``chainrule evaluate DIR``; returns the exit status."""
-    from .train import TrainingError, confusion_matrix, evaluate, load_run
-    from .train import _one_line
+    from .train import TrainingError, _one_line, confusion_matrix, evaluate, load_run
 
     state = load_run(args.dir, _SETTINGS)
     settings = state["args"]

@@ -34,7 +34,8 @@ import re
 import secrets
 import stat
 import zipfile
-from typing import Any, BinaryIO, Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, BinaryIO
 
 import numpy as np
 

@@ -47,7 +47,8 @@ import os
 import secrets
 import sys
 import time
-from typing import Any, Callable, ContextManager, Mapping, NamedTuple, TextIO
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple, TextIO
 
 import numpy as np
 
@@ -396,7 +397,7 @@ def _progress(loader: Any, epoch: int, epochs: int, stream: TextIO | None) -> An
                 unit="batch")
 
 
-def _one_blas_thread() -> ContextManager[Any]:
+def _one_blas_thread() -> contextlib.AbstractContextManager[Any]:
     """Limit BLAS to one thread while training, when threadpoolctl is installed.
 
     The matrices here are small (a batch of 32); a multi-threaded BLAS spends more

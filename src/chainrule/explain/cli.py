@@ -29,7 +29,7 @@ import argparse
 import os
 import sys
 import unicodedata
-from typing import Sequence
+from collections.abc import Sequence
 
 from .._console import OneLineParser, run_command
 from ..io import atomic_write
@@ -57,8 +57,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="evaluate on Scalars (auto: when chainrule.Scalar exists) or on "
                         "0-d float64 Tensors")
     parser.add_argument("--order", choices=("trace", "engine"), default="trace",
-                        help="adjoint order: reverse of the forward numbering (the evaluation trace) or "
-                        "the engine's")
+                        help="adjoint order: reverse of the forward numbering (the evaluation "
+                        "trace) or the engine's")
     parser.add_argument("--precision", type=_precision, default=6, metavar="DIGITS",
                         help=f"significant digits, 1 to {MAX_PRECISION} (default 6)")
 

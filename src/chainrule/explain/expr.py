@@ -339,7 +339,8 @@ def _eval(root: ast.AST, env: dict, eng: _Engine) -> Any:
 
 
 def _apply(node: ast.AST, args: list, env: dict, eng: _Engine) -> Any:
-    if isinstance(node, ast.Constant):
+    """One node of a checked formula, its operands' values given (parse() stops the rest)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
         return float(node.value)
     if isinstance(node, ast.Name):
         return env[node.id]
@@ -351,12 +352,12 @@ def _apply(node: ast.AST, args: list, env: dict, eng: _Engine) -> Any:
             return _apply_binary(type(node.op), a, b)
         except (ZeroDivisionError, OverflowError, ValueError) as err:
             raise ExpressionError(_arithmetic_error(node, a, b, err)) from None
-    if isinstance(node, ast.Call):
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         try:
             return eng.call(node.func.id, args[0])
         except (ZeroDivisionError, OverflowError, ValueError) as err:
             raise ExpressionError(_call_error(node, args[0], err)) from None
-    raise ExpressionError(f"{type(node).__name__} nodes are not allowed")  # parse() stops these
+    raise ExpressionError(f"{type(node).__name__} nodes are not allowed")
 
 
 def _number(x: Any) -> float:
