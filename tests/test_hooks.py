@@ -27,7 +27,7 @@ def test_hook_on_leaf_can_replace_its_gradient_like_torch():
 
 def test_hook_on_intermediate_changes_what_flows_on_like_torch():
     (x, tx) = _pair([0.5, 1.5])
-    for lib, a in ((cr, x), (torch, tx)):
+    for a in (x, tx):
         y = a.exp()
         y.register_hook(lambda g: g * 0)  # nothing flows through exp
         (y + a).sum().backward()

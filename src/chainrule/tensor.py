@@ -205,6 +205,38 @@ def _grad_output(out: Tensor, gradient: Any, create_graph: bool, where: str) -> 
     return start
 
 
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _promote_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
+    """Two tensors cast to PyTorch's result dtype (differentiable casts where needed).
+
+    Like ``torch.result_type``: a 0-d tensor does not widen a tensor with dims of the
+    same or a higher kind (bool < int < float < complex), so float32 with a 0-d
+    float64 tensor stays float32; a 0-d tensor of a higher kind gives its dtype.
+    Otherwise the higher kind's dtype (float32 with int64: float32), and within one
+    kind NumPy's promotion (float32 with float64: float64).
+    """
+    da, db = a.data.dtype, b.data.dtype
+    a_zero, b_zero = a.data.ndim == 0, b.data.ndim == 0
+    ka, kb = _CATEGORY[da.kind], _CATEGORY[db.kind]
+    if a_zero != b_zero:
+        dims, zero = (db, da) if a_zero else (da, db)
+        result = zero if _CATEGORY[zero.kind] > _CATEGORY[dims.kind] else dims
+    elif ka == kb:
+        result = np.promote_types(da, db)
+    else:  # the higher kind's dtype: float32 with int64 stays float32
+        result = da if ka > kb else db
+    return (a if da == result else a.type(result)), (b if db == result else b.type(result))
+
+
+def _same_dtype(a: Any, b: Any) -> tuple[Any, Any]:
+    """``(a, b)``, with two Tensors of different dtypes cast as :func:`_promote_pair` says."""
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and a.data.dtype is not b.data.dtype:
+        return _promote_pair(a, b)
+    return a, b
+
+
 def _constant(array: np.ndarray) -> Tensor:
     """A Tensor outside any graph: results that have no gradient (comparisons, indices)."""
     return Tensor(array)
@@ -215,8 +247,8 @@ def _is_tensor(x: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------
-# Tensor: the method groups are imported here, after _apply, _constant and
-# _is_tensor, which they call
+# Tensor: the method groups are imported here, after _apply, _same_dtype, _constant
+# and _is_tensor, which they call
 # ---------------------------------------------------------------------------
 
 from .tensor_methods._dims import index as index_arg  # noqa: E402
@@ -546,24 +578,32 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
 
     # -- arithmetic -----------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor) and other.data.dtype is not self.data.dtype:
+            return _apply(Add, _promote_pair(self, other), {})
         return _apply(Add, (self, other), {})
 
     def __radd__(self, other: Any) -> Tensor:
         return _apply(Add, (other, self), {})
 
     def __sub__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor) and other.data.dtype is not self.data.dtype:
+            return _apply(Sub, _promote_pair(self, other), {})
         return _apply(Sub, (self, other), {})
 
     def __rsub__(self, other: Any) -> Tensor:
         return _apply(Sub, (other, self), {})
 
     def __mul__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor) and other.data.dtype is not self.data.dtype:
+            return _apply(Mul, _promote_pair(self, other), {})
         return _apply(Mul, (self, other), {})
 
     def __rmul__(self, other: Any) -> Tensor:
         return _apply(Mul, (other, self), {})
 
     def __truediv__(self, other: Any) -> Tensor:
+        if isinstance(other, Tensor) and other.data.dtype is not self.data.dtype:
+            return _apply(Div, _promote_pair(self, other), {})
         return _apply(Div, (self, other), {})
 
     def __rtruediv__(self, other: Any) -> Tensor:
@@ -572,7 +612,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
     def __pow__(self, other: Any) -> Tensor:
         if isinstance(other, (int, float, np.integer, np.floating)):
             return _apply(PowScalar, (self,), {"c": other})
-        return _apply(Pow, (self, other), {})
+        return _apply(Pow, _same_dtype(self, other), {})
 
     def __rpow__(self, other: Any) -> Tensor:
         return _apply(Pow, (other, self), {})

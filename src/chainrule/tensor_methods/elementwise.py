@@ -25,7 +25,7 @@ from ..ops.elementwise import (
     Tanh,
     Where,
 )
-from ..tensor import _apply, _constant, _is_tensor
+from ..tensor import _apply, _constant, _is_tensor, _same_dtype
 from ._base import TensorBase
 
 if TYPE_CHECKING:
@@ -104,11 +104,11 @@ class ElementwiseMethods(TensorBase):
 
     def maximum(self, other: Any) -> Tensor:
         """The larger of the two, elementwise; a tie gives each side half the gradient."""
-        return _apply(Maximum, (self, other), {})
+        return _apply(Maximum, _same_dtype(self, other), {})
 
     def minimum(self, other: Any) -> Tensor:
         """The smaller of the two, elementwise; a tie gives each side half the gradient."""
-        return _apply(Minimum, (self, other), {})
+        return _apply(Minimum, _same_dtype(self, other), {})
 
     # -- no gradient: results are constants -----------------------------------
     def sign(self) -> Tensor:
@@ -124,14 +124,14 @@ class ElementwiseMethods(TensorBase):
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elementwise ``input if condition else other``; ``condition`` gets no gradient."""
     cond = condition.data if _is_tensor(condition) else np.asarray(condition)
-    return _apply(Where, (cond.astype(bool), input, other), {})
+    return _apply(Where, (cond.astype(bool), *_same_dtype(input, other)), {})
 
 
 def maximum(a: Any, b: Any) -> Tensor:
     """The larger of ``a`` and ``b``, elementwise."""
-    return _apply(Maximum, (a, b), {})
+    return _apply(Maximum, _same_dtype(a, b), {})
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """The smaller of ``a`` and ``b``, elementwise."""
-    return _apply(Minimum, (a, b), {})
+    return _apply(Minimum, _same_dtype(a, b), {})
