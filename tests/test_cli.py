@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+import chainrule.train as crtrain
 from chainrule import cli
-
 
 _DRAWS = {"test_train_writes_checkpoint_metrics_and_curves",
           "test_without_matplotlib_one_line_says_so"}
@@ -26,7 +26,7 @@ _DRAWS = {"test_train_writes_checkpoint_metrics_and_curves",
 def _no_plots(request, monkeypatch):
     """Drawing curves.png costs about half a second; only the tests about it draw."""
     if request.node.name not in _DRAWS:
-        monkeypatch.setattr(cli, "_plot", lambda history, path, stream: None)
+        monkeypatch.setattr(crtrain, "_draw_curves", lambda history, path: None)
 
 
 def _train(tmp_path, *extra, name="run"):
@@ -83,7 +83,7 @@ def test_cnn_trains_and_evaluates(tmp_path, capsys):
     assert code == 0
     capsys.readouterr()
     assert cli.main(["evaluate", str(out)]) == 0
-    assert "cnn after 1 epochs" in capsys.readouterr().out
+    assert "cnn after 1 epoch:" in capsys.readouterr().out
 
 
 def _states_equal(a, b):
@@ -115,7 +115,7 @@ def test_resume_continues_exactly(tmp_path, capsys):
 
 def test_ctrl_c_keeps_the_last_epoch_and_resume_finishes_the_run(tmp_path, capsys,
                                                                  monkeypatch):
-    real_progress = cli._progress
+    real_progress = crtrain._progress
 
     def interrupting(loader, epoch, epochs, stream):
         for i, batch in enumerate(real_progress(loader, epoch, epochs, stream)):
@@ -123,7 +123,7 @@ def test_ctrl_c_keeps_the_last_epoch_and_resume_finishes_the_run(tmp_path, capsy
                 raise KeyboardInterrupt
             yield batch
 
-    monkeypatch.setattr(cli, "_progress", interrupting)
+    monkeypatch.setattr(crtrain, "_progress", interrupting)
     code, out = _train(tmp_path, "--epochs", "2", name="cut")
     assert code == 130
     err = capsys.readouterr().err
@@ -139,7 +139,7 @@ def test_ctrl_c_keeps_the_last_epoch_and_resume_finishes_the_run(tmp_path, capsy
 def test_resume_when_already_done(tmp_path, capsys):
     code, out = _train(tmp_path, "--epochs", "1")
     assert cli.main(["train", "--out", str(out), "--resume"]) == 0
-    assert "already trained 1 epochs" in capsys.readouterr().out
+    assert "already trained 1 epoch;" in capsys.readouterr().out
 
 
 def test_evaluate_prints_accuracy_and_confusion_matrix(tmp_path, capsys):
@@ -179,8 +179,8 @@ def test_plain_lines_without_a_terminal_and_tqdm_on_one(tmp_path):
         def isatty(self):
             return False
 
-    assert cli._progress(loader, 1, 1, Pipe()) is loader
-    bar = cli._progress(loader, 1, 1, Tty())
+    assert crtrain._progress(loader, 1, 1, Pipe()) is loader
+    bar = crtrain._progress(loader, 1, 1, Tty())
     try:
         import tqdm  # noqa: F401
     except ImportError:
@@ -315,3 +315,218 @@ def test_a_finished_run_is_not_overwritten_by_accident(tmp_path, capsys):
     code, _ = _train(tmp_path, "--epochs", "1", "--seed", "3", "--overwrite")
     assert code == 0
     assert (out / "checkpoint.npz").read_bytes() != before
+
+
+# ---------------------------------------------------------------------------
+# Hardening (issue 14): every mistake one line, nothing written outside the run
+# ---------------------------------------------------------------------------
+
+def _run_cli(*argv, timeout=120, **kwargs):
+    return subprocess.run([sys.executable, "-m", "chainrule", *argv], capture_output=True,
+                          text=True, timeout=timeout, **kwargs)
+
+
+def test_version(capsys):
+    assert cli.main(["--version"]) == 0
+    assert capsys.readouterr().out.strip() == f"chainrule {cr.__version__}"
+
+
+def test_help_says_when_curves_are_drawn(capsys):
+    assert cli.main(["train", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "curves (curves.png) as the run goes and at its end" in text
+
+
+@pytest.mark.parametrize("argv, needles", [
+    (["train", "--seed", "-1"], ["--seed", "from 0 to 2**64 - 1, got -1"]),
+    (["train", "--seed", "x"], ["--seed", "expected a whole number, got 'x'"]),
+    (["train", "--seed", str(2 ** 64)], ["--seed"]),
+])
+def test_bad_seeds(capsys, argv, needles):
+    _one_error_line(capsys, argv, *needles)
+
+
+def test_out_that_is_a_file_and_evaluate_of_a_file(tmp_path, capsys):
+    a_file = tmp_path / "notes.md"
+    a_file.write_text("# notes")
+    _one_error_line(capsys, ["train", "--out", str(a_file), "--epochs", "1"],
+                    "notes.md is a file, not a folder")
+    _one_error_line(capsys, ["evaluate", str(a_file)], "notes.md is a file, not a run folder")
+    assert a_file.read_text() == "# notes"
+
+
+def test_an_unwritable_out_is_refused_before_training(tmp_path, capsys):
+    if os.geteuid() == 0:  # root writes anywhere chmod allows; sysfs refuses even root
+        if not os.path.isdir("/sys"):
+            pytest.skip("no /sys to stand for a read-only folder")
+        out = "/sys"
+    else:
+        out = tmp_path / "locked"
+        out.mkdir()
+        out.chmod(0o555)
+    _one_error_line(capsys, ["train", "--out", str(out), "--epochs", "1", "--limit", "64"],
+                    "can't write in the run folder")
+    assert "epoch" not in capsys.readouterr().out
+
+
+def test_symlinks_planted_in_the_run_folder(tmp_path, capsys):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious")
+    out = tmp_path / "run"
+    out.mkdir()
+    (out / "curves.png").symlink_to(outside)
+    _one_error_line(capsys, ["train", "--out", str(out), "--epochs", "1", "--limit", "64"],
+                    "curves.png is a symbolic link to", "outside the run folder")
+    (out / "curves.png").unlink()
+    (out / "metrics.csv.tmp").symlink_to(outside)  # earlier versions wrote through this name
+    assert cli.main(["train", "--out", str(out), "--epochs", "1", "--limit", "64"]) == 0
+    assert outside.read_text() == "precious"
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "metrics.csv"]
+
+
+def test_evaluate_on_a_fifo_does_not_hang(tmp_path):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    os.mkfifo(folder / "checkpoint.npz")
+    run = _run_cli("evaluate", str(folder), timeout=60)
+    assert run.returncode == 2
+    assert run.stderr.strip().splitlines() == [
+        f"chainrule evaluate: error: can't read the checkpoint: chainrule.load: "
+        f"'{folder / 'checkpoint.npz'}' is not a regular file (a named pipe); give the path "
+        "of a file written by chainrule.save"]
+
+
+@pytest.mark.parametrize("damage, needle", [
+    (lambda s: s.update(args={}), "args.epochs"),
+    (lambda s: s["args"].update(seed="x"), "args.seed should be"),
+    (lambda s: s["args"].update(lr="x"), "args.lr should be a positive number, got 'x'"),
+    (lambda s: s["args"].update(model="resnet"), "args.model should be one of mlp, cnn"),
+    (lambda s: s.update(epoch="two"), "epoch should be a whole number"),
+    (lambda s: s.update(history=[0.1]), "history should be a dict"),
+    (lambda s: s["optimizer"]["state"][0].update(exp_avg=np.zeros(3, np.float32)),
+     "state 'exp_avg' of parameter 0 has shape (3,)"),
+])
+def test_a_tampered_checkpoint_is_one_line_naming_the_key(tmp_path, capsys, damage, needle):
+    code, out = _train(tmp_path, "--epochs", "1")
+    capsys.readouterr()
+    state = cr.load(out / "checkpoint.npz")
+    damage(state)
+    cr.save(state, out / "checkpoint.npz")
+    _one_error_line(capsys, ["train", "--out", str(out), "--resume", "--epochs", "2"], needle)
+    if "exp_avg" not in needle:  # evaluate reads the model only
+        _one_error_line(capsys, ["evaluate", str(out)], needle)
+
+
+def test_a_model_that_does_not_fit_names_the_key_and_shapes(tmp_path, capsys):
+    code, out = _train(tmp_path, "--epochs", "1")
+    capsys.readouterr()
+    state = cr.load(out / "checkpoint.npz")
+    state["model"]["2.weight"] = cr.zeros(512, 32)
+    cr.save(state, out / "checkpoint.npz")
+    _one_error_line(capsys, ["evaluate", str(out)], "does not fit its own model",
+                    "size mismatch for 2.weight: copying a value of shape (512, 32), the "
+                    "shape in the current model is (512, 64)")
+
+
+def test_ctrl_c_in_the_first_epoch_does_not_advise_resume(tmp_path, capsys, monkeypatch):
+    def interrupting(loader, epoch, epochs, stream):
+        raise KeyboardInterrupt
+        yield
+
+    monkeypatch.setattr(crtrain, "_progress", interrupting)
+    code, out = _train(tmp_path, "--epochs", "2")
+    assert code == 130
+    err = capsys.readouterr().err.strip()
+    assert err == "interrupted in epoch 1, before the first checkpoint: nothing was saved"
+    assert not (out / "checkpoint.npz").exists()
+
+
+def test_ctrl_c_during_a_save_reports_what_is_on_disk(tmp_path, capsys, monkeypatch):
+    import chainrule.io as crio
+
+    real_savez, calls = crio.np.savez, []
+
+    def savez(f, **arrays):  # Ctrl-C lands while epoch 2's checkpoint is being written
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        real_savez(f, **arrays)
+
+    monkeypatch.setattr(crio.np, "savez", savez)
+    code, out = _train(tmp_path, "--epochs", "3")
+    assert code == 130
+    err = capsys.readouterr().err.strip()
+    assert err == (f"interrupted in epoch 2; {out / 'checkpoint.npz'} holds epoch 1: "
+                   f"continue with: chainrule train --out {out} --resume")
+    assert cr.load(out / "checkpoint.npz")["epoch"] == 1
+
+
+def test_ctrl_c_during_start_up_is_one_line(tmp_path, capsys, monkeypatch):
+    import chainrule.data as crdata
+
+    def interrupted(*args, **kwargs):  # Ctrl-C while the digits are being read
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(crdata, "load_digits", interrupted)
+    assert cli.main(["train", "--out", str(tmp_path / "run"), "--epochs", "1"]) == 130
+    captured = capsys.readouterr()
+    assert captured.err.strip() == "chainrule: interrupted" and captured.out == ""
+
+
+def test_sigint_mid_run_keeps_checkpoint_and_curves(tmp_path):
+    """A real Ctrl-C (SIGINT) to a real process, once it has finished an epoch."""
+    import signal
+
+    out = tmp_path / "run"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "chainrule", "train", "--out", str(out), "--epochs", "500",
+         "--limit", "256"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("epoch   2/"):
+                break
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err
+    (message,) = err.strip().splitlines()
+    saved = cr.load(out / "checkpoint.npz")["epoch"]
+    assert saved >= 2
+    assert message.endswith(f"{out / 'checkpoint.npz'} holds epoch {saved}: continue with: "
+                            f"chainrule train --out {out} --resume")
+    if importlib.util.find_spec("matplotlib") is not None:
+        assert (out / "curves.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_a_closed_pipe_ends_evaluate_quietly(tmp_path, capsys):
+    """`chainrule evaluate RUN | head -1`: the reader is gone before the output comes."""
+    code, out = _train(tmp_path, "--epochs", "1")
+    proc = subprocess.Popen([sys.executable, "-m", "chainrule", "evaluate", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()  # like head, which has exited
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141  # 128 + SIGPIPE, as a Unix tool's status reads
+    assert err == ""
+
+
+def test_a_full_disk_names_the_file(tmp_path):
+    """A write that fails for lack of room (here a file-size limit, which fails the same
+    write) is one line naming the file, and the checkpoint of the last epoch stays whole."""
+    import textwrap
+
+    out = tmp_path / "run"
+    code = textwrap.dedent(f"""
+        import resource, signal, sys
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100_000, 100_000))
+        from chainrule.cli import main
+        sys.exit(main(["train", "--out", {str(out)!r}, "--epochs", "1", "--limit", "64"]))
+    """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 1, run.stderr
+    assert run.stderr.strip().splitlines() == [
+        f"chainrule train: error: File too large: {out / 'checkpoint.npz'}"]
+    assert os.listdir(out) == []  # no half-written file, no temporary file

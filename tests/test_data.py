@@ -182,3 +182,53 @@ def test_digits_file_is_package_data():
     if pyproject.is_file():
         patterns = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
         assert "data/*.npz" in patterns["chainrule"] and "data/*.txt" in patterns["chainrule"]
+
+
+@pytest.mark.parametrize("batch, values, dtype", [
+    ([1, 2.7, 3], [1.0, 2.7, 3.0], np.float32),  # an int first: PyTorch's default float32
+    ([2.5, 1], [2.5, 1.0], np.float64),
+    ([True, 2], [1, 2], np.int64),
+    ([1.0, True], [1.0, 1.0], np.float64),
+    ([True, False], [True, False], np.bool_),
+    ([1, 2], [1, 2], np.int64),
+    ([2, 1 + 2j], [2, 1 + 2j], np.complex64),
+])
+def test_collate_python_numbers_promotes_as_pytorch(batch, values, dtype):
+    pytest.importorskip("torch")
+    from torch.utils.data import default_collate as torch_collate
+
+    out = default_collate(batch)
+    assert out.dtype == dtype and out.tolist() == pytest.approx(values)
+    theirs = torch_collate(batch)
+    assert str(theirs.dtype).replace("torch.", "") == np.dtype(dtype).name.replace("bool_",
+                                                                                   "bool")
+    np.testing.assert_allclose(theirs.numpy(), out.data, rtol=1e-6)
+
+
+class _Ragged(Dataset):
+    def __init__(self, sample):
+        self.sample = sample
+
+    def __len__(self):
+        return 6
+
+    def __getitem__(self, i):
+        return self.sample(i)
+
+
+def test_collate_mismatches_name_the_samples_and_shapes():
+    loader = DataLoader(_Ragged(lambda i: (cr.zeros(3 if i != 4 else 5), i)), batch_size=6)
+    with pytest.raises(ValueError, match=r"dataset\[4\] has shape \(5,\) in field 0, "
+                                         r"dataset\[0\] has \(3,\)"):
+        next(iter(loader))
+    loader = DataLoader(_Ragged(lambda i: {"a": i, ("b" if i < 3 else "c"): 1.0}),
+                        batch_size=3, shuffle=True, generator=0)
+    with pytest.raises(ValueError, match=r"dataset\[\d\] has keys \['a', '[bc]'\], "
+                                         r"dataset\[\d\] has \['a', '[bc]'\]"):
+        list(loader)
+    with pytest.raises(ValueError, match=r"sample 1 has 1 fields, sample 0 has 2"):
+        default_collate([(1, 2), (3,)])
+    with pytest.raises(ValueError, match=r"sample 1 has shape \(2,\) in field x\.0"):
+        default_collate([{"x": (np.zeros(1),)}, {"x": (np.zeros(2),)}])
+    with pytest.raises(TypeError, match="sample 1 is a str, sample 0 a number"):
+        default_collate([1, "a"])

@@ -304,3 +304,40 @@ def test_deepcopy_copies_parameters():
     with cr.no_grad():
         next(clone.parameters()).fill_(0.0)
     assert not np.all(next(model.parameters()).data == 0)
+
+
+def test_a_failed_load_state_dict_changes_nothing():
+    """The second layer's value can't be used: the first layer must stay as it was."""
+    model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 2))
+    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    for bad in (np.array([["a", "b"], ["c", "d"]]), [[1.0, 2.0], [3.0]]):
+        state = {k: np.ones_like(v) for k, v in before.items()}
+        state["1.weight"] = bad
+        with pytest.raises(RuntimeError, match="1.weight"):
+            model.load_state_dict(state)
+        for key, value in model.state_dict().items():
+            np.testing.assert_array_equal(value.data, before[key], err_msg=key)
+
+
+@pytest.mark.parametrize("dtype", [np.bool_, np.int64, np.int32, np.complex64])
+def test_non_float_values_for_float_parameters_are_refused(dtype):
+    model = nn.Sequential(nn.Linear(3, 2))
+    state = {k: v.data.copy() for k, v in model.state_dict().items()}
+    state["0.weight"] = np.ones((2, 3), dtype=dtype)
+    with pytest.raises(RuntimeError, match=f"dtype mismatch for 0.weight: copying a value of "
+                                           f"dtype {np.dtype(dtype)}, the parameter is float32"):
+        model.load_state_dict(state)
+    state["0.weight"] = np.ones((2, 3), dtype=np.float64)  # floats of another width: cast
+    model.load_state_dict(state)
+    assert model[0].weight.dtype == np.float32
+
+
+def test_integer_buffers_take_integers():
+    bn = nn.BatchNorm1d(2)
+    state = dict(bn.state_dict())
+    state["num_batches_tracked"] = np.array(4.5)
+    with pytest.raises(RuntimeError, match="dtype mismatch for num_batches_tracked.*buffer"):
+        bn.load_state_dict(state)
+    state["num_batches_tracked"] = np.array(4, dtype=np.int32)
+    bn.load_state_dict(state)
+    assert bn.num_batches_tracked.item() == 4

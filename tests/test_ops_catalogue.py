@@ -15,7 +15,8 @@ import pytest
 import torch
 
 import chainrule as cr
-from op_catalogue import CASES, NONDIFF_CASES, Lib, make_inputs
+from chainrule.gradcheck import GradcheckError
+from op_catalogue import CASES, FLOAT64_TOL, NONDIFF_CASES, Lib, make_inputs
 
 CR64 = Lib(cr, np.float64)
 TORCH64 = Lib(torch, np.float64)
@@ -36,13 +37,35 @@ def _chainrule_fn(case):
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_gradcheck(case):
     xs = [cr.tensor(a, requires_grad=True) for a in make_inputs(case)]
-    assert cr.gradcheck(_chainrule_fn(case), xs)
+    assert cr.gradcheck(_chainrule_fn(case), xs, **FLOAT64_TOL)
 
 
 @pytest.mark.parametrize("case", CASES, ids=IDS)
 def test_gradgradcheck(case):
     xs = [cr.tensor(a, requires_grad=True) for a in make_inputs(case)]
-    assert cr.gradgradcheck(_chainrule_fn(case), xs)
+    assert cr.gradgradcheck(_chainrule_fn(case), xs, **FLOAT64_TOL)
+
+
+class _SlightlyWrongExp(cr.Function):
+    """exp whose VJP is 0.05% too large: the error a tolerance must catch."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        (out,) = ctx.saved_tensors
+        return grad * out * 1.0005
+
+
+def test_the_sweeps_tolerance_catches_a_0_05_percent_vjp_error():
+    x = cr.tensor(make_inputs(CASES[0])[0], requires_grad=True)
+    assert cr.gradcheck(_SlightlyWrongExp.apply, (x,))  # gradcheck's default lets it through
+    with pytest.raises(GradcheckError, match="analytic"):
+        cr.gradcheck(_SlightlyWrongExp.apply, (x,), **FLOAT64_TOL)
 
 
 # ---------------------------------------------------------------------------

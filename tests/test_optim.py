@@ -108,6 +108,28 @@ def test_optimizer_matches_torch(name):
     _assert_same(_run_pair(OPTIMIZERS[name]))
 
 
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+@pytest.mark.parametrize("dtype", [np.float64, np.float32], ids=["f64", "f32"])
+def test_large_parameters_match_torch(name, dtype):
+    """Parameters of more than 65,536 elements take the blocked in-place update
+    (optim.sgd._add_scaled_); three steps of each rule against PyTorch's."""
+    rng = np.random.default_rng(9)
+    w0 = rng.standard_normal((300, 301)).astype(dtype)  # 90,300 elements: 2 blocks and a part
+    grads = [rng.standard_normal(w0.shape).astype(dtype) for _ in range(3)]
+    results = []
+    for lib, mod in ((cr, optim), (torch, torch.optim)):
+        w = (torch.tensor(w0, requires_grad=True) if lib is torch
+             else cr.tensor(w0, requires_grad=True))
+        opt = OPTIMIZERS[name](mod, [w])
+        for g in grads:
+            w.grad = torch.tensor(g) if lib is torch else cr.tensor(g)
+            opt.step()
+        results.append(np.array(w.detach().numpy()))
+    tol = dict(rtol=1e-12, atol=1e-14) if dtype == np.float64 else dict(rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(results[0], results[1], **tol)
+    assert results[0].dtype == dtype
+
+
 @pytest.mark.parametrize("name", ["sgd-momentum", "adam", "rmsprop-centered"])
 def test_param_groups_match_torch(name):
     _assert_same(_run_pair(OPTIMIZERS[name], groups=True))
@@ -242,6 +264,61 @@ def test_load_state_dict_rejects_mismatched_groups():
         opt.load_state_dict(other.state_dict())
     with pytest.raises(ValueError, match="state"):
         opt.load_state_dict({"param_groups": []})
+
+
+def test_load_state_dict_refuses_state_of_another_shape():
+    w = cr.zeros(2, 3, requires_grad=True)
+    opt = optim.Adam([w], lr=0.1)
+    w.grad = cr.ones(2, 3)
+    opt.step()
+    state = opt.state_dict()
+    before = {k: v.copy() if isinstance(v, np.ndarray) else v for k, v in opt.state[w].items()}
+    state["state"][0]["exp_avg"] = np.zeros(3, np.float32)
+    with pytest.raises(ValueError, match=r"state 'exp_avg' of parameter 0 has shape \(3,\), "
+                                         r"but the parameter has shape \(2, 3\)"):
+        opt.load_state_dict(state)
+    np.testing.assert_array_equal(opt.state[w]["exp_avg"], before["exp_avg"])  # unchanged
+
+
+def test_scheduler_load_state_dict_checks_keys_and_kinds():
+    opt = optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    sched = optim.lr_scheduler.StepLR(opt, step_size=2)
+    good = sched.state_dict()
+    with pytest.raises(ValueError, match="unexpected key\\(s\\) 'foo'"):
+        sched.load_state_dict({"foo": 1})
+    with pytest.raises(ValueError, match="missing key\\(s\\) 'gamma'"):
+        sched.load_state_dict({k: v for k, v in good.items() if k != "gamma"})
+    with pytest.raises(ValueError, match="last_epoch should be like 0, got 'x'"):
+        sched.load_state_dict(dict(good, last_epoch="x"))
+    with pytest.raises(ValueError, match="base_lrs"):
+        sched.load_state_dict(dict(good, base_lrs=[0.1, 0.2]))
+    assert sched.state_dict() == good  # nothing changed
+    sched.load_state_dict(dict(good, last_epoch=4))
+    assert sched.last_epoch == 4
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("StepLR", {"step_size": 2}), ("CosineAnnealingLR", {"T_max": 5}),
+    ("OneCycleLR", {"max_lr": 0.5, "total_steps": 12}),
+])
+def test_scheduler_loads_pytorchs_state_dict(name, kwargs):
+    torch = pytest.importorskip("torch")
+    tw = torch.zeros(1, requires_grad=True)
+    topt = torch.optim.SGD([tw], lr=0.1, momentum=0.9)
+    tsched = getattr(torch.optim.lr_scheduler, name)(topt, **kwargs)
+    for _ in range(4):
+        topt.step()
+        tsched.step()
+    opt = optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    sched = getattr(optim.lr_scheduler, name)(opt, **kwargs)
+    opt.load_state_dict(topt.state_dict())
+    sched.load_state_dict(tsched.state_dict())
+    for _ in range(5):
+        topt.step()
+        tsched.step()
+        opt.step()
+        sched.step()
+        assert sched.get_last_lr() == pytest.approx(tsched.get_last_lr(), rel=1e-12)
 
 
 # ---------------------------------------------------------------------------

@@ -1,36 +1,31 @@
 """The ``chainrule`` command: ``train``, ``evaluate`` and ``explain``.
 
-``chainrule train`` trains a small network on the bundled 8x8 digits and writes to
-its output folder (``runs/<model>`` by default), after every epoch:
-
-- ``checkpoint.npz``: model and optimizer state, the epoch, the random generators'
-  state and the arguments, written atomically, so an interrupted run loses at most
-  one epoch and ``chainrule train --out DIR --resume`` continues it;
-- ``metrics.csv``: one row per epoch (loss, train and test accuracy, seconds);
-
-and at the end ``curves.png``, the loss and accuracy curves (needs matplotlib).
+``chainrule train`` trains a small network on the bundled 8x8 digits with
+:func:`chainrule.train.fit`, which writes to the output folder (``runs/<model>`` by
+default), atomically, after every epoch: ``checkpoint.npz`` (so an interrupted run
+loses at most one epoch and ``chainrule train --out DIR --resume`` continues it),
+``metrics.csv`` (one row per epoch) and ``curves.png`` (loss and accuracy; needs
+matplotlib), redrawn as the run goes and at its end.
 ``chainrule evaluate DIR`` prints the test accuracy and a confusion matrix.
-``python -m chainrule`` is the same command.
+``python -m chainrule`` is the same command. This module is the argument parsing
+and one call per subcommand; the work is done in :mod:`chainrule.train`.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import math
 import os
 import sys
-import time
-from typing import Any, Sequence, TextIO
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
 
-__all__ = ["main", "build_model", "train", "evaluate"]
+from ._console import EXIT_INTERRUPTED, run_command
+from ._console import OneLineParser as _Parser
 
-CHECKPOINT = "checkpoint.npz"
-METRICS = "metrics.csv"
-CURVES = "curves.png"
-_KIND = "chainrule.train.checkpoint"
+__all__ = ["main", "build_model"]
 
 MODELS = ("mlp", "cnn")
 DATASETS = ("digits",)
@@ -141,16 +136,29 @@ def _optimizer(name: str, params: Any, lr: float) -> Any:
     raise CLIError(f"unknown optimizer {name!r}; choose one of: {', '.join(OPTIMIZERS)}")
 
 
+def _is_positive_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value) and value > 0)
+
+
+# What a run folder's settings must be, checked when a checkpoint is read back.
+_SETTINGS: dict[str, tuple[str, Callable[[Any], bool]]] = {
+    "model": (f"one of {', '.join(MODELS)}", lambda v: v in MODELS),
+    "dataset": (f"one of {', '.join(DATASETS)}", lambda v: v in DATASETS),
+    "optimizer": (f"one of {', '.join(OPTIMIZERS)}", lambda v: v in OPTIMIZERS),
+    "lr": ("a positive number", _is_positive_number),
+    "limit": ("a positive integer or None", lambda v: v is None or (
+        isinstance(v, int) and not isinstance(v, bool) and v > 0)),
+}
+
+
+def _epochs(n: int) -> str:
+    return f"{n} epoch" if n == 1 else f"{n} epochs"
+
+
 # ---------------------------------------------------------------------------
 # Arguments
 # ---------------------------------------------------------------------------
-
-class _Parser(argparse.ArgumentParser):
-    """argparse, but a bad argument is one line on stderr (no usage block), exit 2."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
-
 
 def _positive_int(text: str) -> int:
     try:
@@ -159,6 +167,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 0 <= value < 2 ** 64:
+        raise argparse.ArgumentTypeError(f"the seed must be from 0 to 2**64 - 1, got {text}")
     return value
 
 
@@ -188,12 +206,14 @@ def _parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="chainrule",
                      description="Backpropagation on NumPy: train and look inside small "
                                  "networks.")
+    parser.add_argument("--version", action="version", version=f"chainrule {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
 
     t = sub.add_parser("train", help="train a network on the bundled digits",
-                       description="Train a network; checkpoint, metrics and curves go to "
-                                   "--out after every epoch.")
+                       description="Train a network; the checkpoint and metrics go to --out "
+                                   "after every epoch, and the curves (curves.png) as the "
+                                   "run goes and at its end.")
     t.add_argument("--model", type=_choice(MODELS, "model"),
                    help="mlp (default) or cnn")
     t.add_argument("--dataset", type=_choice(DATASETS, "dataset"),
@@ -210,7 +230,7 @@ def _parser() -> argparse.ArgumentParser:
                         "for sgd)")
     t.add_argument("--optimizer", type=_choice(OPTIMIZERS, "optimizer"),
                    help="adam (default), adamw, sgd (momentum 0.9) or rmsprop")
-    t.add_argument("--seed", type=int, help=f"seeds the split, init and shuffling "
+    t.add_argument("--seed", type=_seed, help=f"seeds the split, init and shuffling "
                                             f"(default {DEFAULT_SEED})")
     t.add_argument("--out", metavar="DIR", help="output folder (default runs/<model>)")
     t.add_argument("--resume", action="store_true",
@@ -231,38 +251,26 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
 # ---------------------------------------------------------------------------
-# Checkpoints
+# train
 # ---------------------------------------------------------------------------
-
-def _load_checkpoint(directory: str) -> dict:
-    from .io import load
-
-    path = os.path.join(directory, CHECKPOINT)
-    if not os.path.isdir(directory):
-        raise CLIError(f"no such folder: {directory}")
-    try:
-        state = load(path)
-    except FileNotFoundError:
-        raise CLIError(f"no checkpoint in {directory} (expected {path}); "
-                       "train first with chainrule train --out DIR") from None
-    except (ValueError, RuntimeError) as err:
-        raise CLIError(f"can't read the checkpoint: {err}") from None
-    needed = {"kind", "model", "optimizer", "scheduler", "epoch", "args", "rng", "history"}
-    if state.get("kind") != _KIND or not needed <= set(state):
-        raise CLIError(f"{path} is a chainrule file but not a training checkpoint "
-                       "(written by something other than chainrule train)")
-    return state
-
 
 def _resolve(args: argparse.Namespace) -> dict:
     """The run's settings: the checkpoint's when resuming, else the defaults filled in."""
+    from .train import CHECKPOINT, load_run
+
     given = {"model": args.model, "dataset": args.dataset, "batch_size": args.batch_size,
              "lr": args.lr, "optimizer": args.optimizer, "seed": args.seed,
              "limit": args.limit}
     if args.resume:
         out = args.out or os.path.join("runs", args.model or "mlp")
-        state = _load_checkpoint(out)
+        state = load_run(out, _SETTINGS)
         settings = dict(state["args"])
         for key, value in given.items():
             if value is not None and value != settings.get(key):
@@ -271,7 +279,7 @@ def _resolve(args: argparse.Namespace) -> dict:
                                f"{settings.get(key)}; leave it out when resuming")
         settings["epochs"] = args.epochs or settings["epochs"]
         settings["out"] = out
-        return {"settings": settings, "state": state}
+        return {"settings": settings, "epoch": state["epoch"]}
     settings = {
         "model": args.model or "mlp",
         "dataset": args.dataset or "digits",
@@ -285,229 +293,74 @@ def _resolve(args: argparse.Namespace) -> dict:
         SGD_LR_FACTOR if settings["optimizer"] == "sgd" else 1)
     settings["out"] = args.out or os.path.join("runs", settings["model"])
     existing = os.path.join(settings["out"], CHECKPOINT)
-    if os.path.exists(existing) and not args.overwrite:
+    if os.path.lexists(existing) and not args.overwrite:
         raise CLIError(f"{settings['out']} already holds a run ({existing}); continue it with "
                        "--resume, start afresh with --overwrite, or pick another --out")
-    return {"settings": settings, "state": None}
+    return {"settings": settings, "epoch": None}
 
 
-# ---------------------------------------------------------------------------
-# Training
-# ---------------------------------------------------------------------------
-
-def _accuracy_and_predictions(model: Any, dataset: Any) -> tuple[float, np.ndarray, np.ndarray]:
-    from .data import DataLoader
-    from .graph import no_grad
-
-    model.eval()
-    predictions, labels = [], []
-    with no_grad():
-        for x, y in DataLoader(dataset, batch_size=512):
-            predictions.append(np.argmax(model(x).data, axis=1))
-            labels.append(y.data)
-    model.train()
-    predictions, labels = np.concatenate(predictions), np.concatenate(labels)
-    return float(np.mean(predictions == labels)), predictions, labels
-
-
-def _progress(loader: Any, epoch: int, epochs: int, stream: TextIO) -> Any:
-    """A tqdm bar over the batches when tqdm is installed and ``stream`` is a terminal."""
-    if not (hasattr(stream, "isatty") and stream.isatty()):
-        return loader
-    try:
-        from tqdm import tqdm
-    except ImportError:
-        return loader
-    return tqdm(loader, desc=f"epoch {epoch}/{epochs}", leave=False, file=stream,
-                unit="batch")
-
-
-def _one_blas_thread() -> Any:
-    """Limit BLAS to one thread while training, when threadpoolctl is installed.
-
-    The matrices here are small (a batch of 32); a multi-threaded BLAS spends more
-    time handing them out than computing, and on a busy machine it is 10x slower.
-    """
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:
-        import contextlib
-
-        return contextlib.nullcontext()
-    return threadpool_limits(limits=1, user_api="blas")
-
-
-def train(args: argparse.Namespace, stream: TextIO | None = None) -> int:
+def train(args: argparse.Namespace) -> int:
     """Run ``chainrule train``; returns the exit status."""
-    with _one_blas_thread():
-        return _train(args, stream)
-
-
-def _train(args: argparse.Namespace, stream: TextIO | None) -> int:
     import chainrule as cr
-    from . import nn
+
     from .data import DataLoader
-    from .io import save
     from .optim.lr_scheduler import StepLR
-    from .creation import default_generator
+    from .train import TrainingInterrupted, fit
 
-    stream = stream or sys.stdout
     run = _resolve(args)
-    settings, state = run["settings"], run["state"]
+    settings = run["settings"]
     out = settings["out"]
-
+    if run["epoch"] is not None and run["epoch"] >= settings["epochs"]:
+        print(f"{out} has already trained {_epochs(run['epoch'])}; ask for more with "
+              f"--epochs N (N > {run['epoch']})")
+        return 0
     cr.manual_seed(settings["seed"])
     train_set, test_set = _datasets(settings["dataset"], settings["seed"], settings["limit"])
     model = build_model(settings["model"])
     model[0].fit(next(iter(DataLoader(train_set, batch_size=len(train_set))))[0].data)
     optimizer = _optimizer(settings["optimizer"], model.parameters(), settings["lr"])
     scheduler = StepLR(optimizer, step_size=STEP_EPOCHS[settings["model"]], gamma=0.5)
-    loss_fn = nn.CrossEntropyLoss()
-    shuffle_rng = np.random.default_rng(settings["seed"])
-    loader = DataLoader(train_set, batch_size=settings["batch_size"], shuffle=True,
-                        generator=shuffle_rng)
-    history: dict[str, list] = {"epoch": [], "loss": [], "train_acc": [], "test_acc": [],
-                                "seconds": []}
-    start_epoch = 0
-    if state is not None:
-        try:
-            model.load_state_dict(state["model"])
-            optimizer.load_state_dict(state["optimizer"])
-            scheduler.load_state_dict(state["scheduler"])
-        except (RuntimeError, ValueError, KeyError) as err:
-            raise CLIError(f"the checkpoint in {out} does not fit its own model: "
-                           f"{str(err).splitlines()[0]}") from None
-        shuffle_rng.bit_generator.state = state["rng"]["shuffle"]
-        default_generator().bit_generator.state = state["rng"]["global"]
-        history = {key: list(values) for key, values in state["history"].items()}
-        start_epoch = int(state["epoch"])
-        if start_epoch >= settings["epochs"]:
-            print(f"{out} has already trained {start_epoch} epochs; ask for more with "
-                  f"--epochs N (N > {start_epoch})", file=stream)
-            return 0
-        print(f"resuming {out} after epoch {start_epoch}", file=stream)
-
-    os.makedirs(out, exist_ok=True)
-    n_params = sum(p.numel() for p in model.parameters())
-    print(f"training {settings['model']} ({n_params:,} parameters) on {settings['dataset']}: "
-          f"{len(train_set)} train / {len(test_set)} test images, {settings['optimizer']} "
-          f"lr={settings['lr']:g}, batch {settings['batch_size']}, {settings['epochs']} "
-          f"epochs -> {out}", file=stream)
-
-    epoch = start_epoch
+    config = {key: settings[key] for key in ("model", "dataset", "optimizer", "lr", "limit")}
     try:
-        for epoch in range(start_epoch + 1, settings["epochs"] + 1):
-            began = time.perf_counter()
-            total_loss, correct, seen = 0.0, 0, 0
-            model.train()
-            for x, y in _progress(loader, epoch, settings["epochs"], stream):
-                optimizer.zero_grad()
-                logits = model(x)
-                loss = loss_fn(logits, y)
-                loss.backward()
-                optimizer.step()
-                total_loss += loss.item() * len(y)
-                correct += int(np.sum(np.argmax(logits.data, axis=1) == y.data))
-                seen += len(y)
-            scheduler.step()
-            test_acc, _, _ = _accuracy_and_predictions(model, test_set)
-            seconds = time.perf_counter() - began
-            for key, value in (("epoch", epoch), ("loss", total_loss / seen),
-                               ("train_acc", correct / seen), ("test_acc", test_acc),
-                               ("seconds", seconds)):
-                history[key].append(value)
-            save({"kind": _KIND, "model": model.state_dict(),
-                  "optimizer": optimizer.state_dict(), "scheduler": scheduler.state_dict(),
-                  "epoch": epoch,
-                  "rng": {"shuffle": shuffle_rng.bit_generator.state,
-                          "global": default_generator().bit_generator.state},
-                  "args": settings, "history": history},
-                 os.path.join(out, CHECKPOINT))
-            _write_metrics(history, os.path.join(out, METRICS))
-            print(f"epoch {epoch:3d}/{settings['epochs']}  loss {total_loss / seen:.4f}  "
-                  f"train {100 * correct / seen:6.2f}%  test {100 * test_acc:6.2f}%  "
-                  f"{seconds:5.2f}s", file=stream, flush=True)
-    except KeyboardInterrupt:
-        done = history["epoch"][-1] if history["epoch"] else 0
-        print(f"\ninterrupted in epoch {epoch}; {out}/{CHECKPOINT} holds epoch {done}. "
-              f"Continue with: chainrule train --out {out} --resume", file=sys.stderr)
-        return 130
-
-    total = sum(history["seconds"])
-    print(f"done: test accuracy {100 * history['test_acc'][-1]:.2f}% after "
-          f"{history['epoch'][-1]} epochs ({total:.1f}s of training)", file=stream)
-    _plot(history, os.path.join(out, CURVES), stream)
+        fit(model, train_set, test_set, epochs=settings["epochs"],
+            batch_size=settings["batch_size"], optimizer=optimizer, scheduler=scheduler,
+            seed=settings["seed"], out=out, resume=args.resume, overwrite=args.overwrite,
+            name=f"{settings['model']} on {settings['dataset']}", config=config)
+    except TrainingInterrupted as stop:
+        how = f"continue with: chainrule train --out {out} --resume"
+        print(f"\n{stop.describe(how)}", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 
-def _write_metrics(history: dict, path: str) -> None:
-    """Rewrite the CSV from the whole history (so a resumed run has no stale rows)."""
-    tmp = path + ".tmp"
-    with open(tmp, "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["epoch", "loss", "train_acc", "test_acc", "seconds"])
-        for row in zip(history["epoch"], history["loss"], history["train_acc"],
-                       history["test_acc"], history["seconds"]):
-            writer.writerow([row[0], f"{row[1]:.6f}", f"{row[2]:.6f}", f"{row[3]:.6f}",
-                             f"{row[4]:.3f}"])
-    os.replace(tmp, path)
-
-
-def _plot(history: dict, path: str, stream: TextIO) -> None:
-    try:
-        import matplotlib
-    except ImportError:
-        print("matplotlib is not installed: no curves.png (pip install matplotlib)",
-              file=stream)
-        return
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(9, 3.5))
-    ax_loss.plot(history["epoch"], history["loss"], marker="o")
-    ax_loss.set_xlabel("epoch")
-    ax_loss.set_ylabel("training loss")
-    ax_loss.set_yscale("log")
-    ax_acc.plot(history["epoch"], [100 * a for a in history["train_acc"]], marker="o",
-                label="train")
-    ax_acc.plot(history["epoch"], [100 * a for a in history["test_acc"]], marker="o",
-                label="test")
-    ax_acc.set_xlabel("epoch")
-    ax_acc.set_ylabel("accuracy (%)")
-    ax_acc.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    print(f"curves: {path}", file=stream)
-
-
 # ---------------------------------------------------------------------------
-# Evaluation
+# evaluate
 # ---------------------------------------------------------------------------
 
-def evaluate(args: argparse.Namespace, stream: TextIO | None = None) -> int:
+def evaluate(args: argparse.Namespace) -> int:
     """Run ``chainrule evaluate DIR``; returns the exit status."""
-    stream = stream or sys.stdout
-    state = _load_checkpoint(args.dir)
+    from .train import TrainingError, _one_line, confusion_matrix, evaluate, load_run
+
+    state = load_run(args.dir, _SETTINGS)
     settings = state["args"]
     _, test_set = _datasets(settings["dataset"], settings["seed"], None)
     model = build_model(settings["model"])
     try:
         model.load_state_dict(state["model"])
-    except (RuntimeError, ValueError) as err:
-        raise CLIError(f"the checkpoint in {args.dir} does not fit its own model: "
-                       f"{str(err).splitlines()[0]}") from None
-    accuracy, predictions, labels = _accuracy_and_predictions(model, test_set)
-    n = len(labels)
-    print(f"{settings['model']} after {state['epoch']} epochs: test accuracy "
-          f"{100 * accuracy:.2f}% ({int(round(accuracy * n))}/{n})", file=stream)
+    except (RuntimeError, ValueError, TypeError) as err:
+        raise TrainingError(f"the checkpoint in {args.dir} does not fit its own model: "
+                            f"{_one_line(err)}") from None
+    result = evaluate(model, test_set)
+    n = len(result.labels)
+    print(f"{settings['model']} after {_epochs(state['epoch'])}: test accuracy "
+          f"{100 * result.accuracy:.2f}% ({int(np.sum(result.predictions == result.labels))}"
+          f"/{n})")
     classes = 10
-    matrix = np.zeros((classes, classes), dtype=np.int64)
-    np.add.at(matrix, (labels, predictions), 1)
-    print("confusion matrix (rows: true digit, columns: predicted digit)", file=stream)
-    print("     " + "".join(f"{c:>5d}" for c in range(classes)), file=stream)
+    matrix = confusion_matrix(result.labels, result.predictions, classes)
+    print("confusion matrix (rows: true digit, columns: predicted digit)")
+    print("     " + "".join(f"{c:>5d}" for c in range(classes)))
     for c in range(classes):
-        print(f"{c:>5d}" + "".join(f"{v:>5d}" for v in matrix[c]), file=stream)
+        print(f"{c:>5d}" + "".join(f"{v:>5d}" for v in matrix[c]))
     return 0
 
 
@@ -548,7 +401,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] == "explain":
-        return _explain(argv[1:])
+        return run_command("chainrule explain", lambda: _explain(argv[1:]))
+    return run_command("chainrule", lambda: _main(argv))
+
+
+def _main(argv: list[str]) -> int:
+    from .train import TrainingError, _one_blas_thread
+
     try:
         args = _parser().parse_args(argv)
     except SystemExit as stop:
@@ -558,9 +417,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return train(args)
         with _one_blas_thread():
             return evaluate(args)
-    except CLIError as err:
+    except (CLIError, TrainingError) as err:
         print(f"chainrule {args.command}: error: {err}", file=sys.stderr)
         return 2
+    except BrokenPipeError:
+        raise  # the reader of stdout has gone: run_command ends quietly
     except OSError as err:
         print(f"chainrule {args.command}: error: {err.strerror or err}: "
               f"{err.filename or ''}".rstrip(": "), file=sys.stderr)

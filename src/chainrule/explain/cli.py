@@ -26,13 +26,19 @@ step  pass      assignment              numbers  value  note
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import Any
+import unicodedata
+from collections.abc import Sequence
 
+from .._console import OneLineParser, run_command
+from ..io import atomic_write
 from ._common import as_array, fmt_value, is_value
 from .dot import GraphvizMissing, render, to_dot
-from .expr import ExpressionError, engine_for, evaluate, parse, variables
+from .expr import ExpressionError, check_text, engine_for, evaluate, excerpt, parse, variables
 from .table import backward_table
+
+MAX_PRECISION = 17  # a float64 has 17 significant digits at most
 
 __all__ = ["add_arguments", "run", "main"]
 
@@ -51,10 +57,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="evaluate on Scalars (auto: when chainrule.Scalar exists) or on "
                         "0-d float64 Tensors")
     parser.add_argument("--order", choices=("trace", "engine"), default="trace",
-                        help="adjoint order: reverse of the forward numbering (the evaluation trace) or "
-                        "the engine's")
-    parser.add_argument("--precision", type=int, default=6, metavar="DIGITS",
-                        help="significant digits (default 6)")
+                        help="adjoint order: reverse of the forward numbering (the evaluation "
+                        "trace) or the engine's")
+    parser.add_argument("--precision", type=_precision, default=6, metavar="DIGITS",
+                        help=f"significant digits, 1 to {MAX_PRECISION} (default 6)")
+
+
+def _precision(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
+    if not 1 <= value <= MAX_PRECISION:
+        raise argparse.ArgumentTypeError(
+            f"the precision is 1 to {MAX_PRECISION} significant digits, got {value}")
+    return value
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
     1 when the picture could not be drawn."""
     try:
         tree = parse(args.formula)
-        point = _parse_point(args.at)
+        point = _parse_point(args.at, variables(tree))
+        for flag, path in (("--dot", args.dot), ("--svg", args.svg)):
+            _check_output(flag, path)
         engine = engine_for(args.engine)
         result = evaluate(tree, point, engine)
     except ExpressionError as err:
@@ -92,39 +111,76 @@ def run(args: argparse.Namespace) -> int:
     print("backward pass (forward assignments, then adjoints in the order they ran):")
     print(table.to_markdown() if args.markdown else table.to_text())
     status = 0
-    if args.dot:
-        with open(args.dot, "w", encoding="utf-8") as fh:
-            fh.write(to_dot(result))
-        print(f"graph written to {args.dot} (DOT text)")
-    if args.svg:
-        try:
-            render(result, args.svg, format="svg")
-            print(f"graph drawn to {args.svg}")
-        except GraphvizMissing as err:
-            print(f"chainrule explain: {err}", file=sys.stderr)
-            status = 1
+    try:
+        if args.dot:
+            dot = to_dot(result).encode("utf-8")
+            atomic_write(args.dot, lambda f: f.write(dot))
+            print(f"graph written to {args.dot} (DOT text)")
+        if args.svg:
+            try:
+                render(result, args.svg, format="svg")
+                print(f"graph drawn to {args.svg}")
+            except GraphvizMissing as err:
+                print(f"chainrule explain: {err}", file=sys.stderr)
+                status = 1
+    except BrokenPipeError:
+        raise
+    except OSError as err:
+        print(f"chainrule explain: error: can't write {err.filename or args.dot or args.svg}: "
+              f"{err.strerror or err}", file=sys.stderr)
+        status = 1
     return status
 
 
-def _parse_point(items: list) -> dict:
+def _check_output(flag: str, path: str | None) -> None:
+    """Refuse a --dot / --svg path whose folder does not exist, before any work."""
+    if path is None:
+        return
+    check_text(path, f"{flag} {excerpt(path)}")
+    folder = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(folder):
+        raise ExpressionError(f"{flag} {path}: no such folder {folder}")
+    if os.path.isdir(path):
+        raise ExpressionError(f"{flag} {path} is a folder; give a file name")
+
+
+def _parse_point(items: list, names: list) -> dict:
+    """``NAME=VALUE`` pairs; names are read as Python reads them in the formula (NFKC, so a
+    fullwidth ｘ is x), each given once, and each a variable of the formula."""
     point: dict = {}
     for item in items:
+        check_text(item, "--at")
         name, sep, text = item.partition("=")
-        name = name.strip()
+        name = unicodedata.normalize("NFKC", name.strip())
         if not sep or not name.isidentifier():
-            raise ExpressionError(f"--at takes NAME=VALUE pairs, got {item!r}")
+            raise ExpressionError(f"--at takes NAME=VALUE pairs, got {excerpt(item)}")
         try:
             value = float(text)
         except ValueError:
-            raise ExpressionError(f"--at {name}: {text!r} is not a number") from None
+            raise ExpressionError(f"--at {name}: {excerpt(text)} is not a number") from None
+        if name in point:
+            raise ExpressionError(f"--at gives {name} twice ({name}={point[name]:g} and "
+                                  f"{name}={value:g}); give each variable once")
+        if name not in names:
+            have = ", ".join(names) if names else "none"
+            raise ExpressionError(f"--at {name}={text}: the formula has no variable {name} "
+                                  f"(its variables: {have})")
         point[name] = value
     return point
 
 
-def main(argv: Any = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
     """``python -m chainrule.explain``: the explain command on its own."""
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m chainrule.explain",
         description="See backprop: a formula's value, gradient and backward table.")
     add_arguments(parser)
-    return run(parser.parse_args(argv))
+
+    def command() -> int:
+        try:
+            args = parser.parse_args(argv)
+        except SystemExit as stop:  # --help, or a bad argument (already reported)
+            return int(stop.code or 0)
+        return run(args)
+
+    return run_command("chainrule explain", command)

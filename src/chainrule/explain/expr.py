@@ -7,6 +7,10 @@ names, ``+ - * / **``, unary minus and plus, and calls of the functions in
 access, subscripts, lambdas, ``__import__``, strings, comparisons, ...) is
 refused with one line that names it. :func:`evaluate` then walks the checked
 tree with Scalars (or 0-d float64 Tensors), so the result carries its graph.
+A formula is bounded: at most :data:`MAX_LENGTH` characters and :data:`MAX_TERMS`
+numbers, names and operations (a backward table longer than that explains nothing),
+refused in well under a tenth of a second; within the bounds nothing recurses, so
+long sums and deep nesting evaluate as well as short ones.
 
 >>> f = parse("log(x1) + x1*x2 - sin(x2)")
 >>> variables(f)
@@ -22,11 +26,20 @@ chainrule.explain.expr.ExpressionError: not allowed: attribute access ('.__class
 from __future__ import annotations
 
 import ast
+import math
+import re
 from typing import Any
 
 import numpy as np
 
-__all__ = ["FUNCTIONS", "ExpressionError", "parse", "variables", "evaluate", "engine_for"]
+__all__ = ["FUNCTIONS", "ExpressionError", "parse", "variables", "evaluate", "engine_for",
+           "MAX_LENGTH", "MAX_TERMS", "excerpt"]
+
+MAX_LENGTH = 10_000
+"""The longest formula :func:`parse` reads, in characters."""
+
+MAX_TERMS = 2_000
+"""The most numbers, names and operations a formula may have."""
 
 FUNCTIONS = ("log", "exp", "sin", "cos", "tanh", "sqrt", "sigmoid", "relu", "abs")
 """The functions a formula may call."""
@@ -64,16 +77,53 @@ class ExpressionError(ValueError):
     """A formula that can't be parsed, uses something not allowed, or lacks a value."""
 
 
+def excerpt(text: str, limit: int = 60) -> str:
+    """``text`` quoted, cut to about ``limit`` characters (a message never echoes 200 kB)."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit - 15]!r} ... {text[-10:]!r} ({len(text):,} characters)"
+
+
+_TOKEN = re.compile(r"[^\W\d]\w*|\d[\d.]*(?:[eE][-+]?\d+)?|\.\d+|\*\*|[-+*/]")
+
+
+def check_text(text: str, what: str = "the formula") -> None:
+    """Refuse text that is not UTF-8 (a stray byte from the shell), before anything else."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise ExpressionError(f"{what} has a byte that is not UTF-8 text at character "
+                              f"{err.start + 1}; type it again as plain text") from None
+
+
 def parse(text: str) -> ast.Expression:
-    """Parse and check a formula; raise :class:`ExpressionError` naming what was refused."""
+    """Parse and check a formula; raise :class:`ExpressionError` naming what was refused.
+
+    >>> parse("+".join(["x"] * 3000))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+        ...
+    chainrule.explain.expr.ExpressionError: the formula has about 5,999 ... at most 2,000 ...
+    """
     if not isinstance(text, str):
         raise ExpressionError(f"a formula is a string, got {type(text).__name__}")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"the formula has {len(text):,} characters; explain takes at "
+                              f"most {MAX_LENGTH:,}")
+    check_text(text)
+    terms = len(_TOKEN.findall(text))
+    if terms > MAX_TERMS:
+        raise ExpressionError(_too_many(terms, "about "))
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as err:
-        raise ExpressionError(f"can't parse {text!r}: {err.msg} (column {err.offset})") from None
+        raise ExpressionError(f"can't parse {excerpt(text.strip())}: {err.msg} (column "
+                              f"{err.offset})") from None
     except (RecursionError, MemoryError):
-        raise ExpressionError("the formula is nested too deeply") from None
+        raise ExpressionError("the formula is too deeply nested for Python's parser; "
+                              "split it into smaller formulas") from None
+    terms = sum(1 for node in ast.walk(tree) if isinstance(node, _TERMS))
+    if terms > MAX_TERMS:
+        raise ExpressionError(_too_many(terms, ""))
     problems = []
     for node in ast.walk(tree):
         try:
@@ -84,6 +134,14 @@ def parse(text: str) -> ast.Expression:
         worst = min(problems, key=lambda p: p.priority)
         raise ExpressionError(str(worst))
     return tree
+
+
+_TERMS = (ast.Constant, ast.Name, ast.BinOp, ast.UnaryOp, ast.Call)
+
+
+def _too_many(terms: int, about: str) -> str:
+    return (f"the formula has {about}{terms:,} numbers, names and operations; explain takes "
+            f"at most {MAX_TERMS:,} (a longer backward table explains nothing)")
 
 
 class _Refused(Exception):
@@ -106,7 +164,15 @@ def _check(node: ast.AST, text: str) -> None:
         return
     if isinstance(node, ast.Constant):
         if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise _Refused(f"the constant {node.value!r} is not a real number; {_ALLOWED}")
+            raise _Refused(f"the constant {_short(node.value)} is not a real number; "
+                           f"{_ALLOWED}")
+        try:
+            finite = math.isfinite(float(node.value))
+        except OverflowError:
+            finite = False
+        if not finite:
+            raise _Refused(f"the number {_number_text(node, text)} is too large for a float "
+                           "(the largest is about 1.8e308)")
         return
     if isinstance(node, ast.Name):
         if node.id.startswith("__"):
@@ -132,6 +198,18 @@ def _check(node: ast.AST, text: str) -> None:
     detail = f" ('{snippet}')" if snippet else ""
     raise _Refused(f"not allowed: {what}{detail}; {_ALLOWED}",
                    1 if isinstance(node, (ast.Attribute, ast.Subscript, ast.Lambda)) else 2)
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:30] + "..." + text[-5:]
+
+
+def _number_text(node: ast.Constant, text: str) -> str:
+    digits = _source(node, text) or repr(node.value)
+    if len(digits) <= 24:
+        return digits
+    return f"{digits[:12]}...{digits[-4:]} ({len(digits)} digits)"
 
 
 def _source(node: ast.AST, text: str) -> str:
@@ -217,7 +295,9 @@ def evaluate(tree: ast.Expression, values: dict, engine: Any = "auto") -> Any:
     """Evaluate a checked formula with each variable a chainrule value that requires grad.
 
     ``values`` maps variable names to numbers; the result is a Scalar or a 0-d
-    Tensor (or a float when the formula has no variable).
+    Tensor (or a float when the formula has no variable). The walk keeps its own
+    stack (no recursion). A division by zero, an overflow, or a function outside
+    its domain raises :class:`ExpressionError` naming the part of the formula.
     """
     eng = engine if isinstance(engine, _Engine) else engine_for(engine)
     missing = [n for n in variables(tree) if n not in values]
@@ -230,30 +310,92 @@ def evaluate(tree: ast.Expression, values: dict, engine: Any = "auto") -> Any:
     return _eval(tree.body, env, eng)
 
 
-def _eval(node: ast.AST, env: dict, eng: _Engine) -> Any:
-    if isinstance(node, ast.Constant):
+def _operands(node: ast.AST) -> list:
+    if isinstance(node, ast.UnaryOp):
+        return [node.operand]
+    if isinstance(node, ast.BinOp):
+        return [node.left, node.right]
+    if isinstance(node, ast.Call):
+        return [node.args[0]]
+    return []
+
+
+def _eval(root: ast.AST, env: dict, eng: _Engine) -> Any:
+    """Post-order walk with an explicit stack: operands left to right, then the operation
+    (the order the recursive definition would take, so the trace numbers agree)."""
+    done: list = []  # values of finished operands, in order
+    stack: list[tuple[ast.AST, bool]] = [(root, False)]
+    while stack:
+        node, ready = stack.pop()
+        operands = _operands(node)
+        if not ready and operands:
+            stack.append((node, True))
+            stack.extend((child, False) for child in reversed(operands))
+            continue
+        args = done[len(done) - len(operands):] if operands else []
+        del done[len(done) - len(operands):]
+        done.append(_apply(node, args, env, eng))
+    return done[0]
+
+
+def _apply(node: ast.AST, args: list, env: dict, eng: _Engine) -> Any:
+    """One node of a checked formula, its operands' values given (parse() stops the rest)."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, (int, float)):
         return float(node.value)
     if isinstance(node, ast.Name):
         return env[node.id]
     if isinstance(node, ast.UnaryOp):
-        x = _eval(node.operand, env, eng)
-        return -x if isinstance(node.op, ast.USub) else x
+        return -args[0] if isinstance(node.op, ast.USub) else args[0]
     if isinstance(node, ast.BinOp):
-        a = _eval(node.left, env, eng)
-        b = _eval(node.right, env, eng)
+        a, b = args
         try:
             return _apply_binary(type(node.op), a, b)
-        except ZeroDivisionError:
-            raise ExpressionError("division by zero") from None
-        except OverflowError:
-            raise ExpressionError("a number grew too large (overflow)") from None
-    if isinstance(node, ast.Call):
-        x = _eval(node.args[0], env, eng)
+        except (ZeroDivisionError, OverflowError, ValueError) as err:
+            raise ExpressionError(_arithmetic_error(node, a, b, err)) from None
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
         try:
-            return eng.call(node.func.id, x)
-        except (ValueError, OverflowError) as err:
-            raise ExpressionError(f"{node.func.id}(): {err}") from None
-    raise ExpressionError(f"{type(node).__name__} nodes are not allowed")  # parse() stops these
+            return eng.call(node.func.id, args[0])
+        except (ZeroDivisionError, OverflowError, ValueError) as err:
+            raise ExpressionError(_call_error(node, args[0], err)) from None
+    raise ExpressionError(f"{type(node).__name__} nodes are not allowed")
+
+
+def _number(x: Any) -> float:
+    return float(np.asarray(x.data if hasattr(x, "data") else x))
+
+
+def _text_of(node: ast.AST) -> str:
+    try:
+        return excerpt(ast.unparse(node), 50)
+    except (RecursionError, ValueError):
+        return "the formula"
+
+
+def _overflowed(err: BaseException) -> bool:
+    text = str(err)
+    return isinstance(err, OverflowError) or "range" in text or "too large" in text
+
+
+def _arithmetic_error(node: ast.BinOp, a: Any, b: Any, err: BaseException) -> str:
+    where = _text_of(node)
+    x, y = _number(a), _number(b)
+    if isinstance(node.op, ast.Div) and y == 0:
+        return f"division by zero in {where}: {_text_of(node.right)} is 0 at this point"
+    if isinstance(node.op, ast.Pow):
+        if x == 0 and y < 0:
+            return f"{where}: 0 raised to the negative power {y:g} (a division by zero)"
+        if x < 0 and not float(y).is_integer():
+            return f"{where}: a negative number ({x:g}) to a fractional power has no real value"
+    if _overflowed(err):
+        return f"{where} overflows: the result is too large for a float"
+    return f"{where}: {err}"
+
+
+def _call_error(node: ast.Call, x: Any, err: BaseException) -> str:
+    where = _text_of(node)
+    if _overflowed(err):
+        return f"{where} overflows: the result is too large for a float"
+    return f"{where} is not defined at {_number(x):g}: {err}"
 
 
 def _apply_binary(op: type, a: Any, b: Any) -> Any:

@@ -560,9 +560,10 @@ def embedding(input: Any, weight: Tensor, padding_idx: int | None = None) -> Ten
         raise TypeError(f"embedding: expected integer indices, got dtype {idx.dtype.name}; "
                         "convert them with .long()")
     num = weight.shape[0]
-    if idx.size and (idx.min() < -num or idx.max() >= num):
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
         raise IndexError(f"embedding: index out of range: got values in [{idx.min()}, "
-                         f"{idx.max()}] for a table of {num} rows")
+                         f"{idx.max()}] for a table of {num} rows; indices run from 0 to "
+                         f"{num - 1} (no negative indices, as in PyTorch)")
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
     return Embedding.apply(weight, indices=idx, padding_idx=padding_idx)

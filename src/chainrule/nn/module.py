@@ -23,6 +23,7 @@ Sequential(
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Mapping
 from typing import Any, Callable, Iterable, Iterator, NamedTuple
 
 import numpy as np
@@ -39,6 +40,11 @@ class IncompatibleKeys(NamedTuple):
 
     missing_keys: list
     unexpected_keys: list
+
+
+# Which dtype kinds a destination of each kind takes in load_state_dict: floats from
+# floats, complex from real or complex, integers from integers, bools from bools.
+_TAKES = {"f": "f", "c": "fc", "i": "iu", "u": "iu", "b": "b"}
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -341,24 +347,42 @@ class Module:
         Values may be chainrule Tensors, NumPy arrays or anything ``numpy.asarray``
         accepts (PyTorch tensors included). Keys missing from ``state_dict`` and
         unexpected extra keys are errors when ``strict``; a shape mismatch is always
-        an error. Nothing is changed when an error is raised.
+        an error, and so is a value of another kind than its destination: a floating
+        point parameter takes floating point values only (never bool, integer or
+        complex ones, which would be cast without a word), an integer buffer integers.
+        Every value is checked and converted before the first one is written, so
+        nothing is changed when an error is raised.
         """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(f"load_state_dict: expected a dict (a state dict), got "
+                            f"{type(state_dict).__name__}")
         own = self.state_dict(keep_vars=True)
+        params = {key for key, _ in self.named_parameters()}
         missing = [k for k in own if k not in state_dict]
         unexpected = [k for k in state_dict if k not in own]
-        arrays, mismatched = {}, []
+        arrays, problems = {}, []
         for key, dst in own.items():
             if key not in state_dict:
                 continue
             src = state_dict[key]
-            arr = src.data if isinstance(src, Tensor) else np.asarray(src)
+            try:
+                arr = src.data if isinstance(src, Tensor) else np.asarray(src)
+            except (ValueError, TypeError) as err:
+                problems.append(f"the value for {key} is not an array: {err}")
+                continue
             if arr.shape != dst.data.shape:
-                mismatched.append(
+                problems.append(
                     f"size mismatch for {key}: copying a value of shape {tuple(arr.shape)}, "
                     f"the shape in the current model is {tuple(dst.data.shape)}"
                 )
-            arrays[key] = arr
-        problems = list(mismatched)
+                continue
+            if arr.dtype.kind not in _TAKES.get(dst.data.dtype.kind, dst.data.dtype.kind):
+                problems.append(
+                    f"dtype mismatch for {key}: copying a value of dtype {arr.dtype}, the "
+                    f"{'parameter' if key in params else 'buffer'} is {dst.data.dtype}"
+                )
+                continue
+            arrays[key] = arr.astype(dst.data.dtype, copy=False)
         if strict and unexpected:
             problems.insert(0, "Unexpected key(s) in state_dict: "
                             + ", ".join(f'"{k}"' for k in unexpected) + ".")
@@ -372,7 +396,7 @@ class Module:
             )
         for key, arr in arrays.items():
             dst = own[key]
-            dst.data[...] = arr.astype(dst.data.dtype, copy=False)
+            dst.data[...] = arr
             dst._version += 1
         return IncompatibleKeys(missing, unexpected)
 

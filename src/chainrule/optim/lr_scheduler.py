@@ -28,6 +28,26 @@ from .optimizer import Optimizer
 __all__ = ["LRScheduler", "StepLR", "CosineAnnealingLR", "OneCycleLR"]
 
 
+# Entries of PyTorch's scheduler state dicts that chainrule has no use for.
+_TORCH_ONLY = frozenset({"_get_lr_called_within_step", "_anneal_func_type", "verbose"})
+
+
+def _same_kind(current: Any, new: Any) -> bool:
+    """Whether ``new`` can stand where ``current`` stands in a scheduler's state."""
+    if isinstance(current, bool) or isinstance(new, bool):
+        return isinstance(current, bool) and isinstance(new, bool)
+    if isinstance(current, (int, float)):  # an int setting takes whole numbers only
+        return isinstance(new, int) or isinstance(new, float) and (
+            not isinstance(current, int) or new.is_integer())
+    if isinstance(current, (list, tuple)):
+        return isinstance(new, (list, tuple)) and len(new) == len(current) and all(
+            _same_kind(a, b) for a, b in zip(current, new))
+    if isinstance(current, dict):
+        return isinstance(new, dict) and set(new) == set(current) and all(
+            _same_kind(current[k], new[k]) for k in current)
+    return type(new) is type(current)
+
+
 class LRScheduler:
     """Base class: keeps ``last_epoch`` and writes ``get_lr()``'s values into the groups.
 
@@ -80,7 +100,39 @@ class LRScheduler:
         return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        self.__dict__.update(state_dict)
+        """Restore a state from :meth:`state_dict` (this scheduler's or PyTorch's).
+
+        The keys must be this scheduler's (PyTorch's bookkeeping keys are skipped),
+        and each value of the same kind as the current one (a number, a flag, a
+        string, a list of the same length); otherwise nothing changes and a
+        ``ValueError`` names the key.
+        """
+        who = f"{type(self).__name__}.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise ValueError(f"{who}: expected a dict, got {type(state_dict).__name__}")
+        own = self.state_dict()
+        given = {k: v for k, v in state_dict.items() if k not in _TORCH_ONLY}
+        if "_anneal_func_type" in state_dict and "anneal_strategy" in own:  # PyTorch's name
+            given.setdefault("anneal_strategy", state_dict["_anneal_func_type"])
+        phases = given.get("_schedule_phases")
+        if isinstance(phases, list) and all(isinstance(p, dict) for p in phases):
+            keys = ("end_step", "start_lr", "end_lr", "start_momentum", "end_momentum")
+            if all(set(p) == set(keys) for p in phases):  # PyTorch keeps each phase as a dict
+                given["_schedule_phases"] = [tuple(p[k] for k in keys) for p in phases]
+        unexpected = [k for k in given if k not in own]
+        missing = [k for k in own if k not in given]
+        if unexpected or missing:
+            what = []
+            if unexpected:
+                what.append("unexpected key(s) " + ", ".join(repr(k) for k in unexpected))
+            if missing:
+                what.append("missing key(s) " + ", ".join(repr(k) for k in missing))
+            raise ValueError(f"{who}: {'; '.join(what)} (a {type(self).__name__} state has "
+                             f"{', '.join(own)})")
+        for key, value in given.items():
+            if not _same_kind(own[key], value):
+                raise ValueError(f"{who}: {key} should be like {own[key]!r}, got {value!r}")
+        self.__dict__.update(given)
 
 
 class StepLR(LRScheduler):

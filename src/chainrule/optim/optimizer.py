@@ -216,7 +216,8 @@ class Optimizer:
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore a state from :meth:`state_dict`; the groups must have the same sizes.
 
-        Floating-point state arrays are cast to their parameter's dtype.
+        Floating-point state arrays are cast to their parameter's dtype; a state array
+        of another shape than its parameter is refused (nothing changes then).
         """
         if not isinstance(state_dict, dict) or "state" not in state_dict \
                 or "param_groups" not in state_dict:
@@ -237,12 +238,18 @@ class Optimizer:
         for mine, saved in zip(self.param_groups, saved_groups):
             for p, idx in zip(mine["params"], saved["params"]):
                 by_index[int(idx)] = p
+        if not isinstance(state_dict["state"], dict):
+            raise ValueError(f'an optimizer state dict\'s "state" is a dict, got '
+                             f'{type(state_dict["state"]).__name__}')
         new_state: dict[Tensor, dict] = {}
         for idx, s in state_dict["state"].items():
             p = by_index.get(int(idx))
             if p is None:
                 continue
-            new_state[p] = {k: self._cast_state(k, v, p) for k, v in s.items()}
+            if not isinstance(s, dict):
+                raise ValueError(f"the optimizer state of parameter {idx} is a "
+                                 f"{type(s).__name__}, not a dict")
+            new_state[p] = {k: self._cast_state(k, v, p, idx) for k, v in s.items()}
         self.state = new_state
         for mine, saved in zip(self.param_groups, saved_groups):
             for key, value in saved.items():
@@ -253,12 +260,16 @@ class Optimizer:
                 mine[key] = copy.deepcopy(value)
 
     @staticmethod
-    def _cast_state(key: str, value: Any, param: Tensor) -> Any:
+    def _cast_state(key: str, value: Any, param: Tensor, idx: Any) -> Any:
         if isinstance(value, Tensor):
             value = value.data
         if isinstance(value, np.ndarray):
             if value.ndim == 0 and key == "step":
                 return int(value)
+            if value.shape != param.data.shape:
+                raise ValueError(
+                    f"the optimizer state {key!r} of parameter {idx} has shape "
+                    f"{value.shape}, but the parameter has shape {param.data.shape}")
             if value.dtype.kind == "f":
                 return value.astype(param.data.dtype, copy=True)
             return value.copy()
