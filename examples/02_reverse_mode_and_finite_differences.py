@@ -25,7 +25,6 @@ import numpy as np
 import chainrule as cr
 from chainrule import Scalar
 
-
 # ---------------------------------------------------------------------------
 # 1. Numerical versus reverse-mode differentiation
 # ---------------------------------------------------------------------------

@@ -24,8 +24,9 @@ The sweep covers scalar, vector, matrix and broadcasting shapes ((3, 1) with
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 

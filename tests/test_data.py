@@ -171,8 +171,9 @@ def test_digits_bad_test_size(bad):
 
 
 def test_digits_file_is_package_data():
-    import tomllib
     from pathlib import Path
+
+    import tomllib
 
     import chainrule.data
 

@@ -271,7 +271,8 @@ def test_no_lecture_note_is_named_by_an_internal_number():
     """Users never saw "seed 003" (the word seed is kept for the random seed)."""
     internal = re.compile(r"\bseeds?[ _]?0\d\d|seeds\.md|explain_seed", re.IGNORECASE)
     scripts = [*sorted(EXAMPLES.glob("*.py")), ROOT / "docs" / "img" / "explain_figures.py",
-               *sorted((ROOT / "src" / "chainrule").rglob("*.py")), *sorted(p for p in TESTS.glob("*.py") if p.name != "test_examples.py")]
+               *sorted((ROOT / "src" / "chainrule").rglob("*.py")),
+               *sorted(p for p in TESTS.glob("*.py") if p.name != "test_examples.py")]
     for path in [*DOCS, *scripts]:
         found = internal.findall(path.read_text(encoding="utf-8"))
         assert not found, f"{path.relative_to(ROOT)}: {found}"

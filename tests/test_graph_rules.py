@@ -18,7 +18,6 @@ import torch
 import chainrule as cr
 from chainrule.gradcheck import GradcheckError
 
-
 # ---------------------------------------------------------------------------
 # Graph shape
 # ---------------------------------------------------------------------------
@@ -114,7 +113,7 @@ def test_saved_values_are_dropped_after_backward():
     y.sum().backward()
     assert ctx.freed
     with pytest.raises(RuntimeError, match="retain_graph=True"):
-        ctx.saved_tensors
+        _ = ctx.saved_tensors
 
 
 def test_non_scalar_backward_needs_gradient():

@@ -7,11 +7,11 @@ import math
 import numpy as np
 import pytest
 import torch
+from op_catalogue import FLOAT64_TOL
 
 import chainrule as cr
 import chainrule.nn as nn
 from chainrule.nn import functional as F
-from op_catalogue import FLOAT64_TOL
 
 DTYPES = [np.float32, np.float64]
 TOL = {np.float32: dict(rtol=1e-4, atol=1e-5), np.float64: dict(rtol=1e-10, atol=1e-12)}

@@ -84,7 +84,7 @@ def test_reassigning_and_deleting_attributes():
     del net.fc1
     assert not hasattr(net, "fc1")
     with pytest.raises(AttributeError, match="'Net' object has no attribute 'nope'"):
-        net.nope
+        _ = net.nope
 
 
 def test_assign_before_init_is_a_clear_error():

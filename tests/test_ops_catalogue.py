@@ -13,10 +13,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from op_catalogue import CASES, FLOAT64_TOL, NONDIFF_CASES, Lib, make_inputs
 
 import chainrule as cr
 from chainrule.gradcheck import GradcheckError
-from op_catalogue import CASES, FLOAT64_TOL, NONDIFF_CASES, Lib, make_inputs
 
 CR64 = Lib(cr, np.float64)
 TORCH64 = Lib(torch, np.float64)

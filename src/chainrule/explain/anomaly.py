@@ -23,7 +23,8 @@ import linecache
 import os
 import sys
 import threading
-from typing import Any, Callable, NamedTuple, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -42,7 +43,7 @@ class AnomalyError(FloatingPointError):
     ``trace`` (where the op was created: a :class:`SourceLine`, or None).
     """
 
-    def __init__(self, message: str, op: str, pass_: str, trace: "SourceLine | None") -> None:
+    def __init__(self, message: str, op: str, pass_: str, trace: SourceLine | None) -> None:
         super().__init__(message)
         self.op = op
         self.pass_ = pass_
@@ -96,7 +97,7 @@ class detect_anomaly:
     def __init__(self, check_nan: bool = True) -> None:
         self.check_nan = bool(check_nan)
 
-    def __enter__(self) -> "detect_anomaly":
+    def __enter__(self) -> detect_anomaly:
         self._prev = (_graph._mode.anomaly, _state.check_nan)
         _graph._mode.anomaly = True
         _state.check_nan = self.check_nan

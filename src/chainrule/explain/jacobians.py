@@ -274,7 +274,7 @@ def layer_jacobians(model: Any, x: Any, grad_output: Any = None, *,
         raise ValueError(f"layer_jacobians(): grad_output has shape {g.shape}, the model's "
                          f"output {as_array(y_last.data).shape}")
     result = []
-    for i, layer, x_in, y, names, params in reversed(records):
+    for i, _layer, x_in, y, names, params in reversed(records):
         wrt = ([x_in] if x_in.requires_grad else []) + params
         sizes = [as_array(p.data).size for p in wrt]
         J = _jacobian_of(y, wrt, sum(sizes)) if wrt else None

@@ -28,7 +28,14 @@ import numpy as np
 
 from .. import graph as _graph
 from ._common import (
-    as_array, fmt_value, is_value, join_columns, label_of, op_inputs, op_params, trace,
+    as_array,
+    fmt_value,
+    is_value,
+    join_columns,
+    label_of,
+    op_inputs,
+    op_params,
+    trace,
 )
 
 __all__ = ["backward_table", "BackwardTable", "Step"]
@@ -130,8 +137,9 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
     ``gradient`` is dL/d(root), needed only when ``root`` has more than one element.
     ``order="trace"`` (the default) runs the adjoints in the reverse of the forward
     numbering of the evaluation trace; ``order="engine"`` uses the order in which
-    :func:`chainrule.graph.backward` runs the ops (newest first). Both are valid reverse topological orders and
-    give the same gradients. ``precision`` is the number of significant digits.
+    :func:`chainrule.graph.backward` runs the ops (newest first). Both are valid reverse
+    topological orders and give the same gradients. ``precision`` is the number of
+    significant digits.
 
     Where an op's output has one element, ``∂v_i/∂v_j`` is printed with its value
     (one VJP, starting from 1). Where the engine sums a gradient back to a broadcast

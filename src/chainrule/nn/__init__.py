@@ -12,9 +12,27 @@
 
 from . import functional, init, utils
 from .layers import (
-    GELU, AvgPool1d, AvgPool2d, BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Dropout, Embedding,
-    Flatten, Identity, LayerNorm, LeakyReLU, Linear, LogSoftmax, MaxPool1d, MaxPool2d, ReLU,
-    Sigmoid, Softmax, Tanh,
+    GELU,
+    AvgPool1d,
+    AvgPool2d,
+    BatchNorm1d,
+    BatchNorm2d,
+    Conv1d,
+    Conv2d,
+    Dropout,
+    Embedding,
+    Flatten,
+    Identity,
+    LayerNorm,
+    LeakyReLU,
+    Linear,
+    LogSoftmax,
+    MaxPool1d,
+    MaxPool2d,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
 )
 from .loss import BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, L1Loss, MSELoss, NLLLoss
 from .module import Module, ModuleList, Sequential

@@ -24,13 +24,18 @@ from typing import Any
 
 import numpy as np
 
-from ..graph import no_grad
 from ..creation import default_generator
 from ..creation import tensor as _make_tensor
+from ..graph import no_grad
 from ..ops.arrays import sliding_windows
 from ..ops.conv import AvgPool2d, MaxPool2d, Pad, SlidingWindows
 from ..ops.fused import (
-    BCEWithLogits, BinaryCrossEntropy, CrossEntropy, Embedding, Linear, NormalCdf,
+    BCEWithLogits,
+    BinaryCrossEntropy,
+    CrossEntropy,
+    Embedding,
+    Linear,
+    NormalCdf,
 )
 from ..tensor import Tensor
 from ..tensor_methods.elementwise import where

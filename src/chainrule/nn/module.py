@@ -23,8 +23,8 @@ Sequential(
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
-from typing import Any, Callable, Iterable, Iterator, NamedTuple
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -190,7 +190,7 @@ class Module:
         if not persistent:
             self._non_persistent.add(name)
 
-    def add_module(self, name: str, module: "Module | None") -> None:
+    def add_module(self, name: str, module: Module | None) -> None:
         """Add a child module under ``name`` (what attribute assignment does)."""
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module('{name}'): {type(module).__name__} is not a Module")
@@ -214,7 +214,7 @@ class Module:
             sub = prefix + ("." if prefix else "") + name
             yield from child.named_modules(memo, sub)
 
-    def modules(self) -> Iterator["Module"]:
+    def modules(self) -> Iterator[Module]:
         for _, module in self.named_modules():
             yield module
 
@@ -225,7 +225,7 @@ class Module:
                 seen.add(id(child))
                 yield name, child
 
-    def children(self) -> Iterator["Module"]:
+    def children(self) -> Iterator[Module]:
         for _, child in self.named_children():
             yield child
 
@@ -254,7 +254,7 @@ class Module:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def apply(self, fn: Callable[["Module"], Any]) -> "Module":
+    def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn`` on every child (recursively), then on this module; returns self."""
         for child in self.children():
             child.apply(fn)
@@ -262,7 +262,7 @@ class Module:
         return self
 
     # -- modes and gradients --------------------------------------------------------
-    def train(self, mode: bool = True) -> "Module":
+    def train(self, mode: bool = True) -> Module:
         """Set training mode (Dropout drops, BatchNorm uses batch statistics) on the tree."""
         if not isinstance(mode, bool):
             raise ValueError(f"train(mode): mode must be a bool, got {mode!r}")
@@ -270,11 +270,11 @@ class Module:
             object.__setattr__(module, "training", mode)
         return self
 
-    def eval(self) -> "Module":
+    def eval(self) -> Module:
         """Evaluation mode: ``train(False)``."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad: bool = True) -> "Module":
+    def requires_grad_(self, requires_grad: bool = True) -> Module:
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
@@ -290,7 +290,7 @@ class Module:
                 p.grad = Tensor(np.zeros_like(p.data))
 
     # -- dtype ----------------------------------------------------------------------
-    def to(self, *args: Any, dtype: Any = None) -> "Module":
+    def to(self, *args: Any, dtype: Any = None) -> Module:
         """Cast floating-point parameters and buffers to a dtype in place; returns self.
 
         Accepts PyTorch's spellings ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)``
@@ -315,15 +315,15 @@ class Module:
                         t.grad = Tensor(t.grad.data.astype(dt))
         return self
 
-    def double(self) -> "Module":
+    def double(self) -> Module:
         return self.to(np.float64)
 
-    def float(self) -> "Module":
+    def float(self) -> Module:
         return self.to(np.float32)
 
     # -- state ----------------------------------------------------------------------
     def state_dict(self, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> "OrderedDict[str, Tensor]":
+                   keep_vars: bool = False) -> OrderedDict[str, Tensor]:
         """Parameters and persistent buffers by dotted name, in registration order.
 
         The values share memory with the module (detached from the graph unless
@@ -476,11 +476,11 @@ class Sequential(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def append(self, module: Module) -> "Sequential":
+    def append(self, module: Module) -> Sequential:
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules: Iterable[Module]) -> "Sequential":
+    def extend(self, modules: Iterable[Module]) -> Sequential:
         for module in modules:
             self.append(module)
         return self
@@ -531,14 +531,14 @@ class ModuleList(Module):
     def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def __iadd__(self, modules: Iterable[Module]) -> "ModuleList":
+    def __iadd__(self, modules: Iterable[Module]) -> ModuleList:
         return self.extend(modules)
 
-    def append(self, module: Module) -> "ModuleList":
+    def append(self, module: Module) -> ModuleList:
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules: Iterable[Module]) -> "ModuleList":
+    def extend(self, modules: Iterable[Module]) -> ModuleList:
         for module in modules:
             self.append(module)
         return self

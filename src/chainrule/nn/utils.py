@@ -13,7 +13,7 @@ tensor([0.6, 0.8])
 from __future__ import annotations
 
 import math
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 

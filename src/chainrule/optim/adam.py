@@ -13,7 +13,8 @@ tensor([ 0.9, -0.9], requires_grad=True)
 from __future__ import annotations
 
 import math
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 

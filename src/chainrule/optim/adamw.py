@@ -12,7 +12,8 @@ tensor([0.95], requires_grad=True)
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from .adam import Adam
 

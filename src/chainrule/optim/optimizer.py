@@ -25,7 +25,8 @@ from __future__ import annotations
 
 import copy
 import math
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 import numpy as np
 
