@@ -17,6 +17,14 @@ both libraries, so the very same lambda runs on both.
 ``"positive"``
     distinct values in [0.45, 2.6]: for log, sqrt, fractional powers and
     denominators.
+a callable ``domain(rng, shape, dtype) -> array``
+    for anything else (values in (-1, 1) for asin, integer indices, ...); a family's
+    file defines its own.
+
+Cases are grouped by family: this file holds the first ones and the machinery;
+each ``tests/catalogue_<family>.py`` defines ``CASES`` (and, if any,
+``NONDIFF_CASES``) with :func:`cases` and :class:`Case` from here, and is
+collected below, so that families can be added without touching this file.
 
 The sweep covers scalar, vector, matrix and broadcasting shapes ((3, 1) with
 (1, 4), size-1 axes), keepdim and negative dims.
@@ -24,13 +32,16 @@ The sweep covers scalar, vector, matrix and broadcasting shapes ((3, 1) with
 
 from __future__ import annotations
 
+import importlib
+import pathlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-__all__ = ["Case", "Lib", "CASES", "NONDIFF_CASES", "make_inputs", "FLOAT64_TOL"]
+__all__ = ["Case", "Lib", "CASES", "NONDIFF_CASES", "make_inputs", "cases", "UNARY_SHAPES",
+           "BINARY_SHAPES", "FLOAT64_TOL"]
 
 FLOAT64_TOL = {"rtol": 1e-6, "atol": 1e-8}
 """gradcheck / gradgradcheck tolerances for the suite's own float64 sweeps. gradcheck's
@@ -82,7 +93,7 @@ class Case:
         shapes = "_".join("x".join(map(str, s)) or "scalar" for s in self.shapes)
         return f"{self.name}[{shapes}]"
 
-    def domain(self, i: int) -> str:
+    def domain(self, i: int) -> Any:
         return self.domains[i] if i < len(self.domains) else "real"
 
 
@@ -96,18 +107,26 @@ def make_inputs(case: Case, dtype: Any = np.float64, seed: int = 0) -> list:
     real, positive = rng.permutation(real), rng.permutation(positive)
     arrays, start = [], 0
     for i, (shape, n) in enumerate(zip(case.shapes, sizes)):
-        pool = positive if case.domain(i) == "positive" else real
+        domain = case.domain(i)
+        if callable(domain):
+            arrays.append(np.asarray(domain(rng, shape, dtype)))
+            continue
+        pool = positive if domain == "positive" else real
         arrays.append(pool[start:start + n].reshape(shape).astype(dtype))
         start += n
     return arrays
+
+
+def cases(name: str, fn: Callable, shape_sets: list, domains: tuple = ()) -> list:
+    """One :class:`Case` of ``fn`` per set of input shapes."""
+    return [Case(name, fn, tuple(tuple(s) for s in shapes), domains) for shapes in shape_sets]
 
 
 CASES: list = []
 
 
 def _add(name: str, fn: Callable, shape_sets: list, domains: tuple = ()) -> None:
-    for shapes in shape_sets:
-        CASES.append(Case(name, fn, tuple(tuple(s) for s in shapes), domains))
+    CASES.extend(cases(name, fn, shape_sets, domains))
 
 
 UNARY_SHAPES = [[()], [(5,)], [(2, 3)], [(2, 1, 3)]]
@@ -354,3 +373,18 @@ NONDIFF_CASES = [
     Case("max_indices", lambda m, a: a.max(dim=1).indices, ((2, 3, 2),)),
     Case("min_indices", lambda m, a: a.min(0, keepdim=True)[1], ((2, 3),)),
 ]
+
+
+# ---------------------------------------------------------------------------
+# The families' files: tests/catalogue_<family>.py
+# ---------------------------------------------------------------------------
+
+def _collect_families() -> None:
+    folder = pathlib.Path(__file__).resolve().parent
+    for path in sorted(folder.glob("catalogue_*.py")):
+        module = importlib.import_module(path.stem)
+        CASES.extend(module.CASES)
+        NONDIFF_CASES.extend(getattr(module, "NONDIFF_CASES", []))
+
+
+_collect_families()
