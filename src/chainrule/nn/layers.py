@@ -23,6 +23,9 @@ from ..ops import fused
 from ..tensor import Tensor
 from . import functional as F
 from . import init
+from .functional._checks import _desc, _pair, _tensor
+from .functional.conv import _conv
+from .functional.linear import _check_linear
 from .module import Module
 from .parameter import Parameter
 
@@ -90,10 +93,10 @@ class Linear(Module):
 
     def forward(self, input: Tensor) -> Tensor:
         if not isinstance(input, Tensor):
-            input = F._tensor(input, "Linear")
+            input = _tensor(input, "Linear")
         shape = input.shape
         if not shape or shape[-1] != self.in_features or input.dtype != self.weight.dtype:
-            F._check_linear(input, self.weight, self.bias,
+            _check_linear(input, self.weight, self.bias,
                             f"Linear({self.in_features}, {self.out_features})")
         return fused.Linear.apply(input, self.weight, self.bias)
 
@@ -119,11 +122,11 @@ class _ConvNd(Module):
         d = self._dims
         self.in_channels = in_channels
         self.out_channels = out_channels
-        self.kernel_size = F._pair(kernel_size, d, "kernel_size", name)
-        self.stride = F._pair(stride, d, "stride", name)
-        self.padding = padding if isinstance(padding, str) else F._pair(padding, d, "padding",
+        self.kernel_size = _pair(kernel_size, d, "kernel_size", name)
+        self.stride = _pair(stride, d, "stride", name)
+        self.padding = padding if isinstance(padding, str) else _pair(padding, d, "padding",
                                                                         name)
-        self.dilation = F._pair(dilation, d, "dilation", name)
+        self.dilation = _pair(dilation, d, "dilation", name)
         self.groups = groups
         self.padding_mode = padding_mode
         self.weight = _empty((out_channels, in_channels // groups) + self.kernel_size, dtype)
@@ -142,15 +145,15 @@ class _ConvNd(Module):
                 init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input: Tensor) -> Tensor:
-        input = F._tensor(input, type(self).__name__)
+        input = _tensor(input, type(self).__name__)
         d = self._dims
         who = f"{type(self).__name__}({self.in_channels}, {self.out_channels})"
         if input.ndim not in (d + 1, d + 2) or input.shape[-d - 1] != self.in_channels:
             raise ValueError(
                 f"{who}: expected input of shape (N, {self.in_channels}, "
-                f"{'H, W' if d == 2 else 'L'}), got {F._desc(input)}"
+                f"{'H, W' if d == 2 else 'L'}), got {_desc(input)}"
             )
-        return F._conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+        return _conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
                        self.groups, d, who)
 
     def extra_repr(self) -> str:
@@ -237,10 +240,10 @@ class AvgPool1d(Module):
     def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
                  ceil_mode: bool = False, count_include_pad: bool = True) -> None:
         super().__init__()
-        self.kernel_size = F._pair(kernel_size, 1, "kernel_size", "AvgPool1d")
-        self.stride = F._pair(stride if stride is not None else kernel_size, 1, "stride",
+        self.kernel_size = _pair(kernel_size, 1, "kernel_size", "AvgPool1d")
+        self.stride = _pair(stride if stride is not None else kernel_size, 1, "stride",
                               "AvgPool1d")
-        self.padding = F._pair(padding, 1, "padding", "AvgPool1d")
+        self.padding = _pair(padding, 1, "padding", "AvgPool1d")
         self.ceil_mode = ceil_mode
         self.count_include_pad = count_include_pad
 
@@ -298,7 +301,7 @@ class Flatten(Module):
         self.end_dim = end_dim
 
     def forward(self, input: Tensor) -> Tensor:
-        return F._tensor(input, "Flatten").flatten(self.start_dim, self.end_dim)
+        return _tensor(input, "Flatten").flatten(self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
@@ -366,12 +369,12 @@ class _BatchNorm(Module):
             self.num_batches_tracked.data[...] = 0
 
     def forward(self, input: Tensor) -> Tensor:
-        input = F._tensor(input, type(self).__name__)
+        input = _tensor(input, type(self).__name__)
         if input.ndim not in self._ndims or input.shape[1] != self.num_features:
             dims = " or ".join(f"{n}-d" for n in self._ndims)
             raise ValueError(
                 f"{type(self).__name__}({self.num_features}): expected a {dims} input with "
-                f"{self.num_features} channels in dim 1, got {F._desc(input)}"
+                f"{self.num_features} channels in dim 1, got {_desc(input)}"
             )
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats:
@@ -430,11 +433,11 @@ class LayerNorm(Module):
         _affine_parameters(self, elementwise_affine, bias, shape, _dtype(dtype))
 
     def forward(self, input: Tensor) -> Tensor:
-        input = F._tensor(input, "LayerNorm")
+        input = _tensor(input, "LayerNorm")
         k = len(self.normalized_shape)
         if input.shape[max(input.ndim - k, 0):] != self.normalized_shape or input.ndim < k:
             raise ValueError(f"LayerNorm({self.normalized_shape}): expected input with trailing "
-                             f"shape {self.normalized_shape}, got {F._desc(input)}")
+                             f"shape {self.normalized_shape}, got {_desc(input)}")
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
     def extra_repr(self) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from . import functional as F
+from .functional.loss import _check_reduction
 from .module import Module
 
 __all__ = ["MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss"]
@@ -23,7 +24,7 @@ __all__ = ["MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLos
 class _Loss(Module):
     def __init__(self, reduction: str = "mean") -> None:
         super().__init__()
-        F._check_reduction(reduction, type(self).__name__)
+        _check_reduction(reduction, type(self).__name__)
         self.reduction = reduction
 
 
