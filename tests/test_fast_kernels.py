@@ -16,6 +16,7 @@ import pytest
 import chainrule as cr
 from chainrule.function import Function
 from chainrule.ops.conv import AvgPool2d, MaxPool2d
+from chainrule.ops.elementwise import Relu
 from chainrule.ops.fused import CrossEntropy
 
 RNG = np.random.default_rng(0)
@@ -61,6 +62,10 @@ CASES = {
         ((RNG.standard_normal((1, 2, 7, 5)),), {"window": (3, 2), "stride": (1, 2),
                                                 "scale": 1.0 / 6}),
     ],
+    Relu: [
+        ((RNG.standard_normal((4, 5)),), {}),
+        ((np.array([-1.0, 0.0, 2.0, np.nan, -0.0, np.inf]),), {}),  # 0 and nan: gradient 0
+    ],
 }
 
 
@@ -94,8 +99,10 @@ def test_fast_backward_equals_backward(fn, arrays, params):
 
 @pytest.mark.parametrize("fn, arrays, params", _params())
 def test_backward_used_at_second_order_is_right(fn, arrays, params):
-    # distinct values: gradcheck needs a point away from ties, where max is differentiable
-    x = cr.tensor(RNG.permutation(arrays[0].size).reshape(arrays[0].shape) * 0.1,
+    # distinct values: gradcheck needs a point away from ties, where max is differentiable,
+    # and away from 0, where relu is not
+    n = arrays[0].size
+    x = cr.tensor((RNG.permutation(n) - n // 2 + 0.5).reshape(arrays[0].shape) * 0.1,
                   requires_grad=True)
     assert cr.gradcheck(lambda t: fn.apply(t, *arrays[1:], **params), (x,))
     assert cr.gradgradcheck(lambda t: fn.apply(t, *arrays[1:], **params), (x,))

@@ -103,6 +103,8 @@ CALLS = {
     "exp": lambda xp, a: xp.exp(a), "log": lambda xp, a: xp.log(xp.abs(a)),
     "sqrt": lambda xp, a: xp.sqrt(xp.abs(a)), "sin": lambda xp, a: xp.sin(a),
     "cos": lambda xp, a: xp.cos(a), "tanh": lambda xp, a: xp.tanh(a),
+    "sinh": lambda xp, a: xp.sinh(a), "cosh": lambda xp, a: xp.cosh(a),
+    "polygamma": lambda xp, a: xp.polygamma(1, xp.abs(a)),
     "abs": lambda xp, a: xp.abs(a), "sign": lambda xp, a: xp.sign(a),
     "sigmoid": lambda xp, a: xp.sigmoid(a),
     "where": lambda xp, a: xp.where(np.array([True, False, True]), a, 0.5),

@@ -28,7 +28,25 @@ from .dtypes import as_dtype, to_array
 from .function import Context, Function, _sequence, register_engine
 from .graph import RemovableHandle, _mode, check_forward_anomaly
 from .ops.arrays import ArrayNamespace
-from .ops.elementwise import Abs, Add, Cast, Div, Mul, Neg, Pow, PowScalar, Sub
+from .ops.elementwise import (
+    Abs,
+    Add,
+    BitwiseAnd,
+    BitwiseNot,
+    BitwiseOr,
+    BitwiseXor,
+    Cast,
+    Div,
+    DivRounding,
+    LeftShift,
+    Mul,
+    Neg,
+    Pow,
+    PowScalar,
+    Remainder,
+    RightShift,
+    Sub,
+)
 from .ops.namespace import TENSOR
 from .ops.shape import SetItem
 
@@ -650,8 +668,12 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
     def mul(self, other: Any) -> Tensor:
         return self * other
 
-    def div(self, other: Any) -> Tensor:
-        return self / other
+    def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """self / other; ``rounding_mode="trunc"`` or ``"floor"`` rounds the quotient
+        (see :meth:`divide`)."""
+        if rounding_mode is None:
+            return self / other
+        return self.divide(other, rounding_mode=rounding_mode)
 
     def neg(self) -> Tensor:
         return -self
@@ -678,13 +700,73 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
         return self._compare(other, np.not_equal)
 
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+
+    # -- integer division and remainder (// %): floor_divide and remainder ----------
+    def __floordiv__(self, other: Any) -> Tensor:
+        return self.floor_divide(other)
+
+    def __rfloordiv__(self, other: Any) -> Tensor:
+        return _apply(DivRounding, (other, self), {"rounding_mode": "floor"})
+
+    def __ifloordiv__(self, other: Any) -> Tensor:
+        return self._inplace_checked(DivRounding, other, name="floor_divide_",
+                                     rounding_mode="floor")
+
+    def __mod__(self, other: Any) -> Tensor:
+        return self.remainder(other)
+
+    def __rmod__(self, other: Any) -> Tensor:
+        return _apply(Remainder, (other, self), {})
+
+    def __imod__(self, other: Any) -> Tensor:
+        return self._inplace_checked(Remainder, other, name="remainder_")
+
+    # -- bitwise (integer and bool tensors; no gradient): & | ^ ~ << >> -------------
     def __and__(self, other: Any) -> Tensor:
-        return self._compare(other, np.logical_and)
+        return _apply(BitwiseAnd, (self, other), {})
+
+    def __rand__(self, other: Any) -> Tensor:
+        return _apply(BitwiseAnd, (other, self), {})
+
+    def __iand__(self, other: Any) -> Tensor:
+        return self._inplace_checked(BitwiseAnd, other, name="bitwise_and_")
 
     def __or__(self, other: Any) -> Tensor:
-        return self._compare(other, np.logical_or)
+        return _apply(BitwiseOr, (self, other), {})
+
+    def __ror__(self, other: Any) -> Tensor:
+        return _apply(BitwiseOr, (other, self), {})
+
+    def __ior__(self, other: Any) -> Tensor:
+        return self._inplace_checked(BitwiseOr, other, name="bitwise_or_")
+
+    def __xor__(self, other: Any) -> Tensor:
+        return _apply(BitwiseXor, (self, other), {})
+
+    def __rxor__(self, other: Any) -> Tensor:
+        return _apply(BitwiseXor, (other, self), {})
+
+    def __ixor__(self, other: Any) -> Tensor:
+        return self._inplace_checked(BitwiseXor, other, name="bitwise_xor_")
 
     def __invert__(self) -> Tensor:
-        return Tensor(~self._array)
+        return _apply(BitwiseNot, (self,), {})
 
-    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    def __lshift__(self, other: Any) -> Tensor:
+        return _apply(LeftShift, (self, other), {})
+
+    def __rlshift__(self, other: Any) -> Tensor:
+        return _apply(LeftShift, (other, self), {})
+
+    def __ilshift__(self, other: Any) -> Tensor:
+        return self._inplace_checked(LeftShift, other, name="bitwise_left_shift_")
+
+    def __rshift__(self, other: Any) -> Tensor:
+        return _apply(RightShift, (self, other), {})
+
+    def __rrshift__(self, other: Any) -> Tensor:
+        return _apply(RightShift, (other, self), {})
+
+    def __irshift__(self, other: Any) -> Tensor:
+        return self._inplace_checked(RightShift, other, name="bitwise_right_shift_")

@@ -1,7 +1,8 @@
 """Array kernels on plain NumPy, and the array namespace that VJPs are written against.
 
-This module imports nothing of chainrule, so the engine (:mod:`chainrule.function`)
-can use it without an import cycle.
+This module imports nothing of chainrule but the pure NumPy kernels of
+:mod:`chainrule.ops.specfun`, so the engine (:mod:`chainrule.function`) can use it
+without an import cycle.
 
 The VJP contract (:mod:`chainrule.function`): a backward calls array functions
 through ``xp = ctx.xp``. :data:`ARRAY_API` below is the one table of the names a
@@ -22,8 +23,10 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .specfun import polygamma
+
 __all__ = ["ARRAY_API", "NUMPY", "ArrayNamespace", "sum_to", "scatter_add", "scatter_add_along",
-           "value", "sigmoid", "max_shift", "sliding_windows", "col2im", "window_slices"]
+           "value", "sign", "sigmoid", "max_shift", "sliding_windows", "col2im", "window_slices"]
 
 
 # ---------------------------------------------------------------------------
@@ -108,6 +111,20 @@ def value(x: Any) -> Any:
 # ---------------------------------------------------------------------------
 # Numerically stable pieces
 # ---------------------------------------------------------------------------
+
+def sign(x: np.ndarray) -> np.ndarray:
+    """-1, 0 or 1 by the sign of ``x``, and 0 at nan (PyTorch's sign; NumPy's gives nan).
+
+    >>> sign(np.array([-2.0, 0.0, 3.0, np.nan])).tolist()
+    [-1.0, 0.0, 1.0, 0.0]
+    """
+    out = np.sign(x)
+    if out.dtype.kind == "f":
+        nan = np.isnan(out)
+        if nan.any():
+            out = np.where(nan, 0, out).astype(out.dtype)
+    return out
+
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
     """The logistic function, without overflow for large |x|.
@@ -211,7 +228,8 @@ def _astype(x: np.ndarray, dtype: np.dtype) -> np.ndarray:
 ARRAY_API: Mapping[str, Callable[..., Any]] = MappingProxyType({
     # elementwise
     "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
-    "tanh": np.tanh, "abs": np.abs, "sign": np.sign, "sigmoid": sigmoid,
+    "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "abs": np.abs, "sign": sign,
+    "sigmoid": sigmoid, "polygamma": polygamma,
     "where": np.where, "maximum": np.maximum, "minimum": np.minimum,
     "zeros_like": _zeros_like, "astype": _astype,
     # reductions and their adjoints

@@ -4,15 +4,17 @@ Every backward follows the contract in :mod:`chainrule.function`: it uses
 operators and ``xp = ctx.xp`` only, so it runs on arrays in an ordinary pass and
 on Tensors (recorded, differentiable again) under ``create_graph=True``.
 Broadcasting is undone by the engine, so a binary op returns gradients of the
-output's shape.
+output's shape. The special functions (erf, lgamma, ...) are in :mod:`.special`.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..function import Function
-from .arrays import sigmoid, value
+from .arrays import sigmoid, sign, value
 
 # ---------------------------------------------------------------------------
 # Type promotion: PyTorch's, where NumPy's differs
@@ -69,6 +71,86 @@ def _floating(x):
 
 def _kind(x):
     return x.dtype.kind if isinstance(x, (np.ndarray, np.generic)) else type(x).__name__[0]
+
+
+def _floating_pair(a, b):
+    """``promote(a, b)``, with two integer operands made float32 (atan2, xlogy, ...)."""
+    a, b = promote(a, b)
+    if _kind(a) in "biu" and _kind(b) in "biu":
+        a, b = _floating(np.asarray(a)), _floating(np.asarray(b))
+    return a, b
+
+
+def _number_dtype(x) -> np.dtype:
+    """The dtype PyTorch gives a Python number in a binary op: bool, int64 or float32."""
+    if isinstance(x, (bool, np.bool_)):
+        return np.dtype(np.bool_)
+    if isinstance(x, (int, np.integer)):
+        return np.dtype(np.int64)
+    if isinstance(x, (float, np.floating)):
+        return np.dtype(np.float32)
+    if isinstance(x, (complex, np.complexfloating)):
+        return np.dtype(np.complex64)
+    raise TypeError(f"expected a tensor or a number, got {type(x).__name__}")
+
+
+def _join(dtype, other):
+    return other if dtype is None else dtype if other is None else np.promote_types(dtype, other)
+
+
+def _combine(higher, lower):
+    """torch's combine_categories: ``higher``'s dtype unless ``lower`` is of a higher kind."""
+    if higher is None or lower is None:
+        return lower if higher is None else higher
+    if higher.kind in "fc" and not (higher.kind == "f" and lower.kind == "c"):
+        return higher
+    if higher.kind == "b" or lower.kind in "fc":
+        return np.promote_types(higher, lower)
+    return higher
+
+
+def result_type(a, b) -> np.dtype:
+    """PyTorch's result dtype of a binary op on ``a`` and ``b``: tensors' arrays (0-d or
+    not) or Python numbers.
+
+    As ``torch.result_type``: the highest kind (bool < integer < floating) wins; within
+    it, arrays with dims decide before 0-d arrays, and those before numbers (a number
+    of a higher kind gives the default dtype of its kind: int64, float32).
+
+    >>> result_type(np.zeros(2, np.int32), 5), result_type(np.zeros(2, bool), 1)
+    (dtype('int32'), dtype('int64'))
+    >>> result_type(np.zeros(2, np.int32), np.array(2.0)), result_type(np.zeros(2, bool), 2.5)
+    (dtype('float64'), dtype('float32'))
+    """
+    dims = zero = numbers = None
+    for x in (a, b):
+        if isinstance(x, np.ndarray):
+            if x.ndim:
+                dims = _join(dims, x.dtype)
+            else:
+                zero = _join(zero, x.dtype)
+        else:
+            numbers = _join(numbers, _number_dtype(x))
+    return _combine(dims, _combine(zero, numbers))
+
+
+def _as_dtype(x, dtype: np.dtype) -> np.ndarray:
+    """``x`` (an array or a Python number) as an array of ``dtype``; integers wrap around,
+    as in PyTorch (int16 ``& 2**20`` sees 0)."""
+    if isinstance(x, np.ndarray):
+        return x if x.dtype == dtype else x.astype(dtype)
+    if isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) \
+            and dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        span = int(info.max) - int(info.min) + 1
+        x = (int(x) - int(info.min)) % span + int(info.min)
+    return np.asarray(x).astype(dtype)
+
+
+def _zero_grad(g):
+    """A zero gradient outside the graph, like PyTorch's ``zeros_like(grad)``."""
+    g = value(g)
+    return np.zeros(np.shape(g), dtype=np.result_type(g))
 
 
 # ---------------------------------------------------------------------------
@@ -195,6 +277,83 @@ class Pow(Function):
 
 
 # ---------------------------------------------------------------------------
+# Division with rounding, and remainders
+# ---------------------------------------------------------------------------
+
+
+def _division_operands(a, b, name):
+    """``promote(a, b)``, refusing bool operands and integer division by zero (PyTorch
+    raises on both; NumPy would warn and give 0)."""
+    a, b = promote(a, b)
+    kind_a, kind_b = _kind(a), _kind(b)
+    if kind_a == kind_b == "b":
+        raise TypeError("not implemented for bool tensors; convert with .long() or .float()")
+    if kind_a in "biu" and kind_b in "biu" and np.any(np.asarray(b) == 0):
+        raise RuntimeError(f"{name}: integer division by zero (a divisor is 0)")
+    return a, b
+
+
+class DivRounding(Function):
+    """a / b rounded toward zero (``"trunc"``) or down (``"floor"``, Python's ``//``).
+
+    Integer operands give integers. The result is piecewise constant: both gradients are
+    zero (PyTorch's ``div(..., rounding_mode=...)``), and it stays in the graph.
+    """
+
+    op_name = "div"
+
+    @staticmethod
+    def forward(ctx, a, b, rounding_mode):
+        a, b = _division_operands(a, b, "div")
+        if rounding_mode == "floor":
+            return np.floor_divide(a, b)
+        if _kind(a) in "iu" and _kind(b) in "iu":  # exact: floor, + 1 where it is below
+            q = np.floor_divide(a, b)
+            return q + ((q < 0) & (np.remainder(a, b) != 0))
+        return np.trunc(a / b)
+
+    @staticmethod
+    def backward(ctx, g):
+        need_a, need_b = ctx.needs_input_grad
+        return (_zero_grad(g) if need_a else None), (_zero_grad(g) if need_b else None)
+
+
+class Fmod(Function):
+    """C's fmod: a - trunc(a / b) * b, with the sign of a. d/da = 1, d/db = -trunc(a / b).
+
+    The quotient is piecewise constant, so it is kept as a constant for backward.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _division_operands(a, b, "fmod")
+        if ctx.needs_input_grad[1]:
+            ctx.quotient = np.trunc(a / b)
+        return np.fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        need_a, need_b = ctx.needs_input_grad
+        return (g if need_a else None), (-g * ctx.quotient if need_b else None)
+
+
+class Remainder(Function):
+    """Python's ``%``: a - floor(a / b) * b, with the sign of b. d/db = -floor(a / b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _division_operands(a, b, "remainder")
+        if ctx.needs_input_grad[1]:
+            ctx.quotient = np.floor_divide(a, b)
+        return np.remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        need_a, need_b = ctx.needs_input_grad
+        return (g if need_a else None), (-g * ctx.quotient if need_b else None)
+
+
+# ---------------------------------------------------------------------------
 # Transcendental
 # ---------------------------------------------------------------------------
 
@@ -290,6 +449,212 @@ class Sigmoid(Function):
         return g * out * (1 - out)
 
 
+class Tan(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.tan(_floating(x))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (1 + out * out)
+
+
+class Asin(Function):
+    @staticmethod
+    def forward(ctx, x):
+        x = _floating(x)
+        ctx.save_for_backward(x)
+        return np.arcsin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / ctx.xp.sqrt(1 - x * x)
+
+
+class Acos(Function):
+    @staticmethod
+    def forward(ctx, x):
+        x = _floating(x)
+        ctx.save_for_backward(x)
+        return np.arccos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return -g / ctx.xp.sqrt(1 - x * x)
+
+
+class Atan(Function):
+    @staticmethod
+    def forward(ctx, x):
+        x = _floating(x)
+        ctx.save_for_backward(x)
+        return np.arctan(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1 + x * x)
+
+
+class Sinh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        x = _floating(x)
+        ctx.save_for_backward(x)
+        return np.sinh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * ctx.xp.cosh(x)
+
+
+class Cosh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        x = _floating(x)
+        ctx.save_for_backward(x)
+        return np.cosh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * ctx.xp.sinh(x)
+
+
+class Asinh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        x = _floating(x)
+        ctx.save_for_backward(x)
+        return np.arcsinh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / ctx.xp.sqrt(x * x + 1)
+
+
+class Acosh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        x = _floating(x)
+        ctx.save_for_backward(x)
+        return np.arccosh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / ctx.xp.sqrt(x * x - 1)
+
+
+class Atanh(Function):
+    @staticmethod
+    def forward(ctx, x):
+        x = _floating(x)
+        ctx.save_for_backward(x)
+        return np.arctanh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1 - x * x)
+
+
+class Log2(Function):
+    @staticmethod
+    def forward(ctx, x):
+        x = _floating(x)
+        ctx.save_for_backward(x)
+        return np.log2(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * _LN2)
+
+
+class Log10(Function):
+    @staticmethod
+    def forward(ctx, x):
+        x = _floating(x)
+        ctx.save_for_backward(x)
+        return np.log10(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (x * _LN10)
+
+
+class Log1p(Function):
+    """log(1 + x), accurate for small x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        x = _floating(x)
+        ctx.save_for_backward(x)
+        return np.log1p(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g / (1 + x)
+
+
+class Expm1(Function):
+    """exp(x) - 1, accurate for small x."""
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.expm1(_floating(x))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * (out + 1)
+
+
+class Exp2(Function):
+    @staticmethod
+    def forward(ctx, x):
+        out = np.exp2(_floating(x))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out * _LN2
+
+
+class Rsqrt(Function):
+    """1 / sqrt(x)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore"):
+            out = 1 / np.sqrt(_floating(x))
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return g * out * out * out * -0.5
+
+
+_LN2 = math.log(2.0)
+_LN10 = math.log(10.0)
+
+
 # ---------------------------------------------------------------------------
 # Piecewise: the convention at the kinks is PyTorch's
 # ---------------------------------------------------------------------------
@@ -320,6 +685,14 @@ class Relu(Function):
 
     @staticmethod
     def backward(ctx, g):
+        # sign(out) is the mask out > 0, as an op of ``out`` with a zero gradient: under
+        # create_graph the gradient stays connected to x, and a second gradient is zero
+        (out,) = ctx.saved_tensors
+        return g * ctx.xp.sign(out)
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        # the same VJP with a boolean mask: 1.4-2.3x faster than multiplying by sign(out)
         (out,) = ctx.saved_tensors
         return g * (out > 0)
 
@@ -397,6 +770,298 @@ class Where(Function):
             xp.where(ctx.cond, g, 0) if need_a else None,
             xp.where(ctx.cond, 0, g) if need_b else None,
         )
+
+
+# ---------------------------------------------------------------------------
+# Piecewise constant: a zero gradient, and the result stays in the graph
+# ---------------------------------------------------------------------------
+
+
+class _Stepwise(Function):
+    """Base of the piecewise-constant ops (floor, sign, ...).
+
+    Their gradient is zero almost everywhere, and PyTorch keeps their results in the
+    graph: ``x.sign().sum().backward()`` gives ``x.grad`` of zeros. The zeros are
+    constants, as PyTorch's ``zeros_like(grad)``.
+    """
+
+    @staticmethod
+    def backward(ctx, g):
+        return _zero_grad(g)
+
+
+class Floor(_Stepwise):
+    @staticmethod
+    def forward(ctx, x):
+        return np.floor(x)
+
+
+class Ceil(_Stepwise):
+    @staticmethod
+    def forward(ctx, x):
+        return np.ceil(x)
+
+
+class Trunc(_Stepwise):
+    @staticmethod
+    def forward(ctx, x):
+        return np.trunc(x)
+
+
+class Round(_Stepwise):
+    """Round half to even, at ``decimals`` digits (negative: to tens, hundreds, ...).
+
+    As PyTorch: ``rint(x * 10**d) / 10**d`` (``rint(x / 10**-d) * 10**-d`` for d < 0),
+    computed in the input's dtype.
+    """
+
+    @staticmethod
+    def forward(ctx, x, decimals=0):
+        return np.round(x, decimals)
+
+
+class Sign(_Stepwise):
+    """-1, 0 or 1; 0 at nan, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x):
+        return sign(x)
+
+
+# ---------------------------------------------------------------------------
+# Binary functions
+# ---------------------------------------------------------------------------
+
+
+class Atan2(Function):
+    """The angle of the point (b, a): arctan(a / b) in the right quadrant."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _floating_pair(a, b)
+        ctx.save_for_backward(a, b)
+        return np.arctan2(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        scaled = g / (a * a + b * b)
+        return (scaled * b if need_a else None), (-scaled * a if need_b else None)
+
+
+class Hypot(Function):
+    """sqrt(a ** 2 + b ** 2), without overflow."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _floating_pair(a, b)
+        out = np.hypot(a, b)
+        ctx.save_for_backward(a, b, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b, out = ctx.saved_tensors
+        need_a, need_b = ctx.needs_input_grad
+        scaled = g / out
+        return (scaled * a if need_a else None), (scaled * b if need_b else None)
+
+
+class LogAddExp(Function):
+    """log(exp(a) + exp(b)), without overflow; d/da = sigmoid(a - b)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _floating_pair(a, b)
+        ctx.save_for_backward(a, b)
+        return np.logaddexp(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        xp = ctx.xp
+        need_a, need_b = ctx.needs_input_grad
+        return (g * xp.sigmoid(a - b) if need_a else None), \
+            (g * xp.sigmoid(b - a) if need_b else None)
+
+
+class LogAddExp2(Function):
+    """log2(2 ** a + 2 ** b), without overflow; d/da = sigmoid((a - b) ln 2)."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _floating_pair(a, b)
+        ctx.save_for_backward(a, b)
+        return np.logaddexp2(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        xp = ctx.xp
+        need_a, need_b = ctx.needs_input_grad
+        return (g * xp.sigmoid((a - b) * _LN2) if need_a else None), \
+            (g * xp.sigmoid((b - a) * _LN2) if need_b else None)
+
+
+class CopySign(Function):
+    """|a| with the sign of b (of its sign bit: -0.0 counts as negative).
+
+    d/da = sign(a) * sign(out) (0 at a = 0); b gets a zero gradient, as in PyTorch.
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _floating_pair(a, b)
+        out = np.copysign(a, b)
+        ctx.save_for_backward(a, out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, out = ctx.saved_tensors
+        xp = ctx.xp
+        need_a, need_b = ctx.needs_input_grad
+        return (g * (xp.sign(a) * xp.sign(out)) if need_a else None), \
+            (_zero_grad(g) if need_b else None)
+
+
+class XLogY(Function):
+    """a * log(b), and 0 where a == 0 (unless b is nan), as ``torch.xlogy``."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = _floating_pair(a, b)
+        dtype = np.result_type(a, b)
+        a, b = np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)  # numbers: constants
+        with np.errstate(divide="ignore", invalid="ignore"):
+            out = a * np.log(b)
+        out = np.where((a == 0) & ~np.isnan(b), 0, out).astype(dtype, copy=False)
+        ctx.save_for_backward(a, b)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        xp = ctx.xp
+        need_a, need_b = ctx.needs_input_grad
+        ga = gb = None
+        if need_a:  # PyTorch: xlogy(g, b), and 0 where a == 0 and b <= 0
+            skip = ((value(a) == 0) & (value(b) <= 0)) | (value(g) == 0)
+            ga = xp.where(skip, 0, g * xp.log(xp.where(skip, 1, b)))
+        if need_b:
+            gb = g * a / b
+        return ga, gb
+
+
+class Lerp(Function):
+    """start + weight * (end - start), in PyTorch's two-sided form (exact at weight 0 and 1).
+
+    ``weight`` is a tensor or a number.
+    """
+
+    @staticmethod
+    def forward(ctx, start, end, weight):
+        start, end = promote(start, end)
+        if isinstance(weight, np.ndarray):
+            start, weight = promote(start, weight)
+            end, weight = promote(end, weight)
+        ctx.save_for_backward(start, end, weight)
+        diff = end - start
+        low = start + weight * diff
+        high = end - diff * (1 - weight)
+        return np.where(np.abs(weight) < 0.5, low, high)
+
+    @staticmethod
+    def backward(ctx, g):
+        start, end, weight = ctx.saved_tensors
+        need_start, need_end, need_weight = ctx.needs_input_grad
+        return (
+            g * (1 - weight) if need_start else None,
+            g * weight if need_end else None,
+            g * (end - start) if need_weight else None,
+        )
+
+
+class NanToNum(Function):
+    """nan, +inf and -inf replaced by numbers; the gradient passes where ``x`` is finite."""
+
+    op_name = "nan_to_num"
+
+    @staticmethod
+    def forward(ctx, x, nan=0.0, posinf=None, neginf=None):
+        if ctx.needs_input_grad[0]:
+            ctx.finite = np.isfinite(x)
+        return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * ctx.finite
+
+
+# ---------------------------------------------------------------------------
+# Bitwise, on integer and bool tensors (no gradient)
+# ---------------------------------------------------------------------------
+
+
+class _Bitwise(Function):
+    """Base of ``& | ^ << >>``: PyTorch's result dtype, integers and bools only."""
+
+    ufunc = staticmethod(np.bitwise_and)
+    shift = False
+
+    @classmethod
+    def forward(cls, ctx, a, b):
+        dtype = result_type(a, b)
+        if dtype.kind not in "biu" or (cls.shift and dtype.kind == "b"):
+            kinds = "integer" if cls.shift else "integer and bool"
+            raise TypeError(f"not implemented for {dtype.name} tensors, only for {kinds} "
+                            "tensors")
+        return cls.ufunc(_as_dtype(a, dtype), _as_dtype(b, dtype))
+
+
+class BitwiseAnd(_Bitwise):
+    op_name = "bitwise_and"
+    ufunc = staticmethod(np.bitwise_and)
+
+
+class BitwiseOr(_Bitwise):
+    op_name = "bitwise_or"
+    ufunc = staticmethod(np.bitwise_or)
+
+
+class BitwiseXor(_Bitwise):
+    op_name = "bitwise_xor"
+    ufunc = staticmethod(np.bitwise_xor)
+
+
+class LeftShift(_Bitwise):
+    """a * 2 ** b in a's integer dtype (0 once every bit is shifted out)."""
+
+    op_name = "bitwise_left_shift"
+    ufunc = staticmethod(np.left_shift)
+    shift = True
+
+
+class RightShift(_Bitwise):
+    """a // 2 ** b, arithmetic for signed integers (-1 once every bit is shifted out)."""
+
+    op_name = "bitwise_right_shift"
+    ufunc = staticmethod(np.right_shift)
+    shift = True
+
+
+class BitwiseNot(Function):
+    """``~``: bitwise not of integers, logical not of bools."""
+
+    op_name = "bitwise_not"
+
+    @staticmethod
+    def forward(ctx, x):
+        if x.dtype.kind not in "biu":
+            raise TypeError(f"not implemented for {x.dtype.name} tensors, only for integer "
+                            "and bool tensors")
+        return np.invert(x)
 
 
 # ---------------------------------------------------------------------------

@@ -13,10 +13,27 @@ import numpy as np
 
 from .arrays import ArrayNamespace, value
 from .conv import Col2Im, SlidingWindows
-from .elementwise import Abs, Cast, Cos, Exp, Log, Maximum, Minimum, Sigmoid, Sin, Sqrt, Tanh, Where
+from .elementwise import (
+    Abs,
+    Cast,
+    Cos,
+    Cosh,
+    Exp,
+    Log,
+    Maximum,
+    Minimum,
+    Sigmoid,
+    Sign,
+    Sin,
+    Sinh,
+    Sqrt,
+    Tanh,
+    Where,
+)
 from .linalg import Matmul
 from .reduce import ScatterAddAlong, Sum, TakeAlongAxis
 from .shape import Expand, Permute, Reshape, ScatterAdd
+from .special import Polygamma
 
 __all__ = ["TENSOR"]
 
@@ -68,8 +85,9 @@ def _sum_to(x: Any, shape: tuple) -> Any:
 TENSOR = ArrayNamespace("chainrule tensors", {
     # elementwise
     "exp": Exp.apply, "log": Log.apply, "sqrt": Sqrt.apply, "sin": Sin.apply,
-    "cos": Cos.apply, "tanh": Tanh.apply, "abs": Abs.apply, "sigmoid": Sigmoid.apply,
-    "sign": lambda x: x.sign(),
+    "cos": Cos.apply, "sinh": Sinh.apply, "cosh": Cosh.apply, "tanh": Tanh.apply,
+    "abs": Abs.apply, "sigmoid": Sigmoid.apply, "sign": Sign.apply,
+    "polygamma": lambda n, x: Polygamma.apply(x, n=n),
     "where": _where, "maximum": Maximum.apply, "minimum": Minimum.apply,
     "zeros_like": lambda x: x * 0,
     "astype": lambda x, dtype: Cast.apply(x, dtype=dtype),

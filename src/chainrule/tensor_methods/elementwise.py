@@ -1,81 +1,398 @@
-"""Elementwise methods of Tensor (forward and VJP in :mod:`chainrule.ops.elementwise`).
+"""Elementwise methods of Tensor, and the free functions of the same kind.
 
-The operators (``+``, ``*``, ``**``, comparisons, ...) are in :mod:`chainrule.tensor`.
+Forward and VJP are in :mod:`chainrule.ops.elementwise` and :mod:`chainrule.ops.special`.
+The operators (``+``, ``*``, ``//``, ``%``, ``&``, comparisons, ...) are in
+:mod:`chainrule.tensor`. Integer inputs of a floating function (exp, erf, atan2, ...)
+give float32, as in PyTorch; piecewise-constant results (floor, sign, ...) stay in the
+graph with a zero gradient.
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ..dtypes import to_array
 from ..ops.elementwise import (
     Abs,
+    Acos,
+    Acosh,
+    Asin,
+    Asinh,
+    Atan,
+    Atan2,
+    Atanh,
+    BitwiseAnd,
+    BitwiseNot,
+    BitwiseOr,
+    BitwiseXor,
+    Ceil,
     Clamp,
+    CopySign,
     Cos,
+    Cosh,
+    DivRounding,
     Exp,
+    Exp2,
+    Expm1,
+    Floor,
+    Fmod,
+    Hypot,
+    LeftShift,
+    Lerp,
     Log,
+    Log1p,
+    Log2,
+    Log10,
+    LogAddExp,
+    LogAddExp2,
     Maximum,
     Minimum,
+    NanToNum,
     PowScalar,
     Relu,
+    Remainder,
+    RightShift,
+    Round,
+    Rsqrt,
     Sigmoid,
+    Sign,
     Sin,
+    Sinh,
     Sqrt,
+    Tan,
     Tanh,
+    Trunc,
     Where,
+    XLogY,
+    result_type,
 )
+from ..ops.special import Digamma, Entr, Erf, Erfc, Erfinv, Lgamma, Logit, Polygamma, Sinc
 from ..tensor import _apply, _constant, _is_tensor, _same_dtype
 from ._base import TensorBase
 
 if TYPE_CHECKING:
+    from ..function import Function
     from ..tensor import Tensor
 
-__all__ = ["ElementwiseMethods", "where", "maximum", "minimum"]
+__all__ = [
+    "ElementwiseMethods", "where", "maximum", "minimum",
+    # rounding and division
+    "floor", "ceil", "trunc", "fix", "round", "frac", "sign", "sgn", "signbit",
+    "div", "divide", "true_divide", "floor_divide", "fmod", "remainder",
+    # powers, exponentials, logarithms, trigonometric and hyperbolic
+    "square", "reciprocal", "rsqrt", "exp2", "expm1", "log2", "log10", "log1p",
+    "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh",
+    "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg",
+    "neg", "negative", "absolute", "clip", "float_power",
+    # special functions
+    "erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "logit", "sinc",
+    # binary
+    "atan2", "arctan2", "hypot", "lerp", "logaddexp", "logaddexp2", "copysign", "xlogy",
+    # nan and inf, closeness
+    "nan_to_num", "isinf", "isposinf", "isneginf", "isfinite", "isnan", "isreal",
+    "isclose", "allclose", "equal",
+    # bitwise and logical
+    "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
+    "bitwise_right_shift", "logical_and", "logical_or", "logical_xor", "logical_not",
+]
+
+
+def _array(x: Any) -> Any:
+    """A Tensor's array; numbers and arrays as they are."""
+    return x._array if _is_tensor(x) else x
+
+
+def _as_tensor(x: Any) -> Tensor:
+    return x if _is_tensor(x) else _constant(to_array(x))
+
+
+_KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < floating < complex
 
 
 class ElementwiseMethods(TensorBase):
-    """exp, log, sqrt, trigonometric and activation functions, clamp, maximum/minimum."""
+    """Elementwise math: exp/log, trigonometric and special functions, rounding, division
+    with rounding, clamp, maximum/minimum, nan/inf tests, bitwise and logical ops."""
 
     __slots__ = ()
 
+    def _inplace_checked(self, fn: type[Function], *args: Any, name: str,
+                         **params: Any) -> Tensor:
+        """``_inplace`` (the engine's in-place rule), once the result's dtype is known to
+        fit this tensor's: as PyTorch, a result of a higher kind (bool < integer <
+        floating) is refused, since ``int_tensor %= 2.5`` would have to drop the fraction.
+        """
+        mine = self._array.dtype
+        dtype = result_type(self._array, _array(args[0])) if args else mine
+        if _KIND_ORDER[dtype.kind] > _KIND_ORDER[mine.kind]:
+            raise RuntimeError(
+                f"{name}: the result has dtype {dtype.name}, which can't be written into this "
+                f"{mine.name} tensor in place; use the out-of-place op")
+        return self._inplace(fn, *args, name=name, **params)
+
+    # -- powers, exponentials and logarithms -----------------------------------
     def exp(self) -> Tensor:
         """e ** x, elementwise."""
         return _apply(Exp, (self,), {})
+
+    def exp2(self) -> Tensor:
+        """2 ** x, elementwise."""
+        return _apply(Exp2, (self,), {})
+
+    def expm1(self) -> Tensor:
+        """e ** x - 1, accurate for small x."""
+        return _apply(Expm1, (self,), {})
 
     def log(self) -> Tensor:
         """The natural logarithm, elementwise."""
         return _apply(Log, (self,), {})
 
+    def log2(self) -> Tensor:
+        """The base-2 logarithm, elementwise."""
+        return _apply(Log2, (self,), {})
+
+    def log10(self) -> Tensor:
+        """The base-10 logarithm, elementwise."""
+        return _apply(Log10, (self,), {})
+
+    def log1p(self) -> Tensor:
+        """log(1 + x), accurate for small x."""
+        return _apply(Log1p, (self,), {})
+
     def sqrt(self) -> Tensor:
         return _apply(Sqrt, (self,), {})
 
-    def abs(self) -> Tensor:
-        """|x|; the gradient at 0 is 0."""
-        return _apply(Abs, (self,), {})
+    def rsqrt(self) -> Tensor:
+        """1 / sqrt(x), elementwise."""
+        return _apply(Rsqrt, (self,), {})
 
+    def square(self) -> Tensor:
+        return _apply(PowScalar, (self,), {"c": 2})
+
+    def reciprocal(self) -> Tensor:
+        """1 / x (float32 for integer tensors)."""
+        return 1 / self
+
+    def float_power(self, exponent: Any) -> Tensor:
+        """``self ** exponent`` computed in float64, as ``torch.float_power``."""
+        if _is_tensor(exponent):
+            exponent = exponent.type(np.float64)
+        return self.type(np.float64) ** exponent
+
+    # -- trigonometric and hyperbolic ------------------------------------------
     def sin(self) -> Tensor:
         return _apply(Sin, (self,), {})
 
     def cos(self) -> Tensor:
         return _apply(Cos, (self,), {})
 
+    def tan(self) -> Tensor:
+        return _apply(Tan, (self,), {})
+
+    def asin(self) -> Tensor:
+        """The inverse sine, in [-pi/2, pi/2]; nan outside [-1, 1]."""
+        return _apply(Asin, (self,), {})
+
+    def acos(self) -> Tensor:
+        """The inverse cosine, in [0, pi]; nan outside [-1, 1]."""
+        return _apply(Acos, (self,), {})
+
+    def atan(self) -> Tensor:
+        """The inverse tangent, in (-pi/2, pi/2)."""
+        return _apply(Atan, (self,), {})
+
+    def atan2(self, other: Any) -> Tensor:
+        """The angle of the point (other, self), in [-pi, pi]."""
+        return _apply(Atan2, _same_dtype(self, other), {})
+
+    def sinh(self) -> Tensor:
+        return _apply(Sinh, (self,), {})
+
+    def cosh(self) -> Tensor:
+        return _apply(Cosh, (self,), {})
+
     def tanh(self) -> Tensor:
         return _apply(Tanh, (self,), {})
 
+    def asinh(self) -> Tensor:
+        return _apply(Asinh, (self,), {})
+
+    def acosh(self) -> Tensor:
+        """The inverse hyperbolic cosine; nan below 1."""
+        return _apply(Acosh, (self,), {})
+
+    def atanh(self) -> Tensor:
+        """The inverse hyperbolic tangent; +-inf at +-1, nan outside [-1, 1]."""
+        return _apply(Atanh, (self,), {})
+
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+
+    def deg2rad(self) -> Tensor:
+        """Degrees to radians."""
+        return self * (math.pi / 180.0)
+
+    def rad2deg(self) -> Tensor:
+        """Radians to degrees."""
+        return self * (180.0 / math.pi)
+
+    # -- special functions (torch.special) -------------------------------------
     def sigmoid(self) -> Tensor:
         """1 / (1 + e ** -x), without overflow for large |x|."""
         return _apply(Sigmoid, (self,), {})
 
+    def logit(self, eps: float | None = None) -> Tensor:
+        """log(x / (1 - x)), the inverse of sigmoid; with ``eps``, x is first clamped to
+        [eps, 1 - eps] (and the gradient is 0 outside)."""
+        return _apply(Logit, (self,), {"eps": eps})
+
+    def erf(self) -> Tensor:
+        """The error function, elementwise.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0, 1.0]).erf()
+        tensor([0.    , 0.8427])
+        """
+        return _apply(Erf, (self,), {})
+
+    def erfc(self) -> Tensor:
+        """1 - erf(x), accurate where it is tiny."""
+        return _apply(Erfc, (self,), {})
+
+    def erfinv(self) -> Tensor:
+        """The inverse error function: +-inf at +-1, nan outside [-1, 1]."""
+        return _apply(Erfinv, (self,), {})
+
+    def lgamma(self) -> Tensor:
+        """log |Gamma(x)|; inf at 0, -1, -2, ..."""
+        return _apply(Lgamma, (self,), {})
+
+    def digamma(self) -> Tensor:
+        """d/dx lgamma(x); -inf at 0, nan at the negative integers (PyTorch's values)."""
+        return _apply(Digamma, (self,), {})
+
+    def polygamma(self, n: int) -> Tensor:
+        """The n-th derivative of digamma (``x.polygamma(n)`` is ``torch.polygamma(n, x)``)."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"polygamma: n must be a non-negative integer, got {n!r}")
+        return _apply(Polygamma, (self,), {"n": int(n)})
+
+    def sinc(self) -> Tensor:
+        """sin(pi x) / (pi x), and 1 at 0."""
+        return _apply(Sinc, (self,), {})
+
+    def xlogy(self, other: Any) -> Tensor:
+        """self * log(other), and 0 where self == 0 (unless other is nan)."""
+        return _apply(XLogY, _same_dtype(self, other), {})
+
+    # -- rounding: piecewise constant, zero gradient ---------------------------
+    def _stepwise(self, fn: type[Function], name: str, **params: Any) -> Tensor:
+        kind = self.dtype.kind
+        if kind in "iu" and not params.get("decimals"):
+            return _constant(self._array.copy())  # already whole numbers
+        if kind not in "f":
+            raise TypeError(f"{name}: not implemented for {self.dtype.name} tensors")
+        return _apply(fn, (self,), params)
+
+    def floor(self) -> Tensor:
+        """The largest whole number <= x; the gradient is zero."""
+        return self._stepwise(Floor, "floor")
+
+    def ceil(self) -> Tensor:
+        """The smallest whole number >= x; the gradient is zero."""
+        return self._stepwise(Ceil, "ceil")
+
+    def trunc(self) -> Tensor:
+        """x rounded toward zero; the gradient is zero."""
+        return self._stepwise(Trunc, "trunc")
+
+    fix = trunc
+
+    def round(self, decimals: int = 0) -> Tensor:
+        """x rounded half to even, to ``decimals`` digits; the gradient is zero.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.5, 1.5, 2.5, 1.26]).round()
+        tensor([0., 2., 2., 1.])
+        >>> cr.tensor([1234.5]).round(decimals=-2)
+        tensor([1200.])
+        """
+        if self.dtype.kind in "iu" and decimals:
+            raise TypeError(f"round: decimals={decimals} is not implemented for "
+                            f"{self.dtype.name} tensors")
+        return self._stepwise(Round, "round", decimals=int(decimals))
+
+    def frac(self) -> Tensor:
+        """x - trunc(x), with the sign of x; the gradient is 1."""
+        if self.dtype.kind != "f":
+            raise TypeError(f"frac: not implemented for {self.dtype.name} tensors")
+        return self - self.trunc()
+
+    def sign(self) -> Tensor:
+        """-1, 0 or 1 (0 at nan, as PyTorch); the gradient is zero.
+
+        >>> import chainrule as cr
+        >>> x = cr.tensor([-2.0, 0.0, 3.0], requires_grad=True)
+        >>> x.sign().sum().backward()
+        >>> x.grad
+        tensor([0., 0., 0.])
+        """
+        if self.dtype.kind == "b":
+            return _constant(self._array.copy())
+        return _apply(Sign, (self,), {})
+
+    sgn = sign
+
+    def signbit(self) -> Tensor:
+        """True where the sign bit is set (negative numbers and -0.0); no gradient."""
+        return _constant(np.asarray(np.signbit(self._array)))
+
+    # -- division with rounding, remainders -----------------------------------
+    def divide(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """self / other; ``rounding_mode="trunc"`` rounds toward zero, ``"floor"`` down
+        (both keep integer dtypes and have a zero gradient)."""
+        return div(self, other, rounding_mode=rounding_mode)
+
+    def true_divide(self, other: Any) -> Tensor:
+        return div(self, other)
+
+    def floor_divide(self, other: Any) -> Tensor:
+        """self // other (rounded down, Python's convention); the gradient is zero."""
+        return _apply(DivRounding, _same_dtype(self, other), {"rounding_mode": "floor"})
+
+    def fmod(self, other: Any) -> Tensor:
+        """The remainder of self / other with the sign of self (C's fmod)."""
+        return _apply(Fmod, _same_dtype(self, other), {})
+
+    def remainder(self, other: Any) -> Tensor:
+        """self % other, with the sign of other (Python's convention)."""
+        return _apply(Remainder, _same_dtype(self, other), {})
+
+    def floor_divide_(self, other: Any) -> Tensor:
+        return self.__ifloordiv__(other)
+
+    def remainder_(self, other: Any) -> Tensor:
+        return self.__imod__(other)
+
+    def fmod_(self, other: Any) -> Tensor:
+        return self._inplace_checked(Fmod, other, name="fmod_")
+
+    # -- clamping and selection ------------------------------------------------
+    def abs(self) -> Tensor:
+        """|x|; the gradient at 0 is 0."""
+        return _apply(Abs, (self,), {})
+
+    absolute = abs
+
+    def negative(self) -> Tensor:
+        return -self
+
     def relu(self) -> Tensor:
         """max(x, 0); the gradient at 0 is 0."""
         return _apply(Relu, (self,), {})
-
-    def square(self) -> Tensor:
-        return _apply(PowScalar, (self,), {"c": 2})
-
-    def reciprocal(self) -> Tensor:
-        return 1 / self
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         """Clip to ``[min, max]``; the bounds may be numbers or Tensors that broadcast.
@@ -110,15 +427,142 @@ class ElementwiseMethods(TensorBase):
         """The smaller of the two, elementwise; a tie gives each side half the gradient."""
         return _apply(Minimum, _same_dtype(self, other), {})
 
-    # -- no gradient: results are constants -----------------------------------
-    def sign(self) -> Tensor:
-        return _constant(np.sign(self._array))
+    def lerp(self, end: Any, weight: Any) -> Tensor:
+        """self + weight * (end - self); ``weight`` is a number or a Tensor.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0, 10.0]).lerp(cr.tensor([1.0, 20.0]), 0.25)
+        tensor([ 0.25, 12.5 ])
+        """
+        start, end = _same_dtype(self, end)
+        if _is_tensor(weight) and _is_tensor(start):
+            start, weight = _same_dtype(start, weight)
+        return _apply(Lerp, (start, end, weight), {})
+
+    # -- binary functions ------------------------------------------------------
+    def hypot(self, other: Any) -> Tensor:
+        """sqrt(self ** 2 + other ** 2), without overflow."""
+        return _apply(Hypot, _same_dtype(self, other), {})
+
+    def logaddexp(self, other: Any) -> Tensor:
+        """log(exp(self) + exp(other)), without overflow."""
+        return _apply(LogAddExp, _same_dtype(self, other), {})
+
+    def logaddexp2(self, other: Any) -> Tensor:
+        """log2(2 ** self + 2 ** other), without overflow."""
+        return _apply(LogAddExp2, _same_dtype(self, other), {})
+
+    def copysign(self, other: Any) -> Tensor:
+        """|self| with the sign (bit) of other; other gets a zero gradient."""
+        return _apply(CopySign, _same_dtype(self, other), {})
+
+    # -- nan and inf -----------------------------------------------------------
+    def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
+                   neginf: float | None = None) -> Tensor:
+        """nan, +inf and -inf replaced by ``nan``, ``posinf`` and ``neginf`` (by default 0
+        and the dtype's largest and smallest finite values); the gradient passes where x
+        is finite."""
+        if self.dtype.kind != "f":
+            return _constant(self._array.copy())
+        return _apply(NanToNum, (self,), {"nan": nan, "posinf": posinf, "neginf": neginf})
 
     def isfinite(self) -> Tensor:
-        return _constant(np.isfinite(self._array))
+        return _constant(np.asarray(np.isfinite(self._array)))
 
     def isnan(self) -> Tensor:
-        return _constant(np.isnan(self._array))
+        return _constant(np.asarray(np.isnan(self._array)))
+
+    def isinf(self) -> Tensor:
+        return _constant(np.asarray(np.isinf(self._array)))
+
+    def isposinf(self) -> Tensor:
+        return _constant(np.asarray(np.isposinf(self._array)))
+
+    def isneginf(self) -> Tensor:
+        return _constant(np.asarray(np.isneginf(self._array)))
+
+    def isreal(self) -> Tensor:
+        """True everywhere for a real tensor."""
+        return _constant(np.asarray(np.isreal(self._array)))
+
+    # -- closeness -------------------------------------------------------------
+    def isclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                equal_nan: bool = False) -> Tensor:
+        """|self - other| <= atol + rtol * |other|, elementwise (equal infinities are close)."""
+        return isclose(self, other, rtol, atol, equal_nan)
+
+    def allclose(self, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+                 equal_nan: bool = False) -> bool:
+        """Whether :meth:`isclose` holds everywhere (a Python bool)."""
+        return allclose(self, other, rtol, atol, equal_nan)
+
+    def equal(self, other: Any) -> bool:
+        """Whether both have the same shape and the same values (a Python bool)."""
+        return equal(self, other)
+
+    # -- bitwise and logical ---------------------------------------------------
+    def bitwise_and(self, other: Any) -> Tensor:
+        """self & other, on integer and bool tensors."""
+        return _apply(BitwiseAnd, (self, other), {})
+
+    def bitwise_or(self, other: Any) -> Tensor:
+        """self | other, on integer and bool tensors."""
+        return _apply(BitwiseOr, (self, other), {})
+
+    def bitwise_xor(self, other: Any) -> Tensor:
+        """self ^ other, on integer and bool tensors."""
+        return _apply(BitwiseXor, (self, other), {})
+
+    def bitwise_not(self) -> Tensor:
+        """~self: bitwise not of integers, logical not of bools."""
+        return _apply(BitwiseNot, (self,), {})
+
+    def bitwise_left_shift(self, other: Any) -> Tensor:
+        """self << other, on integer tensors."""
+        return _apply(LeftShift, (self, other), {})
+
+    def bitwise_right_shift(self, other: Any) -> Tensor:
+        """self >> other (arithmetic for signed integers), on integer tensors."""
+        return _apply(RightShift, (self, other), {})
+
+    def bitwise_and_(self, other: Any) -> Tensor:
+        return self.__iand__(other)
+
+    def bitwise_or_(self, other: Any) -> Tensor:
+        return self.__ior__(other)
+
+    def bitwise_xor_(self, other: Any) -> Tensor:
+        return self.__ixor__(other)
+
+    def bitwise_not_(self) -> Tensor:
+        return self._inplace_checked(BitwiseNot, name="bitwise_not_")
+
+    def bitwise_left_shift_(self, other: Any) -> Tensor:
+        return self.__ilshift__(other)
+
+    def bitwise_right_shift_(self, other: Any) -> Tensor:
+        return self.__irshift__(other)
+
+    def logical_and(self, other: Any) -> Tensor:
+        """Both nonzero, elementwise (a bool tensor, for any dtypes)."""
+        return logical_and(self, other)
+
+    def logical_or(self, other: Any) -> Tensor:
+        """Either nonzero, elementwise (a bool tensor)."""
+        return logical_or(self, other)
+
+    def logical_xor(self, other: Any) -> Tensor:
+        """Exactly one nonzero, elementwise (a bool tensor)."""
+        return logical_xor(self, other)
+
+    def logical_not(self) -> Tensor:
+        """x == 0, elementwise (a bool tensor)."""
+        return logical_not(self)
+
+
+# ---------------------------------------------------------------------------
+# Free functions
+# ---------------------------------------------------------------------------
 
 
 def where(condition: Any, input: Any, other: Any) -> Tensor:
@@ -135,3 +579,276 @@ def maximum(a: Any, b: Any) -> Tensor:
 def minimum(a: Any, b: Any) -> Tensor:
     """The smaller of ``a`` and ``b``, elementwise."""
     return _apply(Minimum, _same_dtype(a, b), {})
+
+
+def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """input / other: true division (float32 for integers), or rounded toward zero
+    (``rounding_mode="trunc"``) or down (``"floor"``), which keep integer dtypes.
+
+    >>> import chainrule as cr
+    >>> cr.div(cr.tensor([7, -7]), 2, rounding_mode="trunc")
+    tensor([ 3, -3])
+    """
+    if rounding_mode is None:
+        return _as_tensor(input) / other if _is_tensor(input) else input / _as_tensor(other)
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError("div: rounding_mode must be None, 'trunc' or 'floor', got "
+                         f"{rounding_mode!r}")
+    return _apply(DivRounding, _same_dtype(input, other), {"rounding_mode": rounding_mode})
+
+
+def divide(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+    """An alias of :func:`div`."""
+    return div(input, other, rounding_mode=rounding_mode)
+
+
+def true_divide(input: Any, other: Any) -> Tensor:
+    """input / other (float32 for integers)."""
+    return div(input, other)
+
+
+def floor_divide(input: Any, other: Any) -> Tensor:
+    """input // other, rounded down; the gradient is zero."""
+    return _apply(DivRounding, _same_dtype(input, other), {"rounding_mode": "floor"})
+
+
+def fmod(input: Any, other: Any) -> Tensor:
+    """The remainder of input / other with the sign of input (C's fmod)."""
+    return _apply(Fmod, _same_dtype(input, other), {})
+
+
+def remainder(input: Any, other: Any) -> Tensor:
+    """input % other, with the sign of other (Python's convention).
+
+    >>> import chainrule as cr
+    >>> cr.remainder(cr.tensor([-3, 3]), 2), cr.fmod(cr.tensor([-3, 3]), 2)
+    (tensor([1, 1]), tensor([-1,  1]))
+    """
+    return _apply(Remainder, _same_dtype(input, other), {})
+
+
+def _binary(fn: type[Function], input: Any, other: Any) -> Tensor:
+    return _apply(fn, _same_dtype(input, other), {})
+
+
+def atan2(input: Any, other: Any) -> Tensor:
+    """The angle of the point (other, input), in [-pi, pi]."""
+    return _binary(Atan2, input, other)
+
+
+arctan2 = atan2
+
+
+def hypot(input: Any, other: Any) -> Tensor:
+    """sqrt(input ** 2 + other ** 2), without overflow."""
+    return _binary(Hypot, input, other)
+
+
+def logaddexp(input: Any, other: Any) -> Tensor:
+    """log(exp(input) + exp(other)), without overflow."""
+    return _binary(LogAddExp, input, other)
+
+
+def logaddexp2(input: Any, other: Any) -> Tensor:
+    """log2(2 ** input + 2 ** other), without overflow."""
+    return _binary(LogAddExp2, input, other)
+
+
+def copysign(input: Any, other: Any) -> Tensor:
+    """|input| with the sign (bit) of other."""
+    return _binary(CopySign, input, other)
+
+
+def xlogy(input: Any, other: Any) -> Tensor:
+    """input * log(other), and 0 where input == 0 (unless other is nan).
+
+    >>> import chainrule as cr
+    >>> cr.xlogy(cr.tensor([0.0, 2.0]), cr.tensor([0.0, 1.0]))
+    tensor([0., 0.])
+    """
+    return _binary(XLogY, input, other)
+
+
+def lerp(input: Any, end: Any, weight: Any) -> Tensor:
+    """input + weight * (end - input); ``weight`` is a number or a Tensor."""
+    return _as_tensor(input).lerp(end, weight)
+
+
+def polygamma(n: int, input: Any) -> Tensor:
+    """The n-th derivative of digamma at ``input``."""
+    return _as_tensor(input).polygamma(n)
+
+
+def float_power(input: Any, exponent: Any) -> Tensor:
+    """input ** exponent computed in float64."""
+    if _is_tensor(input):
+        return input.float_power(exponent)
+    return _as_tensor(float(input)).type(np.float64) ** _as_tensor(exponent).type(np.float64)
+
+
+def isclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+            equal_nan: bool = False) -> Tensor:
+    """|input - other| <= atol + rtol * |other|, elementwise (a bool tensor; no gradient).
+
+    >>> import chainrule as cr
+    >>> cr.isclose(cr.tensor([1.0, float("nan")]), cr.tensor([1.0 + 1e-9, float("nan")]))
+    tensor([ True, False])
+    """
+    a, b = _array(input), _array(other)
+    try:
+        return _constant(np.asarray(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan)))
+    except ValueError:
+        raise RuntimeError(f"isclose: shapes {np.shape(a)} and {np.shape(b)} do not "
+                           "broadcast") from None
+
+
+def allclose(input: Any, other: Any, rtol: float = 1e-05, atol: float = 1e-08,
+             equal_nan: bool = False) -> bool:
+    """Whether :func:`isclose` holds everywhere (a Python bool)."""
+    return bool(isclose(input, other, rtol, atol, equal_nan)._array.all())
+
+
+def equal(input: Any, other: Any) -> bool:
+    """Whether both have the same shape and the same values (a Python bool)."""
+    a, b = np.asarray(_array(input)), np.asarray(_array(other))
+    return a.shape == b.shape and bool(np.array_equal(a, b))
+
+
+def _logical(ufunc: Any, input: Any, other: Any) -> Tensor:
+    return _constant(np.asarray(ufunc(_array(input), _array(other))))
+
+
+def logical_and(input: Any, other: Any) -> Tensor:
+    """Both nonzero, elementwise (a bool tensor, for any dtypes)."""
+    return _logical(np.logical_and, input, other)
+
+
+def logical_or(input: Any, other: Any) -> Tensor:
+    """Either nonzero, elementwise (a bool tensor)."""
+    return _logical(np.logical_or, input, other)
+
+
+def logical_xor(input: Any, other: Any) -> Tensor:
+    """Exactly one nonzero, elementwise (a bool tensor)."""
+    return _logical(np.logical_xor, input, other)
+
+
+def logical_not(input: Any) -> Tensor:
+    """input == 0, elementwise (a bool tensor)."""
+    return _constant(np.asarray(np.logical_not(_array(input))))
+
+
+def _bitwise(fn: type[Function], input: Any, other: Any) -> Tensor:
+    return _apply(fn, (input, other), {})
+
+
+def bitwise_and(input: Any, other: Any) -> Tensor:
+    """input & other, on integer and bool tensors.
+
+    >>> import chainrule as cr
+    >>> cr.bitwise_and(cr.tensor([0xFFF0], dtype=cr.int32), 0x1337)
+    tensor([4912], dtype=int32)
+    """
+    return _bitwise(BitwiseAnd, input, other)
+
+
+def bitwise_or(input: Any, other: Any) -> Tensor:
+    """input | other, on integer and bool tensors."""
+    return _bitwise(BitwiseOr, input, other)
+
+
+def bitwise_xor(input: Any, other: Any) -> Tensor:
+    """input ^ other, on integer and bool tensors."""
+    return _bitwise(BitwiseXor, input, other)
+
+
+def bitwise_left_shift(input: Any, other: Any) -> Tensor:
+    """input << other, on integer tensors."""
+    return _bitwise(LeftShift, input, other)
+
+
+def bitwise_right_shift(input: Any, other: Any) -> Tensor:
+    """input >> other, on integer tensors."""
+    return _bitwise(RightShift, input, other)
+
+
+def bitwise_not(input: Any) -> Tensor:
+    """~input: bitwise not of integers, logical not of bools."""
+    return _apply(BitwiseNot, (input,), {})
+
+
+def _function(name: str) -> Callable[..., Tensor]:
+    """``chainrule.<name>(input, ...)``: the method of the same name, on ``input`` (a
+    number or an array becomes a Tensor first)."""
+
+    def fn(input: Any, *args: Any, **kwargs: Any) -> Tensor:
+        return getattr(_as_tensor(input), name)(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    method = getattr(ElementwiseMethods, name)
+    fn.__doc__ = f"``chainrule.{name}(t, ...)`` is ``t.{name}(...)``: " + (
+        (method.__doc__ or "").strip().splitlines() or [""])[0]
+    return fn
+
+
+floor = _function("floor")
+ceil = _function("ceil")
+trunc = _function("trunc")
+fix = _function("fix")
+round = _function("round")  # noqa: A001  (PyTorch's name)
+frac = _function("frac")
+sign = _function("sign")
+sgn = _function("sgn")
+signbit = _function("signbit")
+square = _function("square")
+reciprocal = _function("reciprocal")
+rsqrt = _function("rsqrt")
+exp2 = _function("exp2")
+expm1 = _function("expm1")
+log2 = _function("log2")
+log10 = _function("log10")
+log1p = _function("log1p")
+tan = _function("tan")
+asin = _function("asin")
+acos = _function("acos")
+atan = _function("atan")
+arcsin = _function("arcsin")
+arccos = _function("arccos")
+arctan = _function("arctan")
+sinh = _function("sinh")
+cosh = _function("cosh")
+asinh = _function("asinh")
+acosh = _function("acosh")
+atanh = _function("atanh")
+arcsinh = _function("arcsinh")
+arccosh = _function("arccosh")
+arctanh = _function("arctanh")
+deg2rad = _function("deg2rad")
+rad2deg = _function("rad2deg")
+negative = _function("negative")
+absolute = _function("absolute")
+clip = _function("clip")
+erf = _function("erf")
+erfc = _function("erfc")
+erfinv = _function("erfinv")
+lgamma = _function("lgamma")
+digamma = _function("digamma")
+logit = _function("logit")
+sinc = _function("sinc")
+nan_to_num = _function("nan_to_num")
+isinf = _function("isinf")
+isposinf = _function("isposinf")
+isneginf = _function("isneginf")
+isfinite = _function("isfinite")
+isnan = _function("isnan")
+isreal = _function("isreal")
+
+
+def neg(input: Any) -> Tensor:
+    """-input."""
+    return -_as_tensor(input)
+
+
+def entr(input: Any) -> Tensor:
+    """-x log(x) elementwise (0 at 0, -inf below): ``torch.special.entr``."""
+    return _apply(Entr, (_as_tensor(input),), {})
