@@ -420,6 +420,8 @@ def test_special_functions_keep_float32_and_make_float32_of_integers(name, kerne
     out, expected = SPECIAL[name](cr, i), SPECIAL[name](torch, ti)
     assert out.dtype == np.float32 and expected.dtype == torch.float32
     np.testing.assert_allclose(out.numpy(), expected.numpy(), rtol=2e-6)
+    half = SPECIAL[name](cr, cr.tensor(np.array(values, dtype=np.float16)))
+    assert half.dtype == np.float16
 
 
 @pytest.mark.parametrize("name", ["erf", "erfc", "lgamma", "digamma", "polygamma1"])

@@ -933,7 +933,10 @@ class XLogY(Function):
     def forward(ctx, a, b):
         a, b = _floating_pair(a, b)
         dtype = np.result_type(a, b)
-        a, b = np.asarray(a, dtype=dtype), np.asarray(b, dtype=dtype)  # numbers: constants
+        if not isinstance(a, np.ndarray):  # a number: a constant array (arrays keep identity)
+            a = np.asarray(a, dtype=dtype)
+        if not isinstance(b, np.ndarray):
+            b = np.asarray(b, dtype=dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
             out = a * np.log(b)
         out = np.where((a == 0) & ~np.isnan(b), 0, out).astype(dtype, copy=False)

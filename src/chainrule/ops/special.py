@@ -68,7 +68,9 @@ def _kernel(name: str, numpy_kernel: Callable[[np.ndarray], np.ndarray],
             return numpy_kernel(x)
         x = _floating(np.asarray(x))
         out = getattr(special, name)(x)
-        return out if fix is None else fix(x, out)
+        if fix is not None:
+            out = fix(x, out)
+        return out if out.dtype == x.dtype else out.astype(x.dtype)  # float16 comes back wider
 
     run.__name__ = numpy_kernel.__name__
     return run
