@@ -640,3 +640,51 @@ def test_broadcast_bitwise_matches_torch(op, shapes, dtypes, seed):
             BITWISE[op](*xs)
         return
     _same(BITWISE[op](*xs), expected)
+
+
+INPLACE_UNARY = {
+    "exp_": (), "exp2_": (), "expm1_": (), "log_": (), "log2_": (), "log10_": (), "log1p_": (),
+    "sqrt_": (), "rsqrt_": (), "sin_": (), "cos_": (), "tan_": (), "asin_": (), "acos_": (),
+    "atan_": (), "sinh_": (), "cosh_": (), "tanh_": (), "asinh_": (), "atanh_": (),
+    "sigmoid_": (), "logit_": (), "erf_": (), "erfc_": (), "erfinv_": (), "lgamma_": (),
+    "digamma_": (), "sinc_": (), "abs_": (), "relu_": (), "sign_": (), "floor_": (),
+    "ceil_": (), "trunc_": (), "round_": (), "nan_to_num_": (), "square_": (),
+    "polygamma_": (1,), "atan2_": ("other",), "hypot_": ("other",), "copysign_": ("other",),
+    "xlogy_": ("other",), "lerp_": ("other", 0.3),
+}
+
+
+@pytest.mark.parametrize("name", sorted(INPLACE_UNARY))
+def test_inplace_math_in_a_graph_matches_torch(name):
+    values, others = [0.3, 0.55, 0.8], [0.6, -0.2, 0.45]
+
+    def run(lib):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        other = lib.tensor(others, dtype=lib.float64)
+        args = [other if a == "other" else a for a in INPLACE_UNARY[name]]
+        y = x * 1.0
+        if lib is torch and name in ("asinh_", "atanh_"):  # no derivative in PyTorch
+            y = getattr(y, name[:-1])(*args)
+        else:
+            assert getattr(y, name)(*args) is y
+        (y * y).sum().backward()
+        return y.detach().numpy(), x.grad.numpy()
+
+    ours, theirs = run(cr), run(torch)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a, b, rtol=1e-9)
+
+
+def test_inplace_math_on_integers_follows_torch():
+    for name in ("exp_", "sigmoid_", "erfinv_", "sqrt_"):
+        with pytest.raises(RuntimeError, match=f"{name}: the result is floating point"):
+            getattr(cr.tensor([1, 2]), name)()
+    for name in ("abs_", "sign_", "floor_", "round_", "square_"):
+        i, ti = _pair([3, -4], "int64")
+        getattr(i, name)()
+        getattr(ti, name)()
+        _same(i, ti)
+    z, tz = _pair([1.26, 2.55, -0.35], "float32")
+    z.round_(decimals=1)
+    tz.round_(decimals=1)
+    _same(z, tz)

@@ -113,6 +113,30 @@ def _as_tensor(x: Any) -> Tensor:
 _KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < floating < complex
 
 
+def _inplace_method(fn: type[Function], name: str, result: str = "float") -> Callable[..., Tensor]:
+    """The in-place form ``name`` (``exp_``, ``lerp_``, ...) of the op ``fn``.
+
+    ``result`` says what an integer tensor gets: ``"float"`` (refused: the result would
+    not fit), ``"same"`` (the op keeps integer dtypes: abs, sign) or ``"unchanged"``
+    (whole numbers already: floor, round, ...).
+    """
+
+    def method(self: ElementwiseMethods, *args: Any, **params: Any) -> Tensor:
+        kind = self.dtype.kind
+        if kind in "biu":
+            if result == "unchanged" and kind != "b" and not params.get("decimals"):
+                return self  # type: ignore[return-value]
+            if result != "same":
+                raise RuntimeError(
+                    f"{name}: the result is floating point, which can't be written into "
+                    f"this {self.dtype.name} tensor in place; use {name[:-1]}() instead")
+        return self._inplace_checked(fn, *args, name=name, **params)
+
+    method.__name__ = method.__qualname__ = name
+    method.__doc__ = f"``{name[:-1]}`` in place: ``self`` becomes ``self.{name[:-1]}(...)``."
+    return method
+
+
 class ElementwiseMethods(TensorBase):
     """Elementwise math: exp/log, trigonometric and special functions, rounding, division
     with rounding, clamp, maximum/minimum, nan/inf tests, bitwise and logical ops."""
@@ -558,6 +582,65 @@ class ElementwiseMethods(TensorBase):
     def logical_not(self) -> Tensor:
         """x == 0, elementwise (a bool tensor)."""
         return logical_not(self)
+
+    # -- in place: recorded like every in-place op (Tensor._inplace) -----------
+    exp_ = _inplace_method(Exp, "exp_")
+    exp2_ = _inplace_method(Exp2, "exp2_")
+    expm1_ = _inplace_method(Expm1, "expm1_")
+    log_ = _inplace_method(Log, "log_")
+    log2_ = _inplace_method(Log2, "log2_")
+    log10_ = _inplace_method(Log10, "log10_")
+    log1p_ = _inplace_method(Log1p, "log1p_")
+    sqrt_ = _inplace_method(Sqrt, "sqrt_")
+    rsqrt_ = _inplace_method(Rsqrt, "rsqrt_")
+    sin_ = _inplace_method(Sin, "sin_")
+    cos_ = _inplace_method(Cos, "cos_")
+    tan_ = _inplace_method(Tan, "tan_")
+    asin_ = _inplace_method(Asin, "asin_")
+    acos_ = _inplace_method(Acos, "acos_")
+    atan_ = _inplace_method(Atan, "atan_")
+    sinh_ = _inplace_method(Sinh, "sinh_")
+    cosh_ = _inplace_method(Cosh, "cosh_")
+    tanh_ = _inplace_method(Tanh, "tanh_")
+    asinh_ = _inplace_method(Asinh, "asinh_")
+    acosh_ = _inplace_method(Acosh, "acosh_")
+    atanh_ = _inplace_method(Atanh, "atanh_")
+    sigmoid_ = _inplace_method(Sigmoid, "sigmoid_")
+    logit_ = _inplace_method(Logit, "logit_")
+    erf_ = _inplace_method(Erf, "erf_")
+    erfc_ = _inplace_method(Erfc, "erfc_")
+    erfinv_ = _inplace_method(Erfinv, "erfinv_")
+    lgamma_ = _inplace_method(Lgamma, "lgamma_")
+    digamma_ = _inplace_method(Digamma, "digamma_")
+    sinc_ = _inplace_method(Sinc, "sinc_")
+    atan2_ = _inplace_method(Atan2, "atan2_")
+    hypot_ = _inplace_method(Hypot, "hypot_")
+    copysign_ = _inplace_method(CopySign, "copysign_")
+    xlogy_ = _inplace_method(XLogY, "xlogy_")
+    lerp_ = _inplace_method(Lerp, "lerp_")
+    abs_ = _inplace_method(Abs, "abs_", result="same")
+    relu_ = _inplace_method(Relu, "relu_", result="same")
+    sign_ = _inplace_method(Sign, "sign_", result="same")
+    floor_ = _inplace_method(Floor, "floor_", result="unchanged")
+    ceil_ = _inplace_method(Ceil, "ceil_", result="unchanged")
+    trunc_ = _inplace_method(Trunc, "trunc_", result="unchanged")
+    round_ = _inplace_method(Round, "round_", result="unchanged")
+    nan_to_num_ = _inplace_method(NanToNum, "nan_to_num_", result="unchanged")
+    arcsin_, arccos_, arctan_, arctan2_ = asin_, acos_, atan_, atan2_
+    arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
+    absolute_, sgn_, fix_ = abs_, sign_, trunc_
+
+    def square_(self) -> Tensor:
+        """``square`` in place."""
+        return self._inplace_checked(PowScalar, name="square_", c=2)
+
+    def polygamma_(self, n: int) -> Tensor:
+        """``polygamma(n)`` in place."""
+        if self.dtype.kind != "f":
+            raise RuntimeError(f"polygamma_: the result is floating point, which can't be "
+                               f"written into this {self.dtype.name} tensor in place")
+        self.polygamma(n)  # checks n
+        return self._inplace_checked(Polygamma, name="polygamma_", n=int(n))
 
 
 # ---------------------------------------------------------------------------
