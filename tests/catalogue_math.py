@@ -208,6 +208,12 @@ _add("lerp_number", lambda m, a, b: m.lerp(a, b, 0.3) + a.lerp(b, 0.8), TWO_SHAP
 _add("lerp_tensor_weight", lambda m, a, b, w: m.lerp(a, b, w), [[(2, 3), (2, 3), (2, 3)],
      [(3, 1), (1, 4), (3, 4)], [(2, 3), (3,), ()]], ("real", "real", weight))
 
+_add("xlog1py", lambda m, a, b: m.special.xlog1py(a, b), [[(2, 3), (2, 3)], [(3, 1), (1, 4)]],
+     (with_a_zero, positive))
+_add("ndtr", lambda m, a: m.special.ndtr(a * 3), SHAPES)
+_add("ldexp", lambda m, a, b: m.ldexp(a, b), TWO_SHAPES)
+_add("clamp_min_max", lambda m, a: a.clamp_min(-0.5) * m.clamp_max(a, 0.8), SHAPES)
+
 # -- nan and inf -----------------------------------------------------------------------
 # (the default posinf/neginf, the dtype's extremes, swamp central differences of the
 # projected output: test_math_ops.py checks them exactly)
@@ -259,6 +265,8 @@ NONDIFF_CASES = [
          + m.bitwise_right_shift(_ints(a), 1), ((2, 3),)),
     Case("bitwise_methods", lambda m, a, b: _ints(a).bitwise_and(_ints(b)).bitwise_or(4)
          .bitwise_xor(_ints(b)).bitwise_not(), ((2, 3), (2, 3))),
+    Case("gcd", lambda m, a, b: m.gcd(_ints(a, 30), _ints(b, 20)), ((2, 3), (3,))),
+    Case("lcm", lambda m, a, b: _ints(a).int().lcm(_ints(b)), ((3, 1), (1, 4))),
     # logical ops: bool results for any dtype
     Case("logical_and", lambda m, a, b: m.logical_and(a, b), ((2, 3), (2, 3))),
     Case("logical_or_mixed", lambda m, a, b: m.logical_or(a > 0, _ints(b)), ((3, 1), (1, 4))),

@@ -688,3 +688,14 @@ def test_inplace_math_on_integers_follows_torch():
     z.round_(decimals=1)
     tz.round_(decimals=1)
     _same(z, tz)
+
+
+def test_ndtr_keeps_its_lower_tail_and_gcd_refuses_bools():
+    # PyTorch's ndtr is 0.5 * (1 + erf(x / sqrt 2)), 0 below about -8.3; chainrule's uses
+    # erfc there (7.62e-24 at -10), and agrees with PyTorch elsewhere
+    x = cr.tensor([-10.0, -40.0, -1.0, 0.0, 3.0], dtype=cr.float64)
+    np.testing.assert_allclose(cr.special.ndtr(x).numpy(), [7.619853024160527e-24,
+                               0.0, 0.15865525393145707,
+                               0.5, 0.9986501019683699], rtol=1e-14)
+    with pytest.raises(TypeError, match="gcd: .*only for integer tensors"):
+        cr.gcd(cr.tensor([True]), cr.tensor([True]))

@@ -29,12 +29,13 @@ from .tensor_methods.elementwise import (
     polygamma,
     round,
     sinc,
+    xlog1py,
     xlogy,
 )
 
-__all__ = ["erf", "erfc", "erfinv", "expit", "logit", "xlogy", "gammaln", "digamma", "psi",
-           "polygamma", "log1p", "expm1", "exp2", "round", "sinc", "entr", "logsumexp",
-           "softmax", "log_softmax"]
+__all__ = ["erf", "erfc", "erfinv", "expit", "logit", "xlogy", "xlog1py", "gammaln", "digamma",
+           "psi", "polygamma", "log1p", "expm1", "exp2", "round", "sinc", "entr", "ndtr",
+           "logsumexp", "softmax", "log_softmax"]
 
 gammaln = lgamma
 psi = digamma
@@ -43,6 +44,15 @@ psi = digamma
 def expit(input: Any) -> Tensor:
     """The logistic sigmoid 1 / (1 + exp(-x)), the inverse of :func:`logit`."""
     return _as_tensor(input).sigmoid()
+
+
+def ndtr(input: Any) -> Tensor:
+    """The standard normal CDF, 0.5 * erfc(-x / sqrt(2)) (accurate in the lower tail, where
+    PyTorch's 0.5 * (1 + erf(x / sqrt(2))) is 0 below about -8.3)."""
+    return erfc(_as_tensor(input) * -_SQRT_HALF) * 0.5
+
+
+_SQRT_HALF = 0.7071067811865476
 
 
 def logsumexp(input: Any, dim: Any, keepdim: bool = False) -> Tensor:

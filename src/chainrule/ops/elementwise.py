@@ -929,8 +929,10 @@ class CopySign(Function):
 class XLogY(Function):
     """a * log(b), and 0 where a == 0 (unless b is nan), as ``torch.xlogy``."""
 
-    @staticmethod
-    def forward(ctx, a, b):
+    log = staticmethod(np.log)
+
+    @classmethod
+    def forward(cls, ctx, a, b):
         a, b = _floating_pair(a, b)
         dtype = np.result_type(a, b)
         if not isinstance(a, np.ndarray):  # a number: a constant array (arrays keep identity)
@@ -938,7 +940,7 @@ class XLogY(Function):
         if not isinstance(b, np.ndarray):
             b = np.asarray(b, dtype=dtype)
         with np.errstate(divide="ignore", invalid="ignore"):
-            out = a * np.log(b)
+            out = a * cls.log(b)
         out = np.where((a == 0) & ~np.isnan(b), 0, out).astype(dtype, copy=False)
         ctx.save_for_backward(a, b)
         return out
@@ -954,6 +956,26 @@ class XLogY(Function):
             ga = xp.where(skip, 0, g * xp.log(xp.where(skip, 1, b)))
         if need_b:
             gb = g * a / b
+        return ga, gb
+
+
+class XLog1pY(XLogY):
+    """a * log1p(b), and 0 where a == 0 (unless b is nan), as ``torch.special.xlog1py``."""
+
+    op_name = "xlog1py"
+    log = staticmethod(np.log1p)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        xp = ctx.xp
+        need_a, need_b = ctx.needs_input_grad
+        ga = gb = None
+        if need_a:  # 0 where a == 0 and b <= -1
+            skip = ((value(a) == 0) & (value(b) <= -1)) | (value(g) == 0)
+            ga = xp.where(skip, 0, g * xp.log(xp.where(skip, 1, b + 1)))
+        if need_b:
+            gb = g * a / (b + 1)
         return ga, gb
 
 
@@ -1003,7 +1025,7 @@ class NanToNum(Function):
 
 
 # ---------------------------------------------------------------------------
-# Bitwise, on integer and bool tensors (no gradient)
+# Bitwise (and gcd, lcm), on integer and bool tensors (no gradient)
 # ---------------------------------------------------------------------------
 
 
@@ -1011,13 +1033,13 @@ class _Bitwise(Function):
     """Base of ``& | ^ << >>``: PyTorch's result dtype, integers and bools only."""
 
     ufunc = staticmethod(np.bitwise_and)
-    shift = False
+    integers_only = False  # shifts, gcd and lcm refuse bools too
 
     @classmethod
     def forward(cls, ctx, a, b):
         dtype = result_type(a, b)
-        if dtype.kind not in "biu" or (cls.shift and dtype.kind == "b"):
-            kinds = "integer" if cls.shift else "integer and bool"
+        if dtype.kind not in "biu" or (cls.integers_only and dtype.kind == "b"):
+            kinds = "integer" if cls.integers_only else "integer and bool"
             raise TypeError(f"not implemented for {dtype.name} tensors, only for {kinds} "
                             "tensors")
         return cls.ufunc(_as_dtype(a, dtype), _as_dtype(b, dtype))
@@ -1043,7 +1065,7 @@ class LeftShift(_Bitwise):
 
     op_name = "bitwise_left_shift"
     ufunc = staticmethod(np.left_shift)
-    shift = True
+    integers_only = True
 
 
 class RightShift(_Bitwise):
@@ -1051,7 +1073,21 @@ class RightShift(_Bitwise):
 
     op_name = "bitwise_right_shift"
     ufunc = staticmethod(np.right_shift)
-    shift = True
+    integers_only = True
+
+
+class Gcd(_Bitwise):
+    """The greatest common divisor (non-negative), of integer tensors."""
+
+    ufunc = staticmethod(np.gcd)
+    integers_only = True
+
+
+class Lcm(_Bitwise):
+    """The least common multiple (non-negative), of integer tensors."""
+
+    ufunc = staticmethod(np.lcm)
+    integers_only = True
 
 
 class BitwiseNot(Function):

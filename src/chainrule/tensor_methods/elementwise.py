@@ -40,7 +40,9 @@ from ..ops.elementwise import (
     Expm1,
     Floor,
     Fmod,
+    Gcd,
     Hypot,
+    Lcm,
     LeftShift,
     Lerp,
     Log,
@@ -67,6 +69,7 @@ from ..ops.elementwise import (
     Tanh,
     Trunc,
     Where,
+    XLog1pY,
     XLogY,
     result_type,
 )
@@ -87,7 +90,7 @@ __all__ = [
     "square", "reciprocal", "rsqrt", "exp2", "expm1", "log2", "log10", "log1p",
     "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh",
     "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg",
-    "neg", "negative", "absolute", "clip", "float_power",
+    "neg", "negative", "absolute", "clip", "clamp_min", "clamp_max", "float_power", "ldexp",
     # special functions
     "erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "logit", "sinc",
     # binary
@@ -98,6 +101,7 @@ __all__ = [
     # bitwise and logical
     "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "bitwise_left_shift",
     "bitwise_right_shift", "logical_and", "logical_or", "logical_xor", "logical_not",
+    "gcd", "lcm",
 ]
 
 
@@ -199,6 +203,10 @@ class ElementwiseMethods(TensorBase):
     def reciprocal(self) -> Tensor:
         """1 / x (float32 for integer tensors)."""
         return 1 / self
+
+    def ldexp(self, other: Any) -> Tensor:
+        """self * 2 ** other."""
+        return self * exp2(other if _is_tensor(other) else _as_tensor(other))
 
     def float_power(self, exponent: Any) -> Tensor:
         """``self ** exponent`` computed in float64, as ``torch.float_power``."""
@@ -443,6 +451,14 @@ class ElementwiseMethods(TensorBase):
 
     clip = clamp
 
+    def clamp_min(self, min: Any) -> Tensor:
+        """``clamp(min=min)``."""
+        return self.clamp(min=min)
+
+    def clamp_max(self, max: Any) -> Tensor:
+        """``clamp(max=max)``."""
+        return self.clamp(max=max)
+
     def maximum(self, other: Any) -> Tensor:
         """The larger of the two, elementwise; a tie gives each side half the gradient."""
         return _apply(Maximum, _same_dtype(self, other), {})
@@ -566,6 +582,14 @@ class ElementwiseMethods(TensorBase):
 
     def bitwise_right_shift_(self, other: Any) -> Tensor:
         return self.__irshift__(other)
+
+    def gcd(self, other: Any) -> Tensor:
+        """The greatest common divisor, of integer tensors."""
+        return _apply(Gcd, (self, other), {})
+
+    def lcm(self, other: Any) -> Tensor:
+        """The least common multiple, of integer tensors."""
+        return _apply(Lcm, (self, other), {})
 
     def logical_and(self, other: Any) -> Tensor:
         """Both nonzero, elementwise (a bool tensor, for any dtypes)."""
@@ -752,6 +776,21 @@ def xlogy(input: Any, other: Any) -> Tensor:
     return _binary(XLogY, input, other)
 
 
+def xlog1py(input: Any, other: Any) -> Tensor:
+    """input * log1p(other), and 0 where input == 0 (unless other is nan)."""
+    return _binary(XLog1pY, input, other)
+
+
+def gcd(input: Any, other: Any) -> Tensor:
+    """The greatest common divisor, of integer tensors."""
+    return _apply(Gcd, (input, other), {})
+
+
+def lcm(input: Any, other: Any) -> Tensor:
+    """The least common multiple, of integer tensors."""
+    return _apply(Lcm, (input, other), {})
+
+
 def lerp(input: Any, end: Any, weight: Any) -> Tensor:
     """input + weight * (end - input); ``weight`` is a number or a Tensor."""
     return _as_tensor(input).lerp(end, weight)
@@ -911,6 +950,9 @@ rad2deg = _function("rad2deg")
 negative = _function("negative")
 absolute = _function("absolute")
 clip = _function("clip")
+clamp_min = _function("clamp_min")
+clamp_max = _function("clamp_max")
+ldexp = _function("ldexp")
 erf = _function("erf")
 erfc = _function("erfc")
 erfinv = _function("erfinv")
