@@ -35,6 +35,7 @@ from ._common import (
     label_of,
     op_inputs,
     op_params,
+    raw_numbers,
     trace,
 )
 
@@ -169,10 +170,10 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
 
     for v in values:
         if v._ctx is None:
-            add("forward", names[id(v)], "=", label_of(v) or _leaf_word(v), value=v.data)
+            add("forward", names[id(v)], "=", label_of(v) or _leaf_word(v), value=raw_numbers(v))
         else:
             rhs, numbers = _forward_formula(v._ctx, names, precision)
-            add("forward", names[id(v)], "=", rhs, numbers, v.data)
+            add("forward", names[id(v)], "=", rhs, numbers, raw_numbers(v))
 
     start = _start_gradient(root, gradient)
     grads: dict = {id(root): start}
@@ -195,7 +196,7 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
         ctx = v._ctx
         parent_grads = ctx._vjp(g, v, False)
         raw = _raw_vjp(ctx, g)
-        size = as_array(v.data).size
+        size = as_array(v).size
         local = ctx._vjp(_ones_like(v), v, False) if size == 1 else None
         small = _small_jacobians(ctx, v, size) if local is None else None
         i_name = names[id(v)]
@@ -213,9 +214,9 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
                 notes.append(f"fan-out: contribution {seen[key]} of {fan_in[key]}")
             op = "=" if first else "+="
             pre = raw[j] if raw is not None and j < len(raw) else None
-            if pre is not None and tuple(np.shape(pre)) != tuple(as_array(parent.data).shape):
+            if pre is not None and tuple(np.shape(pre)) != tuple(as_array(parent).shape):
                 shape_in = tuple(np.shape(pre))
-                shape_out = tuple(as_array(parent.data).shape)
+                shape_out = tuple(as_array(parent).shape)
                 axes = _summed_axes(shape_in, shape_out)
                 add("backward", "t", "=", term, "", pre,
                     f"shape {shape_in}, the shape of {i_name}")
@@ -276,7 +277,7 @@ def _arg_text(x: Any, names: dict, numeric: bool, precision: int) -> str | None:
         return "?"
     if is_value(x):
         if numeric:
-            a = as_array(x.data)
+            a = as_array(x)
             return fmt_value(a, precision) if a.size == 1 else None
         return names.get(id(x), "?")
     if isinstance(x, (bool, int, float, np.number)):
@@ -312,7 +313,7 @@ def _forward_formula(ctx: Any, names: dict, precision: int) -> tuple:
 
 
 def _start_gradient(root: Any, gradient: Any) -> Any:
-    data = root.data
+    data = raw_numbers(root)
     if gradient is None:
         if as_array(data).size != 1:
             raise ValueError(
@@ -330,7 +331,7 @@ def _start_gradient(root: Any, gradient: Any) -> Any:
 
 
 def _ones_like(value: Any) -> Any:
-    data = value.data
+    data = raw_numbers(value)
     if isinstance(data, np.ndarray):
         return np.ones_like(data)
     return type(data)(1)
@@ -338,12 +339,12 @@ def _ones_like(value: Any) -> Any:
 
 def _small_jacobians(ctx: Any, v: Any, size: int, limit: int = 16) -> list | None:
     """Each input's local Jacobian (one VJP per output element) when all are tiny."""
-    sizes = [as_array(p.data).size if p is not None else 0 for p in ctx.parents]
+    sizes = [as_array(p).size if p is not None else 0 for p in ctx.parents]
     if size * max(sizes, default=0) > limit:
         return None
     rows: list = [[] for _ in sizes]
     for k in range(size):
-        e = np.zeros_like(as_array(v.data))
+        e = np.zeros_like(as_array(v))
         e.flat[k] = 1
         for j, gk in enumerate(ctx._vjp(e, v, False)):
             if gk is not None and sizes[j]:
