@@ -311,6 +311,8 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
     # or has views (``_view_of``).
     __slots__ = ("_array", "grad", "requires_grad", "_ctx", "_version", "_retains_grad",
                  "label", "_hooks", "_family", "_view_info", "__weakref__")
+    _family: _Family
+    _view_info: tuple
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to Tensor's operators: array * tensor is a Tensor
 

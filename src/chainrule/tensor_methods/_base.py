@@ -20,7 +20,7 @@ class TensorBase:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        data: np.ndarray
+        _array: np.ndarray
         requires_grad: bool
 
         @property
