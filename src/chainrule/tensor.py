@@ -258,7 +258,7 @@ class _Family:
         return [t for t in (r() for r in self.refs) if t is not None]
 
 
-def _view_of(out: Tensor, base: Tensor, index: Any = None) -> Tensor:
+def _view_of(out: Tensor, base: Any, index: Any = None) -> Tensor:
     """Mark ``out`` as a view of ``base`` when they share memory (a reshape, transpose,
     expand, basic index or detach): writes to either give both a new version, and an
     in-place change of an indexed view writes its base (``index``) in a graph too."""
