@@ -65,7 +65,8 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
             a = x
             record = False
         if record:
-            ctx.parents = inputs
+            node = x._ctx
+            ctx.parents = (x if node is None else node,)
             ctx.needs_input_grad = _NEED_1
             ctx._inputs = inputs
             ctx._versions = ((x, x._version),)
@@ -85,13 +86,17 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
         forward_args = (x._array if x_is_t else x, y._array if y_is_t else y)
         if record:
             if need_x and need_y:
-                ctx.parents = inputs
+                node_x = x._ctx
+                node_y = y._ctx
+                ctx.parents = (x if node_x is None else node_x, y if node_y is None else node_y)
                 ctx.needs_input_grad = _NEED_2
             elif need_x:
-                ctx.parents = (x, None)
+                node_x = x._ctx
+                ctx.parents = (x if node_x is None else node_x, None)
                 ctx.needs_input_grad = _NEED_FIRST
             else:
-                ctx.parents = (None, y)
+                node_y = y._ctx
+                ctx.parents = (None, y if node_y is None else node_y)
                 ctx.needs_input_grad = _NEED_SECOND
             ctx._inputs = inputs
             if x_is_t and y_is_t:
@@ -123,7 +128,7 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
         if record:
             parents = []
             for x, need in zip(inputs, needs):
-                parents.append(x if need else None)
+                parents.append((x if x._ctx is None else x._ctx) if need else None)
             ctx.parents = tuple(parents)
             ctx._inputs = inputs
             ctx._versions = tuple(versions)
@@ -142,11 +147,15 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
         scalar, out = out, np.asarray(out)  # NumPy gives 0-d results as scalars
         if record and ctx._saved:
             ctx._saved = tuple([out if a is scalar else a for a in ctx._saved])
+    if record and ctx._saved:
+        for a in ctx._saved:
+            if a is out:  # the op keeps its own output: create_graph and in-place need to know
+                ctx._out_array = out
+                break
     t = _new_object(Tensor)
     t._array = out
     t.grad = None
     t._version = 0
-    t._retains_grad = False
     t.label = None
     if record:
         t.requires_grad = True
@@ -309,10 +318,11 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
     # default), which keeps it off the path of every op.
     # ``_family`` and ``_view_info`` likewise stay unset unless the tensor is a view
     # or has views (``_view_of``).
-    __slots__ = ("_array", "grad", "requires_grad", "_ctx", "_version", "_retains_grad",
+    __slots__ = ("_array", "grad", "requires_grad", "_ctx", "_version",
                  "label", "_hooks", "_family", "_view_info", "__weakref__")
     _family: _Family
     _view_info: tuple
+    parents = None  # a leaf is a node of the graph with no parents (graph protocol)
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to Tensor's operators: array * tensor is a Tensor
 
@@ -322,7 +332,6 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         self.grad: Tensor | None = None
         self._ctx: Context | None = None
         self._version = 0
-        self._retains_grad = False
         self.label: str | None = None
         self.requires_grad = False
         if requires_grad:
@@ -471,8 +480,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         """Keep ``.grad`` on this non-leaf after backward (leaves always keep theirs)."""
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on a tensor that doesn't require grad")
-        if self._ctx is not None:
-            self._retains_grad = True
+        _graph.retain_grad(self)
         return self
 
     def detach(self) -> Tensor:
@@ -597,21 +605,14 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
                     f"(shape {self.shape}) of a tensor in a graph; clone() it first, or "
                     "change the tensor it was made from"
                 )
+        # The op runs on a copy of the old values (which it may save), as a new node
+        # after this tensor's current record; then this tensor takes the new record.
         old = Tensor(self._array.copy())
         old.requires_grad, old._ctx = self.requires_grad, self._ctx
-        prev = self._ctx
-        if prev is not None and any(a is self._array for a in prev._saved):
-            # The op that made self saved its output, which is about to change: point
-            # the record at ``old`` and mark that changed, so its backward raises.
-            prev._saved = tuple(old._array if a is self._array else a for a in prev._saved)
-            old._version = self._version + 1
         out = compute(old)
         self._write(out, name)
         self._ctx = out._ctx
         self.requires_grad = out.requires_grad
-        if self._ctx is not None:
-            self._ctx._out_version = self._version
-        out._array = self._array
         if view is not None:
             base, index = view
             base[index] = out  # records the write on the base as well (out is self's twin)
@@ -639,13 +640,14 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         self._bump_version()
 
     def _bump_version(self) -> None:
-        """A new version for this tensor and every tensor that shares its memory."""
-        self._version += 1
+        """A new version for this tensor and every tensor that shares its memory; a record
+        that saved one of their arrays as its output can no longer run its backward."""
         family = getattr(self, "_family", None)
-        if family is not None:
-            for member in family.alive():
-                if member is not self:
-                    member._version += 1
+        for member in family.alive() if family is not None else (self,):
+            member._version += 1
+            ctx = member._ctx
+            if ctx is not None and getattr(ctx, "_out_array", None) is member._array:
+                ctx._out_stale = True
 
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other)

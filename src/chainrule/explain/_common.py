@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import graph as _graph
 
-__all__ = ["is_value", "raw_numbers", "op_inputs", "trace", "label_of", "as_array",
+__all__ = ["is_value", "raw_numbers", "op_inputs", "value_parents", "trace", "label_of", "as_array",
            "fmt_number", "fmt_value", "describe_array", "display_width", "pad", "op_params",
            "value_role"]
 
@@ -41,12 +41,16 @@ def op_inputs(ctx: Any) -> tuple:
     """Every input of the op, in order: values, and constants such as numbers.
 
     Both engines keep them on the op record (``_inputs``, part of the graph
-    protocol) until backward frees it; after that only the ``parents`` are left
-    (``None`` in the slots that need no gradient).
+    protocol) until backward frees it; after that none are left.
     """
-    if ctx._inputs:
-        return tuple(ctx._inputs)
-    return tuple(ctx.parents) if ctx.parents is not None else ()
+    return tuple(ctx._inputs or ())
+
+
+def value_parents(ctx: Any) -> list:
+    """The op's inputs that get a gradient, as values, aligned with ``ctx.parents``
+    (``None`` in the slots that need none). The record's ``parents`` are graph nodes
+    (records, or leaves); the views show values."""
+    return [None if p is None else x for p, x in zip(ctx.parents or (), ctx._inputs)]
 
 
 def _value_inputs(value: Any) -> list:

@@ -33,6 +33,7 @@ from ._common import (
     label_of,
     raw_numbers,
     trace,
+    value_parents,
 )
 
 __all__ = ["jacobian", "layer_jacobians", "OpJacobian", "LayerJacobian", "LayerJacobians",
@@ -127,7 +128,7 @@ def jacobian(node: Any, params: Any = None, *, max_entries: int = MAX_ENTRIES) -
         raise RuntimeError(f"jacobian(): op '{ctx.name}' was freed by backward(); build the graph "
                            "again or call backward(retain_graph=True)")
     out = as_array(node)
-    parents = list(ctx.parents or ())
+    parents = value_parents(ctx)
     sizes = [as_array(p).size for p in parents if p is not None]
     entries = out.size * sum(sizes)
     if entries > max_entries:
@@ -139,7 +140,7 @@ def jacobian(node: Any, params: Any = None, *, max_entries: int = MAX_ENTRIES) -
     rows: list = [[] for _ in parents]
     for k in range(out.size):
         e = _unit(node, k)
-        grads = ctx._vjp(e, node, False)
+        grads = ctx._vjp(e, False)
         for j, (p, g) in enumerate(zip(parents, grads)):
             if p is None:
                 continue

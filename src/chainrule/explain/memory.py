@@ -27,7 +27,8 @@ from .table import _number
 __all__ = ["memory_report", "MemoryReport", "OpMemory", "Item"]
 
 # Context attributes that are machinery or links, not what an op saved.
-_SKIP = frozenset({"_saved", "_inputs", "_versions", "_out", "parents", "_args", "fn", "xp"})
+_SKIP = frozenset({"_saved", "_inputs", "_versions", "_out", "_out_array", "parents", "fn",
+                   "xp", "_hooks"})
 
 
 @dataclass
