@@ -39,7 +39,33 @@ from .io import load, save
 from .scalar import Scalar
 from .tensor import Tensor
 from .tensor_methods.elementwise import maximum, minimum, where
+from .tensor_methods.reduce import all as all  # noqa: A001
+from .tensor_methods.reduce import (  # reductions, scans, sorting and statistics
+    aminmax,
+    count_nonzero,
+    dist,
+    nanmean,
+    nansum,
+    norm,
+    prod,
+    std_mean,
+    var_mean,
+)
+from .tensor_methods.reduce import any as any  # noqa: A001
+from .tensor_methods.scan import cummax, cummin, cumprod, cumsum, logcumsumexp
 from .tensor_methods.shape import cat, chunk, split, stack
+from .tensor_methods.sort import (
+    argsort,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
+)
 
 __version__ = "0.1.0"
 
