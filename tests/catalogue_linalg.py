@@ -250,3 +250,33 @@ NONDIFF_CASES = [
     Case("lstsq_rank", lambda m, a, b: m.linalg.lstsq(a, b).rank, ((4, 3), (4, 2)),
          (spread,)),
 ]
+
+# -- more of torch.linalg -------------------------------------------------------------
+_add("solve_ex", lambda m, a, b: m.linalg.solve_ex(a, b).result, [[(3, 3), (3, 2)]],
+     (wellcond,))
+_add("solve_triangular", lambda m, a, b: m.linalg.solve_triangular(a, b, upper=True),
+     [[(3, 3), (3, 2)], [(2, 3, 3), (3, 1)]], (wellcond,))
+_add("solve_triangular_lower_right",
+     lambda m, a, b: m.linalg.solve_triangular(a, b, upper=False, left=False), [[(3, 3), (2, 3)]],
+     (wellcond,))
+_add("solve_triangular_unit",
+     lambda m, a, b: m.linalg.solve_triangular(a, b, upper=False, unitriangular=True),
+     [[(3, 3), (3, 2)]], (wellcond,))
+_add("cholesky_solve", lambda m, b, a: m.cholesky_solve(b, m.linalg.cholesky(_spd(m, a))),
+     [[(3, 2), (3, 3)]])
+_add("cholesky_solve_upper",
+     lambda m, b, a: m.cholesky_solve(b, m.linalg.cholesky(_spd(m, a), upper=True), upper=True),
+     [[(3, 2), (3, 3)]])
+_add("cholesky_inverse", lambda m, a: m.cholesky_inverse(m.linalg.cholesky(_spd(m, a))),
+     [[(3, 3)]])
+_add("cond", lambda m, a: m.linalg.cond(a), [[(3, 3)], [(3, 2)]], (spread,))
+_add("cond_minus_2", lambda m, a: m.linalg.cond(a, -2), [[(3, 3)]], (wellcond,))
+_add("vander", lambda m, x: m.linalg.vander(x), [[(3,)], [(2, 3)]])
+_add("vander_n", lambda m, x: m.linalg.vander(x, N=4), [[(2,)]])
+_add("tensorinv", lambda m, a: m.linalg.tensorinv(a, ind=1), [[(4, 2, 2)]],
+     (lambda rng, shape, dtype: wellcond(rng, (4, 4), dtype).reshape(shape),))
+_add("tensorsolve", lambda m, a, b: m.linalg.tensorsolve(a, b), [[(2, 3, 6), (2, 3)]],
+     (lambda rng, shape, dtype: wellcond(rng, (6, 6), dtype).reshape(shape),))
+_add("matrix_exp", lambda m, a: m.linalg.matrix_exp(a), [[(3, 3)], [(2, 2, 2)]])
+_add("matrix_exp_large", lambda m, a: m.matrix_exp(a * 4), [[(3, 3)]])
+_add("matrix_exp_method", lambda m, a: a.matrix_exp(), [[(2, 2)]])

@@ -17,6 +17,7 @@ from __future__ import annotations
 from .tensor_methods.linalg import (
     cholesky,
     cholesky_ex,
+    cond,
     det,
     diagonal,
     eigh,
@@ -24,6 +25,7 @@ from .tensor_methods.linalg import (
     inv,
     inv_ex,
     lstsq,
+    matrix_exp,
     matrix_norm,
     matrix_power,
     matrix_rank,
@@ -33,16 +35,22 @@ from .tensor_methods.linalg import (
     qr,
     slogdet,
     solve,
+    solve_ex,
+    solve_triangular,
     svd,
     svdvals,
     tensordot,
+    tensorinv,
+    tensorsolve,
+    vander,
     vecdot,
     vector_norm,
 )
 from .tensor_methods.linalg import linalg_cross as cross
 from .tensor_methods.linalg import matmul_fn as matmul
 
-__all__ = ["cholesky", "cholesky_ex", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
-           "inv_ex", "lstsq", "matmul", "matrix_norm", "matrix_power", "matrix_rank",
-           "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals",
-           "tensordot", "vecdot", "vector_norm"]
+__all__ = ["cholesky", "cholesky_ex", "cond", "cross", "det", "diagonal", "eigh", "eigvalsh",
+           "inv", "inv_ex", "lstsq", "matmul", "matrix_exp", "matrix_norm", "matrix_power",
+           "matrix_rank", "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "solve_ex",
+           "solve_triangular", "svd", "svdvals", "tensordot", "tensorinv", "tensorsolve",
+           "vander", "vecdot", "vector_norm"]

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from .tensor import Tensor
 
 __all__ = ["max", "min", "linalg_slogdet", "slogdet", "linalg_eigh", "linalg_svd", "svd",
-           "linalg_qr", "qr", "linalg_lstsq", "linalg_inv_ex", "linalg_cholesky_ex"]
+           "linalg_qr", "qr", "linalg_lstsq", "linalg_inv_ex", "linalg_cholesky_ex",
+           "linalg_solve_ex"]
 
 
 class max(NamedTuple):  # noqa: N801  (PyTorch's name: torch.return_types.max)
@@ -104,4 +105,11 @@ class linalg_cholesky_ex(NamedTuple):  # noqa: N801
     """What ``linalg.cholesky_ex`` returns: the factor and LAPACK's info (0: success)."""
 
     L: Tensor
+    info: Tensor
+
+
+class linalg_solve_ex(NamedTuple):  # noqa: N801
+    """What ``linalg.solve_ex`` returns: the solution and LAPACK's info (0: success)."""
+
+    result: Tensor
     info: Tensor

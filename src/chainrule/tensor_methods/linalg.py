@@ -42,7 +42,7 @@ from ..ops.linalg import (
 )
 from ..ops.namespace import TENSOR
 from ..ops.reduce import Amax, Amin, Sum
-from ..ops.shape import GetItem, Permute, Reshape
+from ..ops.shape import Concatenate, GetItem, Permute, Reshape
 from ..tensor import _apply, _constant, _is_tensor
 from ._base import TensorBase
 from ._dims import axes, axis
@@ -58,7 +58,9 @@ __all__ = [
     "cdist", "cross", "linalg_cross", "vecdot", "diagonal",
     # decompositions and solves
     "det", "logdet", "slogdet", "inv", "inv_ex", "solve", "cholesky", "cholesky_ex", "qr",
-    "eigh", "eigvalsh", "svd", "svdvals", "pinv", "lstsq", "matrix_rank",
+    "eigh", "eigvalsh", "svd", "svdvals", "pinv", "lstsq", "matrix_rank", "solve_ex",
+    "solve_triangular", "cholesky_solve", "cholesky_inverse", "cond", "vander", "tensorinv",
+    "tensorsolve", "matrix_exp",
     "torch_svd", "torch_qr", "torch_cholesky", "torch_slogdet", "pinverse",
     # norms
     "vector_norm", "matrix_norm", "norm",
@@ -275,6 +277,7 @@ def _check_einsum_sizes(terms: Sequence[str], shapes: tuple, equation: str) -> N
 # ---------------------------------------------------------------------------
 
 def _need_dims(op: str, want: str, **tensors: Any) -> None:
+    """Raise one line unless each of ``tensors`` is a vector / matrix / batch of matrices."""
     dims = {"vector": 1, "matrix": 2, "batch of matrices": 3}[want]
     for name, x in tensors.items():
         if np.ndim(x) != dims:
@@ -328,13 +331,17 @@ def mm(input: Any, mat2: Any) -> Tensor:
     return _apply(Matmul, (input, mat2), {})
 
 
+def _check_bmm(op: str, batch1: Any, batch2: Any) -> None:
+    _need_dims(op, "batch of matrices", batch1=batch1, batch2=batch2)
+    sa, sb = np.shape(batch1), np.shape(batch2)
+    if sa[0] != sb[0] or sa[2] != sb[1]:
+        raise ValueError(f"{op}: shapes {sa} and {sb} cannot be multiplied: need (b, n, m) and "
+                         "(b, m, p) with the same b and m")
+
+
 def bmm(input: Any, mat2: Any) -> Tensor:
     """Batched matrix products, (b, n, m) @ (b, m, p) -> (b, n, p); no broadcasting."""
-    _need_dims("bmm", "batch of matrices", input=input, mat2=mat2)
-    sa, sb = np.shape(input), np.shape(mat2)
-    if sa[0] != sb[0] or sa[2] != sb[1]:
-        raise ValueError(f"bmm: shapes {sa} and {sb} cannot be multiplied: need (b, n, m) and "
-                         "(b, m, p) with the same b and m")
+    _check_bmm("bmm", input, mat2)
     return _apply(Matmul, (input, mat2), {})
 
 
@@ -376,16 +383,13 @@ def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> T
 
 def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * bmm(batch1, batch2)``."""
+    _check_bmm("baddbmm", batch1, batch2)
     return _add_scaled("baddbmm", input, bmm(batch1, batch2), beta, alpha)
 
 
 def addbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * sum_b batch1[b] @ batch2[b]`` (one matmul over b and k)."""
-    bmm_checked = bmm  # the same shape rules as bmm
-    _need_dims("addbmm", "batch of matrices", batch1=batch1, batch2=batch2)
-    sa, sb = np.shape(batch1), np.shape(batch2)
-    if sa[0] != sb[0] or sa[2] != sb[1]:
-        bmm_checked(batch1, batch2)
+    _check_bmm("addbmm", batch1, batch2)
     product = _apply(Einsum, (batch1, batch2), {"equation": "bij,bjk->ik"})
     return _add_scaled("addbmm", input, product, beta, alpha)
 
@@ -465,8 +469,9 @@ def matrix_power(A: Any, n: int) -> Tensor:
     if not isinstance(n, (int, np.integer)):
         raise TypeError(f"linalg.matrix_power: n must be an int, got {n!r}")
     a = _t(A)
-    if n == 0:
-        return _constant(np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape).copy())
+    if n == 0:  # the identity, connected to A with a zero gradient (as PyTorch's)
+        eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
+        return _apply(Where, (np.ones(a.shape, dtype=bool), eye, a), {})
     if n < 0:
         a = inv(a)
         n = -n
@@ -898,6 +903,209 @@ def lstsq(A: Any, B: Any, rcond: float | None = None, *,
     return return_types.linalg_lstsq(x, residuals, rank, values)
 
 
+def solve_ex(A: Any, B: Any, *, left: bool = True,
+             check_errors: bool = False) -> return_types.linalg_solve_ex:
+    """``(result, info)``: :func:`solve` that does not raise on a singular matrix; its
+    ``info`` is LAPACK's (the first zero pivot, 1-based) and its solutions are NaN."""
+    a = _square_float("linalg.solve_ex", A)
+    info = _lu_info(a._array)
+    if not info.any() or check_errors:
+        return return_types.linalg_solve_ex(solve(a, B, left=left), _constant(info))
+    x = solve(_swap_failed(a, info), B, left=left)
+    nan = np.where((info != 0).reshape(info.shape + (1,) * (x.ndim - info.ndim)), np.nan, 0)
+    return return_types.linalg_solve_ex(x + nan.astype(x.dtype), _constant(info))
+
+
+def solve_triangular(A: Any, B: Any, *, upper: bool, left: bool = True,
+                     unitriangular: bool = False) -> Tensor:
+    """``X`` with ``A X = B`` (``X A = B`` for ``left=False``), A triangular: only the
+    triangle named by ``upper`` is read (and not its diagonal when ``unitriangular``),
+    so only that triangle gets a gradient. B is a matrix (or a batch of them)."""
+    a = _square_float("linalg.solve_triangular", A)
+    b = _t(B)
+    if b.ndim < 2:
+        raise ValueError(f"linalg.solve_triangular: B must be a matrix or a batch of matrices, "
+                         f"got shape {b.shape}")
+    n = a.shape[-1]
+    mask = np.triu(np.ones((n, n), dtype=a.dtype)) if upper else \
+        np.tril(np.ones((n, n), dtype=a.dtype))
+    if unitriangular:
+        triangle = a * (mask - np.eye(n, dtype=a.dtype)) + np.eye(n, dtype=a.dtype)
+    else:
+        triangle = a * mask
+    return solve(triangle, b, left=left)
+
+
+def _triangle(factor: Tensor, upper: bool) -> Tensor:
+    """The triangle of ``factor`` that LAPACK reads (the other one counts as 0)."""
+    n = factor.shape[-1]
+    ones = np.ones((n, n), dtype=factor.dtype)
+    return factor * (np.triu(ones) if upper else np.tril(ones))
+
+
+def cholesky_solve(B: Any, L: Any, upper: bool = False) -> Tensor:
+    """``X`` with ``A X = B`` for ``A = L L^T`` (``U^T U`` when ``upper``), given the factor.
+
+    As in PyTorch only the factor's triangle is read; its gradient is 0 outside that
+    triangle (PyTorch gives the gradient of ``L L^T`` over the whole matrix)."""
+    factor = _triangle(_square_float("cholesky_solve", L), upper)
+    a = _matmul(_mT(factor), factor) if upper else _matmul(factor, _mT(factor))
+    b = _t(B)
+    if b.ndim < 2:
+        raise ValueError(f"cholesky_solve: B must be a matrix or a batch of matrices, got "
+                         f"shape {b.shape}")
+    return solve(a, b)
+
+
+def cholesky_inverse(L: Any, upper: bool = False) -> Tensor:
+    """The inverse of ``A = L L^T`` (``U^T U`` when ``upper``), given the factor (only its
+    triangle is read, as in :func:`cholesky_solve`)."""
+    factor = _triangle(_square_float("cholesky_inverse", L), upper)
+    return inv(_matmul(_mT(factor), factor) if upper else _matmul(factor, _mT(factor)))
+
+
+_COND_ORDS = (None, "fro", "nuc", 2, -2, 1, -1, math.inf, -math.inf)
+
+
+def cond(A: Any, p: Any = None) -> Tensor:
+    """The condition number: ``s_max / s_min`` for p None or 2 (``s_min / s_max`` for -2),
+    else ``matrix_norm(A, p) * matrix_norm(inv(A), p)``."""
+    if p not in _COND_ORDS:
+        raise ValueError(f"linalg.cond: Order {p} not supported; use one of None, 'fro', "
+                         "'nuc', 2, -2, 1, -1, inf, -inf")
+    a = _t(A)
+    _check_float("linalg.cond", a)
+    if p in (None, 2, -2):
+        if a.ndim < 2:
+            raise ValueError(f"linalg.cond: A must be a matrix or a batch of matrices, got "
+                             f"shape {a.shape}")
+        s = svdvals(a)
+        last = (s.ndim - 1,)
+        big = _apply(Amax, (s,), {"axis": last, "keepdims": False})
+        small = _apply(Amin, (s,), {"axis": last, "keepdims": False})
+        return big / small if p != -2 else small / big
+    _check_square("linalg.cond", a)
+    return matrix_norm(a, p) * matrix_norm(inv(a), p)
+
+
+def vander(x: Any, *, N: int | None = None) -> Tensor:
+    """The Vandermonde matrix: columns ``x**0, x**1, ..., x**(N-1)`` (N = len(x) by default).
+
+    >>> import chainrule as cr
+    >>> cr.linalg.vander(cr.tensor([1.0, 2.0, 3.0]), N=3)
+    tensor([[1., 1., 1.],
+            [1., 2., 4.],
+            [1., 3., 9.]])
+    """
+    t = _t(x)
+    if t.ndim < 1:
+        raise ValueError("linalg.vander: x must have at least one dimension")
+    n = t.shape[-1] if N is None else N
+    if n < 0:
+        raise ValueError(f"linalg.vander: N must be non-negative, got {n}")
+    if n == 0:
+        return _constant(np.zeros(t.shape + (0,), dtype=t.dtype))
+    column = _reshape(t, t.shape + (1,))
+    cols: list = [np.ones(t.shape + (1,), dtype=t.dtype)]
+    for k in range(1, n):
+        cols.append(column if k == 1 else cols[-1] * column)
+    return _apply(Concatenate, tuple(cols), {"axis": t.ndim})
+
+
+def tensorinv(A: Any, ind: int = 2) -> Tensor:
+    """The inverse of A seen as a square matrix of shape ``(prod(shape[:ind]),
+    prod(shape[ind:]))``, shaped ``shape[ind:] + shape[:ind]``."""
+    a = _t(A)
+    if ind <= 0:
+        raise ValueError(f"linalg.tensorinv: Expected a strictly positive integer for 'ind', "
+                         f"but got {ind}")
+    rows, cols = math.prod(a.shape[:ind]), math.prod(a.shape[ind:])
+    if rows != cols:
+        raise ValueError(f"linalg.tensorinv: Expected self to satisfy the requirement "
+                         f"prod(self.shape[ind:]) == prod(self.shape[:ind]), but got {cols} != "
+                         f"{rows}")
+    return _reshape(inv(_reshape(a, (rows, cols))), a.shape[ind:] + a.shape[:ind])
+
+
+def tensorsolve(A: Any, B: Any, dims: Sequence[int] | None = None) -> Tensor:
+    """``X`` with ``tensordot(A, X, X.ndim) = B``; ``dims`` of A are first moved to the end."""
+    a, b = _t(A), _t(B)
+    if dims is not None:
+        moved = [axis(d, a.ndim, "linalg.tensorsolve") for d in dims]
+        rest = [i for i in range(a.ndim) if i not in moved]
+        a = _permute(a, rest + moved)
+    rows = math.prod(b.shape)
+    x_shape = a.shape[b.ndim:]
+    if a.shape[:b.ndim] != b.shape or math.prod(x_shape) != rows:
+        raise ValueError(f"linalg.tensorsolve: A of shape {a.shape} and B of shape {b.shape} "
+                         "do not make a square system (A's leading dims must be B's shape, "
+                         "and its other dims hold as many entries)")
+    x = solve(_reshape(a, (rows, rows)), _reshape(b, (rows,)))
+    return _reshape(x, x_shape)
+
+
+# Higham (2005), "The scaling and squaring method for the matrix exponential revisited":
+# the Pade degrees, and the largest 1-norm each is accurate for (double / single precision).
+_PADE = {
+    3: (120.0, 60.0, 12.0, 1.0),
+    5: (30240.0, 15120.0, 3360.0, 420.0, 30.0, 1.0),
+    7: (17297280.0, 8648640.0, 1995840.0, 277200.0, 25200.0, 1512.0, 56.0, 1.0),
+    9: (17643225600.0, 8821612800.0, 2075673600.0, 302702400.0, 30270240.0, 2162160.0,
+        110880.0, 3960.0, 90.0, 1.0),
+    13: (64764752532480000.0, 32382376266240000.0, 7771770303897600.0,
+         1187353796428800.0, 129060195264000.0, 10559470521600.0, 670442572800.0,
+         33522128640.0, 1323241920.0, 40840800.0, 960960.0, 16380.0, 182.0, 1.0),
+}
+_THETA = {np.dtype(np.float64): {3: 1.495585217958292e-2, 5: 2.539398330063230e-1,
+                                 7: 9.504178996162932e-1, 9: 2.097847961257068e0,
+                                 13: 5.371920351148152e0},
+          np.dtype(np.float32): {3: 4.258730016922831e-1, 5: 1.880152677804762e0,
+                                 7: 3.925724783138660e0}}
+
+
+def matrix_exp(A: Any) -> Tensor:
+    """The matrix exponential, by scaling and squaring with a Pade approximant (Higham,
+    2005), written with matmul and solve so that it is differentiable at any order.
+
+    >>> import chainrule as cr
+    >>> cr.linalg.matrix_exp(cr.tensor([[0.0, 1.0], [0.0, 0.0]]))
+    tensor([[1., 1.],
+            [0., 1.]])
+    """
+    a = _square_float("linalg.matrix_exp", A)
+    n = a.shape[-1]
+    thetas = _THETA[np.dtype(a.dtype)] if np.dtype(a.dtype) in _THETA else _THETA[
+        np.dtype(np.float64)]
+    norm1 = float(np.abs(a._array).sum(axis=-2).max(initial=0.0))
+    top = max(thetas)
+    degree = next((m for m in sorted(thetas) if norm1 <= thetas[m]), top)
+    squarings = 0 if norm1 <= thetas[top] else int(np.ceil(np.log2(norm1 / thetas[top])))
+    x = a * (0.5 ** squarings) if squarings else a
+    b = _PADE[degree]
+    eye = np.eye(n, dtype=a.dtype)
+    x2 = _matmul(x, x)
+    if degree == 13:
+        x4 = _matmul(x2, x2)
+        x6 = _matmul(x4, x2)
+        u_in = _matmul(x6, x6 * b[13] + x4 * b[11] + x2 * b[9]) \
+            + x6 * b[7] + x4 * b[5] + x2 * b[3] + eye * b[1]
+        v = _matmul(x6, x6 * b[12] + x4 * b[10] + x2 * b[8]) \
+            + x6 * b[6] + x4 * b[4] + x2 * b[2] + eye * b[0]
+    else:
+        power = x2
+        u_in = x2 * b[3] + eye * b[1]
+        v = x2 * b[2] + eye * b[0]
+        for k in range(4, degree + 1, 2):
+            power = _matmul(power, x2)
+            u_in = u_in + power * b[k + 1]
+            v = v + power * b[k]
+    u = _matmul(x, u_in)
+    out = _apply(Solve, (v - u, v + u), {})
+    for _ in range(squarings):
+        out = _matmul(out, out)
+    return out
+
+
 # ---------------------------------------------------------------------------
 # Factorisations
 # ---------------------------------------------------------------------------
@@ -1263,6 +1471,15 @@ class LinalgMethods(TensorBase):
 
     def cholesky(self, upper: bool = False) -> Tensor:
         return cholesky(self, upper=upper)
+
+    def cholesky_solve(self, input2: Any, upper: bool = False) -> Tensor:
+        return cholesky_solve(self, input2, upper)
+
+    def cholesky_inverse(self, upper: bool = False) -> Tensor:
+        return cholesky_inverse(self, upper)
+
+    def matrix_exp(self) -> Tensor:
+        return matrix_exp(self)
 
     def qr(self, some: bool = True) -> return_types.qr:
         return torch_qr(self, some)
