@@ -573,3 +573,11 @@ def test_more_linalg_mistakes_give_one_clear_line(call, message):
     with pytest.raises(ValueError) as err:
         call()
     assert message in str(err.value)
+
+
+def test_slogdet_gradient_at_a_singular_matrix_is_infinite_not_an_error():
+    batch = np.stack([np.array([[1.0, 2.0], [2.0, 4.0]]), np.array([[2.0, 1.0], [0.0, 3.0]])])
+    a = cr.tensor(batch, requires_grad=True)
+    cr.linalg.slogdet(a).logabsdet.sum().backward()
+    assert np.isinf(a.grad.numpy()[0]).all()
+    np.testing.assert_allclose(a.grad.numpy()[1], np.linalg.inv(batch[1]).T)

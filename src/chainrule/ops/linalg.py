@@ -22,6 +22,7 @@ so eigenvalues alone stay differentiable at repeated eigenvalues.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -157,15 +158,16 @@ class Einsum(Function):
         return tuple(grads)
 
 
-def _einsum_grad_equation(equation: str, k: int, shape: tuple) -> tuple[str, list]:
+@functools.lru_cache(maxsize=1024)
+def _einsum_grad_equation(equation: str, k: int, shape: tuple) -> tuple[str, tuple]:
     """The equation of operand ``k``'s gradient, and the constants it needs.
 
     >>> _einsum_grad_equation("ii->", 0, (3, 3))
-    (',ia->ia', [('eye', 3)])
+    (',ia->ia', (('eye', 3),))
     >>> _einsum_grad_equation("ij,jk->ik", 0, (2, 3))
-    ('ik,jk->ij', [])
+    ('ik,jk->ij', ())
     >>> _einsum_grad_equation("ij->i", 0, (2, 3))
-    ('i,j->ij', [('ones', 3)])
+    ('i,j->ij', (('ones', 3),))
     """
     inputs, output = split_equation(equation)
     letters = inputs[k]
@@ -186,7 +188,7 @@ def _einsum_grad_equation(equation: str, k: int, shape: tuple) -> tuple[str, lis
                 extra_subs.append(c)
                 constants.append(("ones", n))
     subs = [output] + [s for j, s in enumerate(inputs) if j != k] + extra_subs
-    return ",".join(subs) + "->" + "".join(out), constants
+    return ",".join(subs) + "->" + "".join(out), tuple(constants)
 
 
 # ---------------------------------------------------------------------------
@@ -223,24 +225,16 @@ class Det(Function):
     def backward(ctx, g):
         xp = ctx.xp
         a, det = ctx.saved_tensors
-        n = a.shape[-1]
-        eye = _eye(n, a)
+        g_mat = xp.expand_dims(xp.expand_dims(g, -1), -1)
         scale = xp.expand_dims(xp.expand_dims(g * det, -1), -1)
         singular = np.asarray(value(det) == 0)
         if not singular.any():
-            return scale * xp.solve(_mT(xp, a), eye)  # g det A^{-T}
+            return scale * _inv_t(xp, a)  # g det A^{-T}
         # Where det is exactly 0, A^{-T} does not exist but the gradient does: the
         # cofactor matrix, det of each (n-1) x (n-1) minor with its sign.
         mask = singular[..., None, None]
-        safe = xp.where(mask, eye, a)
-        regular = scale * xp.solve(_mT(xp, safe), eye)
-        keep = np.array([[j for j in range(n) if j != i] for i in range(n)]).reshape(n, n - 1)
-        rows = keep[:, None, :, None]
-        cols = keep[None, :, None, :]
-        signs = (-1.0) ** np.add.outer(np.arange(n), np.arange(n))
-        cofactors = xp.det(a[..., rows, cols]) * signs.astype(eye.dtype)
-        g_full = xp.expand_dims(xp.expand_dims(g, -1), -1)
-        return xp.where(mask, g_full * cofactors, regular)
+        regular = scale * _inv_t(xp, xp.where(mask, _eye(a.shape[-1], a), a))
+        return xp.where(mask, g_mat * _cofactors(xp, a), regular)
 
 
 class SlogDet(Function):
@@ -252,6 +246,7 @@ class SlogDet(Function):
     def forward(ctx, a):
         sign, logabsdet = np.linalg.slogdet(a)
         ctx.save_for_backward(a)
+        ctx.singular = np.asarray(sign == 0)
         return np.stack([sign, logabsdet])
 
     @staticmethod
@@ -259,7 +254,27 @@ class SlogDet(Function):
         xp = ctx.xp
         (a,) = ctx.saved_tensors
         scale = xp.expand_dims(xp.expand_dims(g[1], -1), -1)
-        return scale * xp.solve(_mT(xp, a), _eye(a.shape[-1], a))
+        if not ctx.singular.any():
+            return scale * _inv_t(xp, a)  # g A^{-T}
+        # log|det| has no derivative at a singular matrix: cofactors / 0, +-inf (or nan)
+        mask = ctx.singular[..., None, None]
+        regular = _inv_t(xp, xp.where(mask, _eye(a.shape[-1], a), a))
+        blow_up = np.where(mask, np.inf, 1.0).astype(value(a).dtype)  # finite off the mask
+        with np.errstate(invalid="ignore"):
+            return scale * xp.where(mask, _cofactors(xp, a) * blow_up, regular)
+
+
+def _inv_t(xp: Any, a: Any) -> Any:
+    """``A^{-T}``, by one solve."""
+    return xp.solve(_mT(xp, a), _eye(a.shape[-1], a))
+
+
+def _cofactors(xp: Any, a: Any) -> Any:
+    """The cofactor matrix of each square matrix (the gradient of det), by minors."""
+    n = a.shape[-1]
+    keep = np.array([[j for j in range(n) if j != i] for i in range(n)]).reshape(n, n - 1)
+    signs = ((-1.0) ** np.add.outer(np.arange(n), np.arange(n))).astype(value(a).dtype)
+    return xp.det(a[..., keep[:, None, :, None], keep[None, :, None, :]]) * signs
 
 
 class Solve(Function):
