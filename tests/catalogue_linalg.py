@@ -119,6 +119,8 @@ _add("addmm_scaled", lambda m, c, a, b: m.addmm(c, a, b, beta=0.5, alpha=-2.0),
 _add("addmm_beta0", lambda m, c, a, b: m.addmm(c, a, b, beta=0), [[(2, 2), (2, 3), (3, 2)]])
 _add("addmm_method", lambda m, c, a, b: c.addmm(a, b, alpha=3), [[(2, 2), (2, 3), (3, 2)]])
 _add("addmv", lambda m, c, a, b: m.addmv(c, a, b, beta=2.0), [[(2,), (2, 3), (3,)]])
+_add("addr", lambda m, c, a, b: m.addr(c, a, b, beta=2.0, alpha=0.5), [[(2, 3), (2,), (3,)]])
+_add("addr_method", lambda m, c, a, b: c.addr(a, b), [[(3,), (2,), (3,)]])
 _add("addbmm", lambda m, c, a, b: m.addbmm(c, a, b, alpha=0.5), [[(2, 2), (3, 2, 2), (3, 2, 2)]])
 _add("baddbmm", lambda m, c, a, b: m.baddbmm(c, a, b, beta=-1.0),
      [[(2, 1, 2), (2, 1, 3), (2, 3, 2)]])

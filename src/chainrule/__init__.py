@@ -43,6 +43,7 @@ from .tensor_methods.linalg import (
     addbmm,
     addmm,
     addmv,
+    addr,
     baddbmm,
     bmm,
     cdist,

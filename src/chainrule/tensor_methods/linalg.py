@@ -54,7 +54,7 @@ __all__ = [
     "LinalgMethods", "check_matmul", "matmul_fn",
     # products
     "einsum", "outer", "ger", "dot", "vdot", "inner", "mm", "bmm", "mv", "addmm", "addmv",
-    "addbmm", "baddbmm", "kron", "tensordot", "matrix_power", "multi_dot", "chain_matmul",
+    "addbmm", "baddbmm", "addr", "kron", "tensordot", "matrix_power", "multi_dot", "chain_matmul",
     "cdist", "cross", "linalg_cross", "vecdot", "diagonal",
     # decompositions and solves
     "det", "logdet", "slogdet", "inv", "inv_ex", "solve", "cholesky", "cholesky_ex", "qr",
@@ -379,6 +379,11 @@ def addmm(input: Any, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) ->
 def addmv(input: Any, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
     """``beta * input + alpha * (mat @ vec)``."""
     return _add_scaled("addmv", input, mv(mat, vec), beta, alpha)
+
+
+def addr(input: Any, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+    """``beta * input + alpha * outer(vec1, vec2)``."""
+    return _add_scaled("addr", input, outer(vec1, vec2), beta, alpha)
 
 
 def baddbmm(input: Any, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
@@ -1441,6 +1446,9 @@ class LinalgMethods(TensorBase):
 
     def addmv(self, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         return addmv(self, mat, vec, beta=beta, alpha=alpha)
+
+    def addr(self, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        return addr(self, vec1, vec2, beta=beta, alpha=alpha)
 
     def addbmm(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
         return addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
