@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import numpy as _np
 
-from . import data, nn, optim, return_types, scalar
+from . import data, linalg, nn, optim, return_types, scalar
 from .autograd import checkpoint, grad, hessian, hvp, jacobian, jvp, vhp, vjp
 from .creation import (
     arange,
@@ -39,6 +39,40 @@ from .io import load, save
 from .scalar import Scalar
 from .tensor import Tensor
 from .tensor_methods.elementwise import maximum, minimum, where
+from .tensor_methods.linalg import (
+    addbmm,
+    addmm,
+    addmv,
+    addr,
+    baddbmm,
+    bmm,
+    cdist,
+    chain_matmul,
+    cholesky_inverse,
+    cholesky_solve,
+    cross,
+    dot,
+    einsum,
+    ger,
+    inner,
+    kron,
+    logdet,
+    matrix_exp,
+    matrix_power,
+    mm,
+    mv,
+    outer,
+    pinverse,
+    tensordot,
+    vdot,
+)
+from .tensor_methods.linalg import det as det
+from .tensor_methods.linalg import inv as inverse
+from .tensor_methods.linalg import matmul_fn as matmul
+from .tensor_methods.linalg import torch_cholesky as cholesky
+from .tensor_methods.linalg import torch_qr as qr
+from .tensor_methods.linalg import torch_slogdet as slogdet
+from .tensor_methods.linalg import torch_svd as svd
 from .tensor_methods.reduce import all as all  # noqa: A001
 from .tensor_methods.reduce import (  # reductions, scans, sorting and statistics
     aminmax,
@@ -115,7 +149,6 @@ transpose = _unary("transpose")
 permute = _unary("permute")
 squeeze = _unary("squeeze")
 unsqueeze = _unary("unsqueeze")
-matmul = _unary("matmul")
 softmax = _unary("softmax")
 log_softmax = _unary("log_softmax")
 gather = _unary("gather")

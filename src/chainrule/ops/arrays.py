@@ -1,7 +1,8 @@
 """Array kernels on plain NumPy, and the array namespace that VJPs are written against.
 
-This module imports nothing of chainrule, so the engine (:mod:`chainrule.function`)
-can use it without an import cycle.
+This module imports nothing of chainrule but the einsum kernel of
+:mod:`chainrule.ops.contract` (pure NumPy too), so the engine
+(:mod:`chainrule.function`) can use it without an import cycle.
 
 The VJP contract (:mod:`chainrule.function`): a backward calls array functions
 through ``xp = ctx.xp``. :data:`ARRAY_API` below is the one table of the names a
@@ -21,6 +22,8 @@ from typing import Any
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
+
+from .contract import einsum
 
 __all__ = ["ARRAY_API", "NUMPY", "ArrayNamespace", "sum_to", "scatter_add", "scatter_add_along",
            "value", "sigmoid", "max_shift", "logcumsumexp", "sliding_windows", "col2im",
@@ -233,7 +236,7 @@ ARRAY_API: Mapping[str, Callable[..., Any]] = MappingProxyType({
     "reshape": np.reshape, "broadcast_to": np.broadcast_to, "transpose": np.transpose,
     "swapaxes": np.swapaxes, "expand_dims": np.expand_dims, "scatter_add": scatter_add,
     # linear algebra
-    "matmul": np.matmul,
+    "matmul": np.matmul, "einsum": einsum, "solve": np.linalg.solve, "det": np.linalg.det,
     # sliding windows
     "sliding_windows": sliding_windows, "col2im": col2im,
 })

@@ -14,7 +14,7 @@ import numpy as np
 from .arrays import ArrayNamespace, value
 from .conv import Col2Im, SlidingWindows
 from .elementwise import Abs, Cast, Cos, Exp, Log, Maximum, Minimum, Sigmoid, Sin, Sqrt, Tanh, Where
-from .linalg import Matmul
+from .linalg import Det, Einsum, Matmul, Solve
 from .reduce import ScatterAddAlong, Sum, TakeAlongAxis
 from .scan import Cumprod, Cumsum, LogCumSumExp
 from .shape import Expand, Permute, Reshape, ScatterAdd
@@ -96,6 +96,8 @@ TENSOR = ArrayNamespace("chainrule tensors", {
     "scatter_add": lambda g, shape, index: ScatterAdd.apply(g, shape=shape, index=index),
     # linear algebra
     "matmul": Matmul.apply,
+    "einsum": lambda equation, *operands: Einsum.apply(*operands, equation=equation),
+    "solve": Solve.apply, "det": Det.apply,
     # sliding windows
     "sliding_windows": lambda x, window, stride, dilation: SlidingWindows.apply(
         x, window=window, stride=stride, dilation=dilation),
