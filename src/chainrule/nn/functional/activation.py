@@ -208,7 +208,7 @@ def prelu(input: Tensor, weight: Tensor) -> Tensor:
     if weight.ndim > 1:
         raise ValueError(f"prelu: weight must be 0-D or 1-D, got {_desc(weight)}")
     if n != 1:
-        channels = input.shape[1] if input.ndim >= 2 else (input.shape[0] if input.ndim else 1)
+        channels = input.shape[1] if input.ndim >= 2 else 1  # PyTorch: 1 below 2 dims
         if n != channels:
             raise ValueError(f"prelu: weight has {n} slopes but the input {_desc(input)} has "
                              f"{channels} channels (dim 1); give 1 slope or one per channel")
