@@ -36,6 +36,23 @@ from .function import Context, Function, once_differentiable
 from .gradcheck import gradcheck, gradgradcheck
 from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .io import load, save
+
+# nn.functional names that PyTorch also has at the top level
+from .nn.functional import (
+    celu,
+    celu_,
+    cosine_similarity,
+    hardshrink,
+    pairwise_distance,
+    prelu,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    threshold,
+    threshold_,
+)
 from .scalar import Scalar
 from .tensor import Tensor
 from .tensor_methods.elementwise import maximum, minimum, where
