@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 
@@ -52,11 +52,7 @@ def _write(input: Tensor, compute: Callable[[Tensor], Tensor], name: str) -> Ten
     Under a graph the op is recorded on the old value and ``input`` becomes its
     result (``Tensor._inplace``), so backward and the version checks see it.
     """
-
-    class _Composite:
-        apply = staticmethod(compute)
-
-    return input._inplace(cast(Any, _Composite), name=name)
+    return input._inplace(compute, name)
 
 
 def _maybe_inplace(input: Tensor, compute: Callable[[Tensor], Tensor], inplace: bool,
