@@ -371,7 +371,8 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, out: Tensor | None = N
            dtype: Any = None, layout: Any = None, device: Any = None,
            requires_grad: bool = False) -> Tensor:
     """``start, start + step, ...`` up to (not including) ``end``, as ``torch.arange``:
-    int64 when every argument is an integer, the default float otherwise.
+    int64 when every argument is an integer, the default float otherwise. With an
+    integer ``dtype``, the arguments are truncated to integers first (as PyTorch).
 
     >>> import chainrule as cr
     >>> cr.arange(5), cr.arange(0, 1, 0.25)
@@ -383,8 +384,10 @@ def arange(start: Any, end: Any = None, step: Any = 1, *, out: Tensor | None = N
     start, end, step = (_number(v, "arange", name)
                         for v, name in ((start, "start"), (end, "end"), (step, "step")))
     dt = _result_dtype(dtype, out, "arange", _number_dtype(start, end, step))
+    if dt.kind in "biu":  # as PyTorch: the arguments are cast to the integer dtype first
+        start, end, step = int(start), int(end), int(step)
     if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
+        raise ValueError("arange: step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError(f"arange: upper bound and larger bound inconsistent with step sign "
                            f"(start={start}, end={end}, step={step})")
@@ -396,9 +399,11 @@ def linspace(start: Any, end: Any, steps: int, *, out: Tensor | None = None, dty
              layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
     """``steps`` evenly spaced values from ``start`` to ``end``, both included.
 
-    Computed as PyTorch does (the first half counted up from ``start``, the second half
-    down from ``end``, in the result's dtype), so float32 results agree bit for bit.
-    Integer dtypes truncate.
+    Computed as PyTorch's kernel does (the first half counted up from ``start``, the
+    second half down from ``end``, each value one fused multiply-add in the result's
+    dtype), so float32 and float64 results agree with PyTorch's to the last bit, but for
+    a few elements that PyTorch's vectorised loop rounds once more (one unit in the last
+    place). Integer dtypes are computed in float64 and truncated.
 
     >>> import chainrule as cr
     >>> cr.linspace(0, 10, 4, dtype=cr.int64)
@@ -438,26 +443,56 @@ def _spaced(start: Any, end: Any, steps: Any, where: str, dtype: Any, out: Any) 
     default = default_complex() if isinstance(start, complex) or isinstance(end, complex) \
         else None
     dt = _result_dtype(dtype, out, where, default)
-    work = dt if dt.kind in "fc" else np.dtype(np.float64)
     if steps == 0:
         return np.empty(0, dt)
+    work = dt if dt.kind in "fc" else np.dtype(np.float64)
+    first, last = np.asarray(start).astype(work), np.asarray(end).astype(work)
     if steps == 1:
-        return np.full(1, start, dtype=work).astype(dt)
-    first, last = np.asarray(start, dtype=work), np.asarray(end, dtype=work)
+        return np.full(1, first).astype(dt)
+    # PyTorch's kernel: the first half counted up from start, the second half down from
+    # end, each value one fused multiply-add (start + step * i) in the result's dtype
     step = (last - first) / work.type(steps - 1)
-    index = np.arange(steps)
     half = steps // 2
-    values = np.empty(steps, work)
-    values[:half] = first + step * index[:half].astype(work)
-    values[half:] = last - step * (steps - 1 - index[half:]).astype(work)
+    up = np.arange(half)
+    down = np.arange(steps - half - 1, -1, -1)
+    values = np.concatenate([_fma(step, up, first), _fma(-step, down, last)])
     return values.astype(dt, copy=False)
+
+
+def _fma(a: np.ndarray, k: np.ndarray, c: np.ndarray) -> np.ndarray:
+    """``a * k + c`` for a 0-d ``a`` and ``c`` and integers ``k``, rounded once as a fused
+    multiply-add is (what compilers make of PyTorch's ``start + step * i``)."""
+    dt = a.dtype
+    if dt == np.float32:  # exact product and one float64 rounding, then float32
+        return (a.astype(np.float64) * k + c.astype(np.float64)).astype(dt)
+    if dt != np.float64:  # float16 (rounded op by op, as c10::Half) and complex
+        return a * k.astype(dt) + c
+    kf = k.astype(np.float64)
+    product = a * kf
+    error = _product_error(a, kf, product)  # a * k == product + error exactly
+    total = product + c
+    back = total - product
+    sum_error = (product - (total - back)) + (c - back)  # product + c == total + sum_error
+    return total + (sum_error + error)
+
+
+def _product_error(a: np.ndarray, b: np.ndarray, product: np.ndarray) -> np.ndarray:
+    """The rounding error of ``a * b`` in float64 (Dekker's exact product)."""
+    def split(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        t = x * 134217729.0  # 2**27 + 1
+        high = t - (t - x)
+        return high, x - high
+
+    a_high, a_low = split(a)
+    b_high, b_low = split(b)
+    return ((a_high * b_high - product) + a_high * b_low + a_low * b_high) + a_low * b_low
 
 
 def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
     """Coordinate grids from 1-d (or 0-d) tensors; differentiable (each grid is an expand).
 
-    ``indexing='ij'`` gives grids of shape ``(len(t0), len(t1), ...)``; ``'xy'`` swaps
-    the first two dims (NumPy's and Matplotlib's convention). As in PyTorch, leaving
+    ``indexing='ij'`` gives grids of shape ``(len(t0), len(t1), ...)``; ``'xy'`` gives
+    ``(len(t1), len(t0), ...)`` (NumPy's and Matplotlib's convention). As in PyTorch, leaving
     ``indexing`` out means 'ij', with a warning.
 
     >>> import chainrule as cr
@@ -495,9 +530,8 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
         view = [1] * len(flat)
         view[i] = shape[i]
         grids.append(t.reshape(*view).expand(*shape))
-    if swap:
+    if swap:  # the grids of the first two inputs, back in their places
         grids[0], grids[1] = grids[1], grids[0]
-        grids = [g.transpose(0, 1) for g in grids]
     return tuple(grids)
 
 
@@ -544,7 +578,7 @@ def randint(low: Any = None, high: Any = None, size: Any = None, *,
     (dtype('int64'), (2, 2))
     """
     _options("randint", device, layout)
-    if size is None and isinstance(high, (tuple, list)):
+    if size is None and high is not None:
         low, high, size = 0, low, high  # randint(high, size)
     if high is None:
         low, high = 0, low

@@ -100,7 +100,8 @@ def default_float() -> np.dtype:
 
 
 def default_complex() -> np.dtype:
-    """The complex dtype that goes with the default floating dtype (complex64 or complex128)."""
+    """The complex dtype that goes with the default floating dtype: complex128 with float64,
+    complex64 otherwise (with float16, PyTorch's complex32, which NumPy lacks)."""
     return complex128 if _Default.float_dtype == float64 else complex64
 
 
