@@ -310,3 +310,96 @@ def test_autocast_changes_no_dtype():
         return t * 2
 
     assert f(x).dtype == cr.float32
+
+
+# ---------------------------------------------------------------------------
+# The first lines of well-known PyTorch programs, run with `torch` meaning chainrule
+# ---------------------------------------------------------------------------
+
+PROGRAM_HEADERS = '''
+import numpy as np
+from contextlib import nullcontext
+import torch.backends.cudnn as cudnn
+
+# a GPT training script (CPU branch)
+device = "cuda" if torch.cuda.is_available() else "cpu"
+dtype = "bfloat16" if torch.cuda.is_available() and torch.cuda.is_bf16_supported() \\
+    else "float16"
+torch.manual_seed(1337)
+torch.backends.cuda.matmul.allow_tf32 = True
+torch.backends.cudnn.allow_tf32 = True
+device_type = "cuda" if "cuda" in device else "cpu"
+ptdtype = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}[dtype]
+ctx = nullcontext() if device_type == "cpu" else torch.amp.autocast(device_type=device_type,
+                                                                  dtype=ptdtype)
+data = np.arange(1000, dtype=np.uint16)
+ix = torch.randint(len(data) - 8, (4,))
+x = torch.stack([torch.from_numpy((data[i:i + 8]).astype(np.int64)) for i in ix])
+if device_type == "cuda":
+    x = x.pin_memory().to(device, non_blocking=True)
+else:
+    x = x.to(device)
+scaler = torch.cuda.amp.GradScaler(enabled=(dtype == "float16"))
+model_fn = torch.compile(lambda t: t.float().mean())
+with ctx:
+    assert scaler.scale(model_fn(x)).item() == float(x.float().mean())
+
+# an MNIST script
+use_accel = torch.accelerator.is_available()
+device = torch.accelerator.current_accelerator() if use_accel else torch.device("cpu")
+use_mps = torch.backends.mps.is_available()
+kwargs = {"num_workers": 1, "pin_memory": True} if use_accel else {}
+images = torch.rand(2, 1, 28, 28).to(device)
+target = torch.LongTensor([3, 7]).to(device)
+
+# a word-level language model
+torch.cuda.manual_seed(1111)
+ids = torch.tensor([[1, 2, 3], [4, 5, 6]]).type(torch.int64)
+hidden = torch.zeros(2, 3, 5, device=device)
+with torch.no_grad():
+    probs = torch.ones(10).div(1.0).exp()
+    word = torch.multinomial(probs, 1)[0]
+inputs = torch.randint(10, (1, 1), dtype=torch.long).to(device)
+inputs.fill_(word)
+
+# a DCGAN
+cudnn.benchmark = True
+torch.manual_seed(999)
+ngpu = 0
+device = torch.device("cuda:0" if (torch.cuda.is_available() and ngpu > 0) else "cpu")
+fixed_noise = torch.randn(64, 100, 1, 1, device=device)
+label = torch.full((64,), 1.0, dtype=images.dtype, device=device)
+label.fill_(0.0)
+weight = torch.empty(3, 3)
+torch.nn.init.normal_(weight, 0.0, 0.02)
+
+# a VAE
+std = torch.exp(0.5 * torch.zeros(4, 20))
+eps = torch.randn_like(std)
+sample = torch.randn(64, 20).to(device)
+with torch.inference_mode():
+    sample = sample * 2
+
+torch.set_num_threads(1)
+
+'''
+
+
+def test_the_device_plumbing_of_well_known_programs_runs(tmp_path):
+    # `import torch` (and torch.backends.cudnn, ...) pointed at chainrule, in a fresh process
+    script = tmp_path / "program.py"
+    script.write_text(textwrap.dedent("""
+        import sys
+        import warnings
+        import chainrule, chainrule.backends.cudnn, chainrule.nn.init
+        for name, module in list(sys.modules.items()):
+            if name == "chainrule" or name.startswith("chainrule."):
+                sys.modules["torch" + name[len("chainrule"):]] = module
+        warnings.simplefilter("error")
+        warnings.filterwarnings("ignore", "GradScaler is enabled")
+        import torch
+        assert torch is chainrule
+    """) + PROGRAM_HEADERS + "\nprint('ran')\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == "ran", done.stderr

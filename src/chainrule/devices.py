@@ -16,7 +16,11 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["device", "UnavailableDeviceError", "as_device", "check_device", "CPU",
+import numpy as np
+
+from .dtypes import LegacyTensorType, UnavailableDtype
+
+__all__ = ["device", "UnavailableDeviceError", "as_device", "check_device", "CPU", "to_arguments",
            "get_default_device", "set_default_device", "memory_format", "contiguous_format",
            "preserve_format", "channels_last", "channels_last_3d", "layout", "strided",
            "check_layout", "check_memory_format"]
@@ -227,3 +231,66 @@ def check_memory_format(value: Any, ndim: int, where: str) -> None:
     if value.ndim is not None and value.ndim != ndim:
         raise RuntimeError(f"{where}: required rank {value.ndim} tensor to use {value.name} "
                            f"format, got a {ndim}-d tensor")
+
+
+# ---------------------------------------------------------------------------
+# The arguments of to()
+# ---------------------------------------------------------------------------
+
+def _is_dtype(x: Any) -> bool:
+    """Whether a positional argument of ``to`` names a dtype (strings name devices)."""
+    if isinstance(x, (np.dtype, UnavailableDtype, LegacyTensorType)):
+        return True
+    return isinstance(x, type) and (issubclass(x, np.generic)
+                                    or x in (float, int, bool, complex))
+
+
+def _is_device(x: Any) -> bool:
+    return isinstance(x, (device, str)) or (isinstance(x, int) and not isinstance(x, bool))
+
+
+_TO_KEYWORDS = frozenset(("device", "dtype", "non_blocking", "copy", "memory_format"))
+
+
+def to_arguments(args: tuple, kwargs: dict) -> tuple[Any, Any, bool, Any]:
+    """PyTorch's three signatures of ``to`` (``Tensor.to`` and ``Module.to``), read into
+    ``(device, dtype, copy, memory_format)``: ``to(dtype)``, ``to(device, dtype=None)`` and
+    ``to(other_tensor)``, each followed by ``non_blocking`` and ``copy``, or keywords.
+    A string is a device (as in PyTorch); nothing is checked here but the shape of the call.
+
+    >>> to_arguments(("cpu", np.float64), {})
+    ('cpu', <class 'numpy.float64'>, False, None)
+    """
+    unknown = set(kwargs) - _TO_KEYWORDS
+    if unknown:
+        raise TypeError(f"to() got an unexpected keyword argument {sorted(unknown)[0]!r}")
+    rest = list(args)
+    dev = dtype = None
+    if rest and getattr(rest[0], "_array", None) is not None:  # to(other, ...)
+        other = rest.pop(0)
+        if "dtype" in kwargs or "device" in kwargs:
+            raise TypeError("to(other): the dtype and device come from the other tensor; "
+                            "don't pass dtype= or device= too")
+        dtype = other.dtype
+    else:
+        if rest and _is_device(rest[0]):
+            dev = rest.pop(0)
+        if rest and _is_dtype(rest[0]):
+            dtype = rest.pop(0)
+    if len(rest) > 2 or any(not isinstance(a, bool) for a in rest):
+        raise TypeError("to() takes a dtype, a device, both, or another tensor, then "
+                        f"non_blocking and copy (bools); got {_describe(rest)}")
+    flags = dict(zip(("non_blocking", "copy"), rest))
+    for name, value in kwargs.items():
+        if name in flags or (name == "dtype" and dtype is not None) \
+                or (name == "device" and dev is not None):
+            raise TypeError(f"to() got multiple values for argument {name!r}")
+        flags[name] = value
+    dev = flags.get("device", dev)
+    dtype = flags.get("dtype", dtype)
+    return dev, dtype, bool(flags.get("copy", False)), flags.get("memory_format")
+
+
+def _describe(args: list) -> str:
+    return ", ".join(repr(a) if not hasattr(a, "_array") else "a tensor" for a in args) or \
+        "nothing"

@@ -20,8 +20,9 @@ from ..devices import (
     check_device,
     check_memory_format,
     device,
+    to_arguments,
 )
-from ..dtypes import LegacyTensorType, UnavailableDtype, as_dtype, bfloat16, legacy_name
+from ..dtypes import as_dtype, bfloat16, legacy_name
 from ..graph import _mode
 from ..ops.elementwise import Cast
 from ..ops.shape import Clone
@@ -32,60 +33,6 @@ if TYPE_CHECKING:
     from ..tensor import Tensor
 
 __all__ = ["DtypeMethods"]
-
-
-def _is_dtype(x: Any) -> builtins.bool:
-    """Whether a positional argument of ``to`` names a dtype (strings name devices)."""
-    if isinstance(x, (np.dtype, UnavailableDtype, LegacyTensorType)):
-        return True
-    return isinstance(x, builtins.type) and (issubclass(x, np.generic)
-                                             or x in (builtins.float, builtins.int,
-                                                      builtins.bool, builtins.complex))
-
-
-def _is_device(x: Any) -> builtins.bool:
-    return isinstance(x, (device, str)) or (isinstance(x, builtins.int)
-                                            and not isinstance(x, builtins.bool))
-
-
-_TO_KEYWORDS = frozenset(("device", "dtype", "non_blocking", "copy", "memory_format"))
-
-
-def _to_arguments(self: Any, args: tuple, kwargs: dict) -> tuple[Any, Any, builtins.bool, Any]:
-    """PyTorch's three signatures of ``to``, read into (device, dtype, copy, memory_format)."""
-    unknown = set(kwargs) - _TO_KEYWORDS
-    if unknown:
-        raise TypeError(f"to() got an unexpected keyword argument {sorted(unknown)[0]!r}")
-    rest = list(args)
-    dev = dtype = None
-    if rest and getattr(rest[0], "_array", None) is not None:  # to(other, ...)
-        other = rest.pop(0)
-        if "dtype" in kwargs or "device" in kwargs:
-            raise TypeError("to(other): the dtype and device come from the other tensor; "
-                            "don't pass dtype= or device= too")
-        dtype = other.dtype
-    else:
-        if rest and _is_device(rest[0]):
-            dev = rest.pop(0)
-        if rest and _is_dtype(rest[0]):
-            dtype = rest.pop(0)
-    if len(rest) > 2 or any(not isinstance(a, builtins.bool) for a in rest):
-        raise TypeError("to() takes a dtype, a device, both, or another tensor, then "
-                        f"non_blocking and copy (bools); got {_describe(rest)}")
-    flags = dict(zip(("non_blocking", "copy"), rest))
-    for name, value in kwargs.items():
-        if name in flags or (name == "dtype" and dtype is not None) \
-                or (name == "device" and dev is not None):
-            raise TypeError(f"to() got multiple values for argument {name!r}")
-        flags[name] = value
-    dev = flags.get("device", dev)
-    dtype = flags.get("dtype", dtype)
-    return dev, dtype, builtins.bool(flags.get("copy", False)), flags.get("memory_format")
-
-
-def _describe(args: list) -> str:
-    return ", ".join(repr(a) if not hasattr(a, "_array") else "a tensor" for a in args) or \
-        "nothing"
 
 
 class DtypeMethods(TensorBase):
@@ -107,7 +54,7 @@ class DtypeMethods(TensorBase):
         >>> x.to("cpu") is x, x.to("cpu", cr.int64)
         (True, tensor([ 1, -2]))
         """
-        dev, dtype, copy, fmt = _to_arguments(self, args, kwargs)
+        dev, dtype, copy, fmt = to_arguments(args, kwargs)
         check_device(dev, "to")
         check_memory_format(fmt, self.ndim, "to")
         dt = as_dtype(dtype)
@@ -196,6 +143,14 @@ class DtypeMethods(TensorBase):
     def get_device(self) -> builtins.int:
         """-1, PyTorch's answer for a CPU tensor."""
         return -1
+
+    def __index__(self) -> builtins.int:
+        """A one-element integer tensor as a Python int wherever an index is expected
+        (``data[i:i + n]``, ``range(t)``), as in PyTorch."""
+        if self._array.size != 1 or self._array.dtype.kind not in "iub":
+            raise TypeError(f"only integer tensors of a single element can be converted to an "
+                            f"index, got shape {self._array.shape} and dtype {self._array.dtype}")
+        return builtins.int(self._array.reshape(()).item())
 
     # -- facts about the dtype ----------------------------------------------------
     def is_floating_point(self) -> builtins.bool:
