@@ -227,16 +227,37 @@ def _plain(x: Any) -> Any:
 
 
 def _numpy_dtype_inside(data: Any, wide: np.dtype) -> builtins.bool:
-    """True when a NumPy scalar or array of dtype ``wide`` is among the leaves of ``data``
-    (then it, not the Python numbers around it, sets the dtype, as in PyTorch)."""
-    stack = [data]
+    """True when a NumPy scalar or array of dtype ``wide`` is among the leaves of the nested
+    lists ``data`` (then it, not the Python numbers around it, sets the dtype, as in
+    PyTorch). Each list's element types are read with C-speed ``map``, so tensor() of long
+    lists stays cheap."""
+    stack = [data if type(data) in _CONTAINERS else [data]]
+    arrays = False
     while stack:
-        item = stack.pop()
-        if isinstance(item, (list, tuple)):
-            stack.extend(item)
-        elif isinstance(item, (np.generic, np.ndarray)) and item.dtype == wide:
-            return True
+        seq = stack.pop()
+        kinds = set(map(type, seq))
+        if kinds & _CONTAINERS:
+            stack.extend(x for x in seq if type(x) in _CONTAINERS)
+            kinds -= _CONTAINERS
+        for kind in kinds:
+            if issubclass(kind, np.generic) and np.dtype(kind) == wide:
+                return True
+            arrays = arrays or issubclass(kind, np.ndarray)
+    if not arrays:
+        return False
+    stack = [data if type(data) in _CONTAINERS else [data]]
+    while stack:
+        seq = stack.pop()
+        for x in seq:
+            if type(x) in _CONTAINERS:
+                stack.append(x)
+            elif isinstance(x, np.ndarray) and x.dtype == wide:
+                return True
     return False
+
+
+_CONTAINERS = frozenset((list, tuple))
+_PYTHON_NUMBERS = frozenset((builtins.float, builtins.int, builtins.bool, builtins.complex))
 
 
 def to_array(data: Any, dtype: Any = None, copy: builtins.bool = True) -> np.ndarray:
@@ -249,8 +270,11 @@ def to_array(data: Any, dtype: Any = None, copy: builtins.bool = True) -> np.nda
                             "hold booleans, integers, floating-point or complex numbers")
         arr = data.astype(dt) if dt is not None else data
         return arr.copy() if copy and arr is data else arr
+    python_numbers = type(data) in _PYTHON_NUMBERS
     if isinstance(data, (list, tuple)) and data:
-        data = [_plain(d) for d in data]
+        python_numbers = set(map(type, data)) <= _PYTHON_NUMBERS  # the common, fast case
+        if not python_numbers:
+            data = [_plain(d) for d in data]
     try:
         arr = np.array(data, dtype=dt)
     except (ValueError, TypeError) as err:
@@ -262,7 +286,8 @@ def to_array(data: Any, dtype: Any = None, copy: builtins.bool = True) -> np.nda
                             f"(NumPy reads it as {arr.dtype}); give numbers")
         if kind in "fc" and not isinstance(data, np.generic):
             wide = arr.dtype
-            if wide in (float64, complex128) and not _numpy_dtype_inside(data, wide):
+            if wide in (float64, complex128) and (python_numbers
+                                                  or not _numpy_dtype_inside(data, wide)):
                 # Python floats and complex numbers take the default dtype, as in PyTorch
                 arr = arr.astype(_Default.float_dtype if kind == "f" else default_complex())
     return arr
