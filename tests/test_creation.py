@@ -23,6 +23,8 @@ DETERMINISTIC = {
     "zeros_tuple": lambda m: m.zeros((2, 3), dtype=m.int64),
     "zeros_list": lambda m: m.zeros([0, 2]),
     "zeros_scalar": lambda m: m.zeros(()),
+    "zeros_size_keyword": lambda m: m.zeros(size=(2, 1)),
+    "ones_size_keyword": lambda m: m.ones(size=[3], dtype=m.int32),
     "ones": lambda m: m.ones(3, dtype=m.float64),
     "full_int": lambda m: m.full((2,), 7),
     "full_float": lambda m: m.full((2, 2), 1.5),

@@ -77,8 +77,13 @@ def default_generator() -> np.random.Generator:
 # The arguments every creation function takes
 # ---------------------------------------------------------------------------
 
-def _size(size: Sequence[Any], where: str) -> tuple[int, ...]:
-    """``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` as one shape; ints only, none negative."""
+def _size(size: Sequence[Any], where: str, keyword: Any = None) -> tuple[int, ...]:
+    """``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` and ``f(size=(2, 3))`` as one shape; ints
+    only, none negative."""
+    if keyword is not None:
+        if size:
+            raise TypeError(f"{where}(): give the size as numbers or as size=, not both")
+        size = tuple(keyword) if isinstance(keyword, (tuple, list)) else (keyword,)
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     shape = []
@@ -256,9 +261,9 @@ def from_numpy(ndarray: np.ndarray) -> Tensor:
 # Filled
 # ---------------------------------------------------------------------------
 
-def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
-          device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A Tensor of zeros; ``size`` as separate numbers or one tuple.
+def zeros(*sizes: Any, size: Any = None, out: Tensor | None = None, dtype: Any = None,
+          layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A Tensor of zeros; the size as separate numbers, one tuple, or ``size=``.
 
     >>> import chainrule as cr
     >>> cr.zeros(2, dtype=cr.int64)
@@ -266,20 +271,20 @@ def zeros(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any 
     """
     _options("zeros", device, layout)
     dt = _result_dtype(dtype, out, "zeros")
-    return _result(np.zeros(_size(size, "zeros"), dt), "zeros", out, requires_grad)
+    return _result(np.zeros(_size(sizes, "zeros", size), dt), "zeros", out, requires_grad)
 
 
-def ones(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
-         device: Any = None, requires_grad: bool = False) -> Tensor:
-    """A Tensor of ones; ``size`` as separate numbers or one tuple."""
+def ones(*sizes: Any, size: Any = None, out: Tensor | None = None, dtype: Any = None,
+         layout: Any = None, device: Any = None, requires_grad: bool = False) -> Tensor:
+    """A Tensor of ones; the size as separate numbers, one tuple, or ``size=``."""
     _options("ones", device, layout)
     dt = _result_dtype(dtype, out, "ones")
-    return _result(np.ones(_size(size, "ones"), dt), "ones", out, requires_grad)
+    return _result(np.ones(_size(sizes, "ones", size), dt), "ones", out, requires_grad)
 
 
-def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any = None,
-          device: Any = None, requires_grad: bool = False, pin_memory: bool = False,
-          memory_format: Any = None) -> Tensor:
+def empty(*sizes: Any, size: Any = None, out: Tensor | None = None, dtype: Any = None,
+          layout: Any = None, device: Any = None, requires_grad: bool = False,
+          pin_memory: bool = False, memory_format: Any = None) -> Tensor:
     """A Tensor whose values are not set (whatever the memory held): fill it before reading.
 
     >>> import chainrule as cr
@@ -288,7 +293,7 @@ def empty(*size: Any, out: Tensor | None = None, dtype: Any = None, layout: Any 
     """
     _options("empty", device, layout)
     dt = _result_dtype(dtype, out, "empty")
-    shape = _size(size, "empty")
+    shape = _size(sizes, "empty", size)
     check_memory_format(memory_format, len(shape), "empty")
     return _result(np.empty(shape, dt), "empty", out, requires_grad)
 
@@ -539,9 +544,9 @@ def meshgrid(*tensors: Any, indexing: str | None = None) -> tuple[Tensor, ...]:
 # Random
 # ---------------------------------------------------------------------------
 
-def rand(*size: Any, generator: Generator | None = None, out: Tensor | None = None,
-         dtype: Any = None, layout: Any = None, device: Any = None, requires_grad: bool = False,
-         pin_memory: bool = False) -> Tensor:
+def rand(*sizes: Any, size: Any = None, generator: Generator | None = None,
+         out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
+         requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Uniform on [0, 1), drawn in the result's dtype.
 
     >>> import chainrule as cr
@@ -552,18 +557,18 @@ def rand(*size: Any, generator: Generator | None = None, out: Tensor | None = No
     _options("rand", device, layout)
     dt = _result_dtype(dtype, out, "rand")
     rng = numpy_generator(generator, "rand")
-    return _result(draw_uniform(rng, _size(size, "rand"), dt, "rand"), "rand", out,
+    return _result(draw_uniform(rng, _size(sizes, "rand", size), dt, "rand"), "rand", out,
                    requires_grad)
 
 
-def randn(*size: Any, generator: Generator | None = None, out: Tensor | None = None,
-          dtype: Any = None, layout: Any = None, device: Any = None, requires_grad: bool = False,
-          pin_memory: bool = False) -> Tensor:
+def randn(*sizes: Any, size: Any = None, generator: Generator | None = None,
+          out: Tensor | None = None, dtype: Any = None, layout: Any = None, device: Any = None,
+          requires_grad: bool = False, pin_memory: bool = False) -> Tensor:
     """Standard normal, drawn in the result's dtype (no float64 temporary for float32)."""
     _options("randn", device, layout)
     dt = _result_dtype(dtype, out, "randn")
     rng = numpy_generator(generator, "randn")
-    return _result(draw_normal(rng, _size(size, "randn"), dt, "randn"), "randn", out,
+    return _result(draw_normal(rng, _size(sizes, "randn", size), dt, "randn"), "randn", out,
                    requires_grad)
 
 
