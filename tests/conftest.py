@@ -3,8 +3,9 @@ import pytest
 
 import chainrule as cr
 
-# The families' catalogue files are read by op_catalogue.py (which imports them); imported
-# first on their own by --doctest-modules, they would import op_catalogue half-way.
+# The families' op cases (tests/catalogue_<family>.py) are read by tests/op_catalogue.py;
+# imported first on their own (as --doctest-modules would), they would import op_catalogue,
+# which imports them back half-made.
 collect_ignore_glob = ["catalogue_*.py"]
 
 

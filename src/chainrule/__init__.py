@@ -123,7 +123,33 @@ from .scalar import Scalar
 from .tensor import Tensor
 from .tensor_methods.elementwise import maximum, minimum, where
 from .tensor_methods.random import bernoulli, multinomial, normal, poisson
+from .tensor_methods.reduce import all as all  # noqa: A001
+from .tensor_methods.reduce import (  # reductions, scans, sorting and statistics
+    aminmax,
+    count_nonzero,
+    dist,
+    nanmean,
+    nansum,
+    norm,
+    prod,
+    std_mean,
+    var_mean,
+)
+from .tensor_methods.reduce import any as any  # noqa: A001
+from .tensor_methods.scan import cummax, cummin, cumprod, cumsum, logcumsumexp
 from .tensor_methods.shape import cat, chunk, split, stack
+from .tensor_methods.sort import (
+    argsort,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
+)
 
 bool = _np.dtype(_np.bool_)  # noqa: A001  (PyTorch's names)
 float = float32  # noqa: A001

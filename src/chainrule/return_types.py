@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, NamedTuple
 if TYPE_CHECKING:
     from .tensor import Tensor
 
-__all__ = ["max", "min"]
+__all__ = ["max", "min", "sort", "topk", "kthvalue", "median", "nanmedian", "mode", "cummax",
+           "cummin", "aminmax"]
 
 
 class max(NamedTuple):  # noqa: N801  (PyTorch's name: torch.return_types.max)
@@ -28,3 +29,66 @@ class min(NamedTuple):  # noqa: N801  (PyTorch's name: torch.return_types.min)
 
     values: Tensor
     indices: Tensor
+
+
+class sort(NamedTuple):  # noqa: N801  (PyTorch's name: torch.return_types.sort)
+    """What ``Tensor.sort`` returns: the sorted values and where they came from."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class topk(NamedTuple):  # noqa: N801
+    """What ``Tensor.topk`` returns: the k best values and their indices."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class kthvalue(NamedTuple):  # noqa: N801
+    """What ``Tensor.kthvalue`` returns: the k-th smallest values and their indices."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class median(NamedTuple):  # noqa: N801
+    """What ``Tensor.median(dim)`` returns: the lower medians and their indices."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class nanmedian(NamedTuple):  # noqa: N801
+    """What ``Tensor.nanmedian(dim)`` returns: the lower medians ignoring NaN, and indices."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class mode(NamedTuple):  # noqa: N801
+    """What ``Tensor.mode`` returns: the most frequent values and their (last) indices."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class cummax(NamedTuple):  # noqa: N801
+    """What ``Tensor.cummax`` returns: the running max and where it was reached."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class cummin(NamedTuple):  # noqa: N801
+    """What ``Tensor.cummin`` returns: the running min and where it was reached."""
+
+    values: Tensor
+    indices: Tensor
+
+
+class aminmax(NamedTuple):  # noqa: N801
+    """What ``Tensor.aminmax`` returns: the min and the max."""
+
+    min: Tensor
+    max: Tensor

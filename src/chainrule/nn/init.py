@@ -1,7 +1,8 @@
 """Weight initialisation, in place, with PyTorch's names and formulas.
 
-Every function fills ``tensor.data`` from chainrule's global generator (seeded by
-:func:`chainrule.manual_seed`), keeps the tensor's dtype and returns the tensor.
+Every function fills the tensor in place (without recording it) from chainrule's global
+generator (seeded by :func:`chainrule.manual_seed`), keeps the tensor's dtype and returns
+the tensor.
 
 >>> import chainrule as cr
 >>> import chainrule.nn as nn
@@ -31,7 +32,7 @@ __all__ = [
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    tensor.data[...] = np.asarray(values).astype(tensor.data.dtype, copy=False)
+    tensor._array[...] = np.asarray(values).astype(tensor._array.dtype, copy=False)
     tensor._version += 1
     return tensor
 

@@ -23,7 +23,8 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 __all__ = ["ARRAY_API", "NUMPY", "ArrayNamespace", "sum_to", "scatter_add", "scatter_add_along",
-           "value", "sigmoid", "max_shift", "sliding_windows", "col2im", "window_slices"]
+           "value", "sigmoid", "max_shift", "logcumsumexp", "sliding_windows", "col2im",
+           "window_slices"]
 
 
 # ---------------------------------------------------------------------------
@@ -139,6 +140,15 @@ def max_shift(x: np.ndarray, axis: int | tuple) -> tuple[np.ndarray, np.ndarray]
     return x - m, m
 
 
+def logcumsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    """``log(cumsum(exp(x)))`` along ``axis``, without overflow (``-inf`` entries add nothing).
+
+    >>> logcumsumexp(np.array([0.0, 0.0, -np.inf, 1000.0]), 0).round(4).tolist()
+    [0.0, 0.6931, 0.6931, 1000.0]
+    """
+    return np.logaddexp.accumulate(x, axis=axis)
+
+
 # ---------------------------------------------------------------------------
 # Sliding windows (convolution and pooling) and their adjoint
 # ---------------------------------------------------------------------------
@@ -217,6 +227,8 @@ ARRAY_API: Mapping[str, Callable[..., Any]] = MappingProxyType({
     # reductions and their adjoints
     "sum": np.sum, "sum_to": sum_to, "take_along_axis": np.take_along_axis,
     "scatter_add_along": scatter_add_along,
+    # scans
+    "cumsum": np.cumsum, "cumprod": np.cumprod, "logcumsumexp": logcumsumexp,
     # shape and indexing
     "reshape": np.reshape, "broadcast_to": np.broadcast_to, "transpose": np.transpose,
     "swapaxes": np.swapaxes, "expand_dims": np.expand_dims, "scatter_add": scatter_add,

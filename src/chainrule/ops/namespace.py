@@ -16,6 +16,7 @@ from .conv import Col2Im, SlidingWindows
 from .elementwise import Abs, Cast, Cos, Exp, Log, Maximum, Minimum, Sigmoid, Sin, Sqrt, Tanh, Where
 from .linalg import Matmul
 from .reduce import ScatterAddAlong, Sum, TakeAlongAxis
+from .scan import Cumprod, Cumsum, LogCumSumExp
 from .shape import Expand, Permute, Reshape, ScatterAdd
 
 __all__ = ["TENSOR"]
@@ -34,6 +35,13 @@ def _where(cond: Any, a: Any, b: Any) -> Any:
 
 def _sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return Sum.apply(x, axis=_axis_tuple(axis, x.ndim), keepdims=keepdims)
+
+
+def _scan(op: Any) -> Any:
+    def scan(x: Any, axis: int) -> Any:
+        return op.apply(x, axis=int(axis) % max(x.ndim, 1))
+
+    return scan
 
 
 def _transpose(x: Any, axes: Any = None) -> Any:
@@ -79,6 +87,8 @@ TENSOR = ArrayNamespace("chainrule tensors", {
                                                                     axis=axis),
     "scatter_add_along": lambda g, shape, indices, axis: ScatterAddAlong.apply(
         g, shape=shape, indices=indices, axis=axis),
+    # scans
+    "cumsum": _scan(Cumsum), "cumprod": _scan(Cumprod), "logcumsumexp": _scan(LogCumSumExp),
     # shape and indexing
     "reshape": lambda x, shape: Reshape.apply(x, shape=tuple(shape)),
     "broadcast_to": lambda x, shape: Expand.apply(x, shape=tuple(shape)),

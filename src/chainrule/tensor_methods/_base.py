@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,7 +21,6 @@ class TensorBase:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        data: np.ndarray
         _array: np.ndarray
         requires_grad: bool
 
@@ -42,4 +42,7 @@ class TensorBase:
         def maximum(self, other: Any) -> Tensor: ...
         def minimum(self, other: Any) -> Tensor: ...
         def squeeze(self, dim: Any = None) -> Tensor: ...
-        def _inplace(self, fn: Any, *args: Any, name: str, **params: Any) -> Tensor: ...
+        def type(self, dtype: Any = None, non_blocking: bool = False,  # noqa: A003
+                 **kwargs: Any) -> Any: ...
+        def _inplace(self, compute: Callable[[Tensor], Tensor], name: str,
+                     others: tuple = ()) -> Tensor: ...

@@ -72,7 +72,9 @@ class RandomMethods(TensorBase):
     __slots__ = ()
 
     def _refill(self, op: Any, values: np.ndarray, name: str) -> Tensor:
-        return self._inplace(op, name=name, values=values.astype(self.dtype, copy=False))
+        """Set this tensor to ``values`` in place, as the draw ``op`` (zero gradient)."""
+        values = values.astype(self.dtype, copy=False)
+        return self._inplace(lambda old: _apply(op, (old,), {"values": values}), name)
 
     def uniform_(self, from_: float = 0.0, to: float = 1.0, *,
                  generator: Generator | None = None, **kwargs: Any) -> Tensor:

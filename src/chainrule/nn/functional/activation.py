@@ -28,7 +28,7 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     tensor([-0.2,  3. ])
     """
     input = _tensor(input, "leaky_relu")
-    return where(input.data > 0, input, input * negative_slope)
+    return where(input._array > 0, input, input * negative_slope)
 
 
 def gelu(input: Tensor, approximate: str = "none") -> Tensor:

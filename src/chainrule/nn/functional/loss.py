@@ -92,7 +92,7 @@ def binary_cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = 
     input, target = _tensor(input, who), _target(target, input, who)
     _check_reduction(reduction, who)
     _check_pair(input, target, who, strict=True)
-    if input.data.size and (input.data.min() < 0 or input.data.max() > 1):
+    if input._array.size and (input._array.min() < 0 or input._array.max() > 1):
         raise ValueError(f"{who}: all elements of input should be between 0 and 1 (they are "
                          "probabilities; for logits use binary_cross_entropy_with_logits)")
     loss = BinaryCrossEntropy.apply(input, target)
@@ -125,7 +125,7 @@ def _class_targets(input: Tensor, target: Tensor, ignore_index: int, who: str) -
     (M,) targets and the shape of the unreduced loss."""
     if input.ndim == 0:
         raise ValueError(f"{who}: expected input of shape (N, C) or (N, C, ...), got a scalar")
-    idx = target.data
+    idx = target._array
     batch_shape = input.shape[:1] + input.shape[2:] if input.ndim > 1 else ()
     if idx.shape != batch_shape:
         raise ValueError(
@@ -168,7 +168,7 @@ def cross_entropy(input: Tensor, target: Tensor, weight: Tensor | None = None,
     c = input.shape[1] if input.ndim > 1 else input.shape[0]
     w = None
     if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        w = weight._array if isinstance(weight, Tensor) else np.asarray(weight)
         if w.shape != (c,):
             raise ValueError(f"{who}: weight must have shape ({c},) for {c} classes, got "
                              f"{tuple(w.shape)}")
@@ -231,7 +231,7 @@ def nll_loss(input: Tensor, target: Tensor, weight: Tensor | None = None,
     safe = np.where(valid, idx, 0)
     wt = valid.astype(input.dtype)
     if weight is not None:
-        w = weight.data if isinstance(weight, Tensor) else np.asarray(weight)
+        w = weight._array if isinstance(weight, Tensor) else np.asarray(weight)
         if w.shape != (c,):
             raise ValueError(f"{who}: weight must have shape ({c},), got {tuple(w.shape)}")
         wt = wt * w.astype(input.dtype)[safe]

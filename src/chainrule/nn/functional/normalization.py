@@ -39,22 +39,22 @@ def batch_norm(input: Tensor, running_mean: Tensor | None, running_var: Tensor |
         var = (centered * centered).mean(axes, keepdim=True)
         with no_grad():
             if running_mean is not None:
-                rm = running_mean.data
+                rm = running_mean._array
                 rm *= 1 - momentum
-                rm += (momentum * mean.data.reshape(c)).astype(rm.dtype, copy=False)
+                rm += (momentum * mean._array.reshape(c)).astype(rm.dtype, copy=False)
                 running_mean._version += 1
             if running_var is not None:
-                rv = running_var.data
+                rv = running_var._array
                 rv *= 1 - momentum
-                rv += (momentum * n / (n - 1) * var.data.reshape(c)).astype(rv.dtype, copy=False)
+                rv += (momentum * n / (n - 1) * var._array.reshape(c)).astype(rv.dtype, copy=False)
                 running_var._version += 1
         out = centered / (var + eps).sqrt()
     else:
         if running_mean is None or running_var is None:
             raise ValueError("batch_norm: running_mean and running_var are needed when not "
                              "training")
-        inv_std = 1 / np.sqrt(running_var.data.astype(input.dtype) + eps)
-        mean = running_mean.data.astype(input.dtype).reshape(shape)
+        inv_std = 1 / np.sqrt(running_var._array.astype(input.dtype) + eps)
+        mean = running_mean._array.astype(input.dtype).reshape(shape)
         out = (input - mean) * inv_std.reshape(shape)
     if weight is not None:
         out = out * weight.reshape(shape)
