@@ -372,6 +372,10 @@ label = torch.full((64,), 1.0, dtype=images.dtype, device=device)
 label.fill_(0.0)
 weight = torch.empty(3, 3)
 torch.nn.init.normal_(weight, 0.0, 0.02)
+layer = torch.nn.Linear(100, 3)
+layer.weight.data.normal_(0.0, 0.02)
+layer.bias.data.fill_(0)
+assert float(layer.bias.abs().sum()) == 0.0 and float(layer.weight.std()) < 0.05
 
 # a VAE
 std = torch.exp(0.5 * torch.zeros(4, 20))
