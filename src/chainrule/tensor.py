@@ -25,11 +25,11 @@ from typing import Any
 import numpy as np
 
 from . import graph as _graph
-from .dtypes import as_dtype, to_array
+from .dtypes import to_array
 from .function import Context, Function, _sequence, register_engine
 from .graph import RemovableHandle, _mode, check_forward_anomaly
 from .ops.arrays import ArrayNamespace
-from .ops.elementwise import Abs, Add, Cast, Div, Mul, Neg, Pow, PowScalar, Sub
+from .ops.elementwise import Abs, Add, Div, Mul, Neg, Pow, PowScalar, Sub
 from .ops.namespace import TENSOR
 from .ops.shape import SetItem
 
@@ -299,14 +299,17 @@ def _is_tensor(x: Any) -> bool:
 # ---------------------------------------------------------------------------
 
 from .tensor_methods._dims import index as index_arg  # noqa: E402
+from .tensor_methods.dtype import DtypeMethods  # noqa: E402
 from .tensor_methods.elementwise import ElementwiseMethods  # noqa: E402
 from .tensor_methods.fused import FusedMethods  # noqa: E402
 from .tensor_methods.linalg import LinalgMethods  # noqa: E402
+from .tensor_methods.random import RandomMethods  # noqa: E402
 from .tensor_methods.reduce import ReduceMethods  # noqa: E402
 from .tensor_methods.shape import ShapeMethods  # noqa: E402
 
 
-class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, FusedMethods):
+class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, FusedMethods,
+             DtypeMethods, RandomMethods):
     """A multi-dimensional array that records the ops applied to it.
 
     Create one with :func:`chainrule.tensor`. ``numpy()`` gives its NumPy array;
@@ -726,37 +729,6 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         with respect to ``src``."""
         self.__setitem__(Ellipsis, src)
         return self
-
-    # -- dtype ----------------------------------------------------------------
-    def to(self, dtype: Any) -> Tensor:
-        return self.type(dtype)
-
-    def type(self, dtype: Any) -> Tensor:
-        """This tensor in ``dtype`` (itself when it already is); differentiable between
-        floating dtypes."""
-        dt = as_dtype(dtype)
-        if dt is None:
-            raise TypeError("type(): give a dtype, e.g. chainrule.float64")
-        if dt == self.dtype:
-            return self
-        if self.requires_grad and dt.kind in "fc":
-            return _apply(Cast, (self,), {"dtype": dt})
-        return Tensor(self._array.astype(dt))
-
-    def float(self) -> Tensor:
-        return self.type(np.float32)
-
-    def double(self) -> Tensor:
-        return self.type(np.float64)
-
-    def long(self) -> Tensor:
-        return self.type(np.int64)
-
-    def int(self) -> Tensor:
-        return self.type(np.int32)
-
-    def bool(self) -> Tensor:
-        return self.type(np.bool_)
 
     # -- arithmetic -----------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:

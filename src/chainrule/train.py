@@ -6,7 +6,7 @@ This is the loop behind ``chainrule train``, for a script or a notebook:
 >>> from chainrule import nn
 >>> from chainrule.data import Subset, load_digits
 >>> from chainrule.train import evaluate, fit
->>> cr.manual_seed(0)
+>>> _ = cr.manual_seed(0)  # returns the default Generator, as torch.manual_seed
 >>> train_set, test_set = load_digits()
 >>> model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
 >>> history = fit(model, Subset(train_set, range(256)), test_set, epochs=2, lr=1e-2,

@@ -9,7 +9,7 @@ the tensor.
 >>> w = cr.zeros(3, 4)
 >>> nn.init.constant_(w, 0.5).tolist()[0]
 [0.5, 0.5, 0.5, 0.5]
->>> cr.manual_seed(0)
+>>> _ = cr.manual_seed(0)  # returns the default Generator, as torch.manual_seed
 >>> bool((nn.init.kaiming_uniform_(cr.zeros(64, 100)).abs() <= (6 / 100) ** 0.5).all())
 True
 """

@@ -30,8 +30,6 @@ class ScanMethods(TensorBase):
     if TYPE_CHECKING:  # what this group uses of Tensor (see _base.TensorBase)
         _array: np.ndarray
 
-        def type(self, dtype: Any) -> Tensor: ...
-
     def cumsum(self, dim: int, *, dtype: Any = None) -> Tensor:
         """Running sum along ``dim``; integer and bool inputs give int64, as in PyTorch.
 

@@ -35,8 +35,6 @@ class SortMethods(TensorBase):
     if TYPE_CHECKING:  # what this group uses of Tensor (see _base.TensorBase)
         _array: np.ndarray
 
-        def type(self, dtype: Any) -> Tensor: ...
-
     def sort(self, dim: int = -1, descending: bool = False, stable: bool = False) -> Any:
         """``return_types.sort(values, indices)`` along ``dim``; NaN sorts above every number.
 
