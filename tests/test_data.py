@@ -83,7 +83,7 @@ def test_shuffle_same_seed_same_order():
 def test_shuffle_default_uses_chainrule_global_generator():
     loader = DataLoader(_ds(30), batch_size=30, shuffle=True)
     cr.manual_seed(11)
-    first = next(iter(loader))[1].data.copy()
+    first = next(iter(loader))[1].numpy().copy()
     cr.manual_seed(11)
     again = next(iter(loader))[1].data
     np.testing.assert_array_equal(first, again)
@@ -96,7 +96,7 @@ def test_generator_state_carries_over_and_can_be_restored():
     loader = DataLoader(_ds(20), batch_size=20, shuffle=True, generator=rng)
     next(iter(loader))
     saved = rng.bit_generator.state
-    second = next(iter(loader))[1].data.copy()
+    second = next(iter(loader))[1].numpy().copy()
     rng.bit_generator.state = saved
     np.testing.assert_array_equal(next(iter(loader))[1].data, second)
 
@@ -155,8 +155,8 @@ def test_digits_split_is_stratified_disjoint_and_deterministic():
     share = np.bincount(yb.data, minlength=10) / total
     assert np.all(np.abs(share - 0.25) < 0.01)
     # no image appears on both sides (rows are distinct as a whole data set, almost)
-    rows_a = {r.tobytes() + bytes([c]) for r, c in zip(xa.data.reshape(len(xa), -1), ya.data)}
-    rows_b = {r.tobytes() + bytes([c]) for r, c in zip(xb.data.reshape(len(xb), -1), yb.data)}
+    rows_a = {r.tobytes() + bytes([c]) for r, c in zip(xa.numpy().reshape(len(xa), -1), ya.numpy())}
+    rows_b = {r.tobytes() + bytes([c]) for r, c in zip(xb.numpy().reshape(len(xb), -1), yb.numpy())}
     assert len(rows_a) + len(rows_b) == len(rows_a | rows_b)
     again = load_digits(test_size=0.25, seed=4)[1].tensors[1].data
     np.testing.assert_array_equal(again, yb.data)

@@ -18,6 +18,7 @@ from chainrule.function import Function
 from chainrule.ops.conv import AvgPool2d, MaxPool2d
 from chainrule.ops.elementwise import Relu
 from chainrule.ops.fused import CrossEntropy
+from chainrule.ops.scan import Cumprod
 
 RNG = np.random.default_rng(0)
 
@@ -35,6 +36,11 @@ def _logits(m=6, c=5):
 def _ties(shape):
     # small integers: many windows hold tied maxima, which must go to the first one
     return RNG.integers(0, 3, shape).astype(np.float64)
+
+
+def _sparse(shape):
+    # zeros here and there: one, two or none per row, at the start, the end or inside
+    return RNG.standard_normal(shape) * (RNG.random(shape) > 0.3)
 
 
 # op -> list of (inputs as arrays, keyword parameters); the first input is differentiated
@@ -55,6 +61,12 @@ CASES = {
                                                 "dilation": (1, 1)}),
         ((_ties((2, 2, 7, 7)),), {"window": (3, 3), "stride": (1, 1), "dilation": (1, 1)}),
         ((_ties((1, 2, 9, 8)),), {"window": (2, 3), "stride": (2, 1), "dilation": (2, 1)}),
+    ],
+    Cumprod: [
+        ((_sparse((4, 6)),), {"axis": 1}),
+        ((_sparse((5, 3)),), {"axis": 0}),
+        ((RNG.standard_normal((2, 3, 4)),), {"axis": 2}),
+        ((np.array([0.0, 0.0, 1.5, -2.0]),), {"axis": 0}),
     ],
     AvgPool2d: [
         ((RNG.standard_normal((2, 3, 6, 6)),), {"window": (2, 2), "stride": (2, 2),

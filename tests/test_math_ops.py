@@ -104,9 +104,11 @@ def test_invert_is_bitwise_for_integers_and_logical_for_bools():
 
 @pytest.mark.parametrize("fn", [lambda x: x & 1, lambda x: x | x, lambda x: x ^ 2,
                                 lambda x: ~x, lambda x: x << 1, lambda x: 1 >> x,
-                                lambda x: cr.bitwise_and(x, 1)])
+                                lambda x: x.bitwise_and(1)])
 def test_bitwise_on_floats_raises_one_line_naming_the_op(fn):
-    with pytest.raises(TypeError) as info:
+    with pytest.raises((TypeError, RuntimeError)) as expected:  # the class PyTorch raises
+        fn(torch.tensor([1.5, 2.0]))
+    with pytest.raises(expected.type) as info:
         fn(cr.tensor([1.5, 2.0]))
     message = str(info.value)
     assert "bitwise" in message and "float32" in message and "\n" not in message
@@ -144,9 +146,11 @@ def test_inplace_integer_ops_match_torch(op, other):
             with pytest.raises(RuntimeError, match="integer division by zero"):
                 fn(a, b)
             return
-        # a float result can't be written into an int tensor
+        # a float result can't be written into an int tensor (or, for the bitwise ops,
+        # can't be computed: NotImplementedError is a RuntimeError)
         version = a._version
-        with pytest.raises(RuntimeError, match="can't be written into this int32 tensor"):
+        with pytest.raises(RuntimeError, match="can't be cast to this tensor's dtype int32|"
+                                               "not implemented for float32"):
             fn(a, b)
         assert a._version == version and a.tolist() == [7, -7, 12]
         return
@@ -158,7 +162,7 @@ def test_inplace_integer_ops_match_torch(op, other):
 
 def test_bool_inplace_and_with_an_integer_is_refused_as_in_torch():
     m = cr.tensor([True, False])
-    with pytest.raises(RuntimeError, match="bitwise_and_"):
+    with pytest.raises(RuntimeError, match="bitwise_and_: the result type int32 can't be cast"):
         m &= cr.tensor([1, 1], dtype=cr.int32)
     m &= cr.tensor([False, True])
     assert m.tolist() == [False, False]
@@ -318,7 +322,7 @@ def test_float_division_by_zero_follows_torch():
 
 def test_division_rounding_errors_are_one_line():
     b = cr.tensor([True, False])
-    with pytest.raises(TypeError, match="bool"):
+    with pytest.raises(NotImplementedError, match="div: not implemented for bool"):
         b // b
     with pytest.raises(ValueError, match="rounding_mode must be None, 'trunc' or 'floor'"):
         cr.div(cr.tensor([1.0]), 2.0, rounding_mode="round")
@@ -339,11 +343,11 @@ def test_rounding_of_integers_and_bools_follows_torch():
     i, ti = _pair([7, -7, 3], "int64")
     for name in ("floor", "ceil", "round", "trunc", "sign"):
         _same(getattr(i, name)(), getattr(ti, name)())
-    with pytest.raises(TypeError, match="round: decimals=1"):
+    with pytest.raises(NotImplementedError, match="round: decimals=1"):  # as PyTorch
         i.round(decimals=1)
-    with pytest.raises(TypeError, match="frac"):
+    with pytest.raises(NotImplementedError, match="frac"):
         i.frac()
-    with pytest.raises(TypeError, match="floor: not implemented for bool"):
+    with pytest.raises(NotImplementedError, match="floor: not implemented for bool"):
         cr.tensor([True]).floor()
     _same(cr.tensor([True, False]).sign(), torch.tensor([True, False]).sign())
 
@@ -677,7 +681,7 @@ def test_inplace_math_in_a_graph_matches_torch(name):
 
 def test_inplace_math_on_integers_follows_torch():
     for name in ("exp_", "sigmoid_", "erfinv_", "sqrt_"):
-        with pytest.raises(RuntimeError, match=f"{name}: the result is floating point"):
+        with pytest.raises(RuntimeError, match=f"{name}: the result type float32 can't be cast"):
             getattr(cr.tensor([1, 2]), name)()
     for name in ("abs_", "sign_", "floor_", "round_", "square_"):
         i, ti = _pair([3, -4], "int64")
@@ -697,5 +701,5 @@ def test_ndtr_keeps_its_lower_tail_and_gcd_refuses_bools():
     np.testing.assert_allclose(cr.special.ndtr(x).numpy(), [7.619853024160527e-24,
                                0.0, 0.15865525393145707,
                                0.5, 0.9986501019683699], rtol=1e-14)
-    with pytest.raises(TypeError, match="gcd: .*only for integer tensors"):
+    with pytest.raises(NotImplementedError, match="gcd: .*only for integer tensors"):
         cr.gcd(cr.tensor([True]), cr.tensor([True]))

@@ -228,7 +228,7 @@ def test_embedding_matches_torch(dtype):
     ours = nn.Embedding(7, 3, padding_idx=2)
     idx = np.array([[0, 2, 6], [2, 2, 1]])
     check_parity(ours, theirs, idx, dtype)
-    assert np.all(ours.weight.grad.data[2] == 0)
+    assert np.all(ours.weight.grad.numpy()[2] == 0)
 
 
 def test_batchnorm_running_stats_over_steps_and_eval():
@@ -263,7 +263,7 @@ def test_maxpool_tie_goes_to_first_maximum():
 def test_maxpool_nan_propagates():
     x = cr.tensor([[[1.0, np.nan, 2.0, 3.0]]], requires_grad=True)
     out = F.max_pool1d(x, 2)
-    assert np.isnan(out.data[0, 0, 0]) and out.data[0, 0, 1] == 3
+    assert np.isnan(out.numpy(force=True)[0, 0, 0]) and out.numpy(force=True)[0, 0, 1] == 3
     out.sum().backward()
     assert x.grad.data.tolist() == [[[0.0, 1.0, 0.0, 1.0]]]
 
@@ -280,15 +280,15 @@ def test_dropout_train_and_eval():
     drop = nn.Dropout(0.25)
     x = cr.ones(200, 100, requires_grad=True)
     y = drop(x)
-    kept = y.data != 0
+    kept = y.numpy(force=True) != 0
     assert abs(kept.mean() - 0.75) < 0.01
-    np.testing.assert_allclose(y.data[kept], 1 / 0.75, rtol=1e-6)
+    np.testing.assert_allclose(y.numpy(force=True)[kept], 1 / 0.75, rtol=1e-6)
     y.sum().backward()
     np.testing.assert_array_equal(x.grad.data, y.data)
     assert y.dtype == np.float32
     drop.eval()
     assert drop(x) is x
-    assert np.all(F.dropout(x, 1.0).data == 0)
+    assert np.all(F.dropout(x, 1.0).numpy(force=True) == 0)
     cr.manual_seed(5)
     a = F.dropout(cr.ones(10, 10), 0.5).data
     cr.manual_seed(5)
@@ -364,10 +364,10 @@ def test_softmax_stable_at_1e4():
     x = cr.tensor([[1e4, -1e4, 0.0], [1e4, 1e4, 1e4]], requires_grad=True)
     s = F.softmax(x, dim=1)
     ls = F.log_softmax(x, dim=1)
-    assert np.all(np.isfinite(s.data)) and np.all(np.isfinite(ls.data))
+    assert np.all(np.isfinite(s.numpy(force=True))) and np.all(np.isfinite(ls.numpy(force=True)))
     np.testing.assert_allclose(s.data, [[1, 0, 0], [1 / 3, 1 / 3, 1 / 3]], atol=1e-7)
     (s.sum() + ls.sum()).backward()
-    assert np.all(np.isfinite(x.grad.data))
+    assert np.all(np.isfinite(x.grad.numpy()))
 
 
 # ---------------------------------------------------------------------------
@@ -378,17 +378,18 @@ def test_linear_and_conv_default_init_bounds():
     cr.manual_seed(0)
     fc = nn.Linear(400, 300)
     bound = 1 / math.sqrt(400)
-    w = fc.weight.data
+    w = fc.weight.detach().numpy()
     assert w.dtype == np.float32 and fc.bias.dtype == np.float32
     assert np.abs(w).max() <= bound and np.abs(w).max() > 0.99 * bound
     assert abs(w.std() - bound / math.sqrt(3)) < 0.01 * bound
     assert abs(w.mean()) < 0.01 * bound
-    assert np.abs(fc.bias.data).max() <= bound
+    assert np.abs(fc.bias.detach().numpy()).max() <= bound
     conv = nn.Conv2d(6, 16, 5)
     cbound = 1 / math.sqrt(6 * 25)
-    assert np.abs(conv.weight.data).max() <= cbound
-    assert abs(conv.weight.data.std() - cbound / math.sqrt(3)) < 0.03 * cbound
-    assert np.abs(conv.bias.data).max() <= cbound
+    cw = conv.weight.detach().numpy()
+    assert np.abs(cw).max() <= cbound
+    assert abs(cw.std() - cbound / math.sqrt(3)) < 0.03 * cbound
+    assert np.abs(conv.bias.detach().numpy()).max() <= cbound
     t = torch.nn.Linear(400, 300)
     assert abs(float(t.weight.detach().std()) - w.std()) < 0.02 * bound
 
@@ -396,7 +397,7 @@ def test_linear_and_conv_default_init_bounds():
 def test_embedding_init_is_standard_normal_and_seeded():
     cr.manual_seed(1)
     emb = nn.Embedding(1000, 50, padding_idx=0)
-    w = emb.weight.data
+    w = emb.weight.detach().numpy()
     assert abs(w[1:].mean()) < 0.02 and abs(w[1:].std() - 1) < 0.02
     assert np.all(w[0] == 0)
     cr.manual_seed(1)
@@ -407,15 +408,15 @@ def test_init_functions():
     cr.manual_seed(0)
     w = cr.zeros(200, 300)
     nn.init.xavier_uniform_(w)
-    assert np.abs(w.data).max() <= math.sqrt(6 / 500)
+    assert np.abs(w.numpy()).max() <= math.sqrt(6 / 500)
     nn.init.kaiming_normal_(w, nonlinearity="relu")
     assert abs(w.data.std() - math.sqrt(2 / 300)) < 0.002
     nn.init.xavier_normal_(w, gain=2.0)
     assert abs(w.data.std() - 2 * math.sqrt(2 / 500)) < 0.002
     nn.init.trunc_normal_(w, std=1.0, a=-1.0, b=1.0)
-    assert np.abs(w.data).max() <= 1.0
-    assert nn.init.zeros_(w) is w and np.all(w.data == 0)
-    assert np.all(nn.init.ones_(cr.zeros(2, 2)).data == 1)
+    assert np.abs(w.numpy()).max() <= 1.0
+    assert nn.init.zeros_(w) is w and np.all(w.numpy() == 0)
+    assert np.all(nn.init.ones_(cr.zeros(2, 2)).numpy() == 1)
     assert nn.init.eye_(cr.zeros(2, 3)).data.tolist() == [[1, 0, 0], [0, 1, 0]]
     assert math.isclose(nn.init.calculate_gain("tanh"), torch.nn.init.calculate_gain("tanh"))
     with pytest.raises(ValueError, match="fewer than 2 dimensions"):

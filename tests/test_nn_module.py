@@ -135,7 +135,7 @@ def test_zero_grad_sets_none_and_training_step_reduces_loss():
     assert all(p.grad is None for p in model.parameters())
     F.cross_entropy(model(x), y).backward()
     model.zero_grad(set_to_none=False)
-    assert all(np.all(p.grad.data == 0) for p in model.parameters())
+    assert all(np.all(p.grad.numpy() == 0) for p in model.parameters())
 
 
 def test_apply_and_requires_grad():
@@ -144,7 +144,7 @@ def test_apply_and_requires_grad():
     model.apply(lambda m: seen.append(type(m).__name__))
     assert seen[-1] == "Sequential" and seen[0] == "Conv2d"
     model.apply(lambda m: nn.init.zeros_(m.weight) if isinstance(m, nn.Linear) else None)
-    assert np.all(model[5].weight.data == 0)
+    assert np.all(model[5].weight.detach().numpy() == 0)
     model.requires_grad_(False)
     assert not any(p.requires_grad for p in model.parameters())
 
@@ -188,8 +188,8 @@ def test_state_dict_round_trip_and_torch_interchange():
     again.eval()
     theirs.eval()
     np.testing.assert_array_equal(ours(x).data, again(x).data)
-    np.testing.assert_allclose(ours(x).data, theirs(torch.tensor(x.data)).detach().numpy(),
-                               rtol=1e-5, atol=1e-6)
+    expected = theirs(torch.tensor(x.numpy())).detach().numpy()
+    np.testing.assert_allclose(ours(x).detach().numpy(), expected, rtol=1e-5, atol=1e-6)
 
 
 def test_state_dict_values_share_memory_and_are_detached():
@@ -198,7 +198,7 @@ def test_state_dict_values_share_memory_and_are_detached():
     assert not state["weight"].requires_grad
     with cr.no_grad():
         fc.weight.fill_(3.0)
-    assert np.all(state["weight"].data == 3.0)
+    assert np.all(state["weight"].numpy() == 3.0)
     assert fc.state_dict(keep_vars=True)["weight"] is fc.weight
 
 
@@ -208,7 +208,7 @@ def test_load_state_dict_errors_name_keys_and_shapes():
     del state["0.bias"]
     state["extra.weight"] = np.zeros(1)
     state["0.weight"] = np.zeros((5, 3))
-    before = model[0].weight.data.copy()
+    before = model[0].weight.detach().numpy().copy()
     with pytest.raises(RuntimeError) as err:
         model.load_state_dict(state)
     text = str(err.value)
@@ -220,7 +220,7 @@ def test_load_state_dict_errors_name_keys_and_shapes():
     state["0.weight"] = np.ones((2, 3))
     result = model.load_state_dict(state, strict=False)
     assert result.missing_keys == ["0.bias"] and result.unexpected_keys == ["extra.weight"]
-    assert np.all(model[0].weight.data == 1)
+    assert np.all(model[0].weight.detach().numpy() == 1)
     assert model[0].weight.dtype == np.float32
 
 
@@ -286,7 +286,7 @@ def test_parameter_is_a_tensor_subclass():
     assert repr(p).startswith("Parameter containing:\ntensor([1., 2.]")
     base = cr.zeros(3)
     shared = nn.Parameter(base)
-    assert shared.data is base.data  # shares memory, as in PyTorch
+    assert np.shares_memory(shared.detach().numpy(), base.detach().numpy())  # as in PyTorch
     (p * p).sum().backward()
     assert p.grad.tolist() == [2.0, 4.0]
     frozen = nn.Parameter(cr.zeros(2), requires_grad=False)
@@ -303,13 +303,13 @@ def test_deepcopy_copies_parameters():
         np.testing.assert_array_equal(a.data, b.data, err_msg=k)
     with cr.no_grad():
         next(clone.parameters()).fill_(0.0)
-    assert not np.all(next(model.parameters()).data == 0)
+    assert not np.all(next(model.parameters()).detach().numpy() == 0)
 
 
 def test_a_failed_load_state_dict_changes_nothing():
     """The second layer's value can't be used: the first layer must stay as it was."""
     model = nn.Sequential(nn.Linear(3, 2), nn.Linear(2, 2))
-    before = {k: v.data.copy() for k, v in model.state_dict().items()}
+    before = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     for bad in (np.array([["a", "b"], ["c", "d"]]), [[1.0, 2.0], [3.0]]):
         state = {k: np.ones_like(v) for k, v in before.items()}
         state["1.weight"] = bad
@@ -322,7 +322,7 @@ def test_a_failed_load_state_dict_changes_nothing():
 @pytest.mark.parametrize("dtype", [np.bool_, np.int64, np.int32, np.complex64])
 def test_non_float_values_for_float_parameters_are_refused(dtype):
     model = nn.Sequential(nn.Linear(3, 2))
-    state = {k: v.data.copy() for k, v in model.state_dict().items()}
+    state = {k: v.numpy().copy() for k, v in model.state_dict().items()}
     state["0.weight"] = np.ones((2, 3), dtype=dtype)
     with pytest.raises(RuntimeError, match=f"dtype mismatch for 0.weight: copying a value of "
                                            f"dtype {np.dtype(dtype)}, the parameter is float32"):

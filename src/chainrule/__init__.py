@@ -12,30 +12,143 @@ from __future__ import annotations
 
 import numpy as _np
 
-from . import data, nn, optim, return_types, scalar, special
+from . import (
+    accelerator,
+    amp,
+    backends,
+    cuda,
+    data,
+    linalg,
+    nn,
+    optim,
+    random,
+    return_types,
+    scalar,
+    special,
+)
+from .amp import autocast
 from .autograd import checkpoint, grad, hessian, hvp, jacobian, jvp, vhp, vjp
 from .creation import (
+    BFloat16Tensor,
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    Generator,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
     arange,
+    as_tensor,
+    asarray,
+    empty,
+    empty_like,
     eye,
+    from_numpy,
     full,
     full_like,
+    get_rng_state,
+    initial_seed,
+    linspace,
+    logspace,
     manual_seed,
+    meshgrid,
     ones,
     ones_like,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
+    randperm,
+    seed,
+    set_rng_state,
     tensor,
     zeros,
     zeros_like,
+)
+from .devices import (
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    device,
+    get_default_device,
+    layout,
+    memory_format,
+    preserve_format,
+    set_default_device,
+    strided,
+)
+from .dtypes import (
+    bfloat16,
+    can_cast,
+    cdouble,
+    cfloat,
+    chalf,
+    complex32,
+    complex64,
+    complex128,
+    double,
+    dtype,
+    finfo,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    iinfo,
+    int8,
+    int16,
+    int32,
+    int64,
+    is_complex,
+    is_floating_point,
+    is_tensor,
+    long,
+    promote_types,
+    result_type,
+    set_default_dtype,
+    short,
+    uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from .explain.anomaly import detect_anomaly
 from .function import Context, Function, once_differentiable
 from .gradcheck import gradcheck, gradgradcheck
 from .graph import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .io import load, save
+
+# nn.functional names that PyTorch also has at the top level
+from .nn.functional import (
+    celu,
+    celu_,
+    cosine_similarity,
+    hardshrink,
+    pairwise_distance,
+    prelu,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    threshold,
+    threshold_,
+)
+from .random import default_generator
+from .runtime import (
+    compile,
+    get_num_interop_threads,
+    get_num_threads,
+    inference_mode,
+    is_inference_mode_enabled,
+    set_num_interop_threads,
+    set_num_threads,
+)
 from .scalar import Scalar
 from .tensor import Tensor
 from .tensor_methods.elementwise import (  # elementwise math
@@ -129,17 +242,74 @@ from .tensor_methods.elementwise import (  # elementwise math
     where,
     xlogy,
 )
+from .tensor_methods.linalg import (
+    addbmm,
+    addmm,
+    addmv,
+    addr,
+    baddbmm,
+    bmm,
+    cdist,
+    chain_matmul,
+    cholesky_inverse,
+    cholesky_solve,
+    cross,
+    dot,
+    einsum,
+    ger,
+    inner,
+    kron,
+    logdet,
+    matrix_exp,
+    matrix_power,
+    mm,
+    mv,
+    outer,
+    pinverse,
+    tensordot,
+    vdot,
+)
+from .tensor_methods.linalg import det as det
+from .tensor_methods.linalg import inv as inverse
+from .tensor_methods.linalg import matmul_fn as matmul
+from .tensor_methods.linalg import torch_cholesky as cholesky
+from .tensor_methods.linalg import torch_qr as qr
+from .tensor_methods.linalg import torch_slogdet as slogdet
+from .tensor_methods.linalg import torch_svd as svd
+from .tensor_methods.random import bernoulli, multinomial, normal, poisson
+from .tensor_methods.reduce import all as all  # noqa: A001
+from .tensor_methods.reduce import (  # reductions, scans, sorting and statistics
+    aminmax,
+    count_nonzero,
+    dist,
+    nanmean,
+    nansum,
+    norm,
+    prod,
+    std_mean,
+    var_mean,
+)
+from .tensor_methods.reduce import any as any  # noqa: A001
+from .tensor_methods.scan import cummax, cummin, cumprod, cumsum, logcumsumexp
 from .tensor_methods.shape import cat, chunk, split, stack
+from .tensor_methods.sort import (
+    argsort,
+    kthvalue,
+    median,
+    mode,
+    msort,
+    nanmedian,
+    sort,
+    topk,
+    unique,
+    unique_consecutive,
+)
+
+bool = _np.dtype(_np.bool_)  # noqa: A001  (PyTorch's names)
+float = float32  # noqa: A001
+int = int32  # noqa: A001
 
 __version__ = "0.1.0"
-
-float16 = _np.float16
-float32 = _np.float32
-float64 = _np.float64
-int32 = _np.int32
-int64 = _np.int64
-long = _np.int64
-bool = _np.bool_  # noqa: A001  (PyTorch's name)
 
 
 def _unary(name: str):
@@ -179,7 +349,6 @@ transpose = _unary("transpose")
 permute = _unary("permute")
 squeeze = _unary("squeeze")
 unsqueeze = _unary("unsqueeze")
-matmul = _unary("matmul")
 softmax = _unary("softmax")
 log_softmax = _unary("log_softmax")
 gather = _unary("gather")

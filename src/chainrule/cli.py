@@ -66,8 +66,8 @@ def _standardize_class() -> type:
 
         def fit(self, images: np.ndarray) -> None:
             """Measure the per-pixel mean and spread; +0.1 keeps blank pixels finite."""
-            self.mean.data[...] = images.mean(axis=0)
-            self.scale.data[...] = images.std(axis=0) + 0.1
+            self.mean._array[...] = images.mean(axis=0)
+            self.scale._array[...] = images.std(axis=0) + 0.1
 
         def forward(self, x: Any) -> Any:
             return (x - self.mean) / self.scale
@@ -317,7 +317,7 @@ def train(args: argparse.Namespace) -> int:
     cr.manual_seed(settings["seed"])
     train_set, test_set = _datasets(settings["dataset"], settings["seed"], settings["limit"])
     model = build_model(settings["model"])
-    model[0].fit(next(iter(DataLoader(train_set, batch_size=len(train_set))))[0].data)
+    model[0].fit(next(iter(DataLoader(train_set, batch_size=len(train_set))))[0]._array)
     optimizer = _optimizer(settings["optimizer"], model.parameters(), settings["lr"])
     scheduler = StepLR(optimizer, step_size=STEP_EPOCHS[settings["model"]], gamma=0.5)
     config = {key: settings[key] for key in ("model", "dataset", "optimizer", "lr", "limit")}

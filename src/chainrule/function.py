@@ -84,28 +84,31 @@ def register_engine(apply: Callable[..., Any]) -> None:
 class Context:
     """What one recorded op keeps between its forward and its backward.
 
-    Attributes the engine reads (the op-record side of the graph protocol in
-    :mod:`chainrule.graph`): ``parents`` (input Tensors that need a gradient,
-    ``None`` elsewhere), ``needs_input_grad`` (one bool per input), ``name``,
-    ``freed``, ``_inputs`` (every forward input, as given), ``_seq``.
+    A record is a node of the graph (the op-record side of the protocol in
+    :mod:`chainrule.graph`): ``parents`` (one node per input that needs a gradient:
+    the input's record, or the input itself for a leaf; ``None`` elsewhere),
+    ``needs_input_grad`` (one bool per input), ``name``, ``freed``, ``_inputs`` (every
+    forward input, as given), ``_seq``.
     """
 
     # What every op sets lives in slots (one Context is made per op, so this is hot);
     # an op's own attributes (``ctx.axis = 1``) go to the instance ``__dict__``.
     __slots__ = ("fn", "parents", "needs_input_grad", "freed", "_saved", "_inputs",
-                 "_versions", "_seq", "__dict__", "__weakref__")
+                 "_versions", "_seq", "_out_array", "__dict__", "__weakref__")
 
     fn: type[Function]      # the op
     parents: tuple | None
     needs_input_grad: tuple
     freed: bool
     _saved: tuple
-    _versions: tuple        # (tensor, version) for each Tensor input, checked before backward
+    _versions: tuple        # (tensor, version) for each Tensor input; a saved one must match
     _inputs: tuple          # every forward input, as given (Tensors kept for saved lookups)
     _seq: int               # creation order: an op's record is newer than its inputs' records
+    _out_array: Any         # the output's array, set only when forward saved it
     xp: Any = NUMPY         # the array namespace of the pass; a create_graph pass sets its own
-    _out_version = 0        # the output's version when it was made (rebased by in-place ops)
-    _out = None             # the output Tensor, set only while a create_graph backward runs
+    _out_stale = False      # True once the saved output was changed in place
+    _out = None             # the output as a Tensor, only while a create_graph backward runs
+    _hooks = None           # hooks on the output's gradient, and retain_grad (graph.py)
     _trace = None           # where the op was created, in anomaly mode
 
     def __init__(self, fn: type[Function]) -> None:
@@ -136,14 +139,15 @@ class Context:
                 f"op '{self.name}': saved tensors were freed after backward; "
                 "pass retain_graph=True to backward() to keep them"
             )
-        if self._out is None:
+        if self.xp is NUMPY:
             return self._saved
         # Under create_graph: give back the Tensors the saved arrays belong to, so the
         # recorded backward stays connected to the forward graph.
         result = []
+        out = self._out
         for array in self._saved:
-            if array is self._out._array:
-                result.append(self._out)
+            if out is not None and array is out._array:
+                result.append(out)  # a Tensor whose record is this one
                 continue
             for x in self._inputs:
                 if getattr(x, "_array", None) is array and not isinstance(x, type(array)):
@@ -161,90 +165,93 @@ class Context:
         return f"<{self.name} backward{state}>"
 
     # -- what graph.backward calls (the graph protocol) --------------------------
-    def _vjp(self, g: Any, out: Any, create_graph: bool) -> tuple:
-        """Run the op's VJP and bring each gradient to its parent's shape and dtype."""
+    def _vjp(self, g: Any, create_graph: bool) -> tuple:
+        """Run the op's VJP and bring each gradient to its input's shape and dtype."""
         for tensor, version in self._versions:
             if tensor._version != version:
-                raise self._modified_input_error(tensor, version)
-        if out._version != self._out_version:
-            self._check_saved_output(out)
+                self._check_saved_input(tensor, version)
+        if self._out_stale:
+            raise RuntimeError(
+                f"op '{self.name}': its output was modified in place after being saved for "
+                "backward, so the gradient would be wrong. Clone it before changing it."
+            )
         if create_graph:
-            return self._recorded_vjp(g, out)
+            return self._recorded_vjp(g)
         # The ordinary pass: arrays in, arrays out.
         grads: Any = self.fn._array_backward(self, g)
         if type(grads) is not tuple:
             grads = tuple(grads) if type(grads) is list else (grads,)
         parents: tuple = self.parents  # type: ignore[assignment]  # None only once freed
+        inputs = self._inputs
         n = len(parents)
         if n == 1:  # the common one- and two-input cases, without the loop
             pg = grads[0] if grads else None
-            parent = parents[0]
-            return (None,) if pg is None or parent is None else (_conform(self, pg, parent),)
+            if pg is None or parents[0] is None:
+                return (None,)
+            return (_conform(self, pg, inputs[0]),)
         if n == 2 and len(grads) == 2:
             p0, p1 = parents
             g0, g1 = grads
-            a = None if p0 is None or g0 is None else _conform(self, g0, p0)
-            b = None if p1 is None or g1 is None else _conform(self, g1, p1)
+            a = None if p0 is None or g0 is None else _conform(self, g0, inputs[0])
+            b = None if p1 is None or g1 is None else _conform(self, g1, inputs[1])
             if b is not None and b is a:
-                b = b.copy()  # one array per parent: leaves may accumulate in place
+                b = b.copy()  # one array per input: leaves may accumulate in place
             return (a, b)
         result: list = []
-        for parent, pg in zip(parents, grads):
+        for parent, pg, x in zip(parents, grads, inputs):
             if parent is not None and pg is not None:
-                pg = _conform(self, pg, parent)
+                pg = _conform(self, pg, x)
                 for r in result:
-                    if r is pg:  # one array per parent: leaves may accumulate in place
+                    if r is pg:  # one array per input: leaves may accumulate in place
                         pg = pg.copy()
                         break
             result.append(None if parent is None else pg)
         return tuple(result)
 
-    def _modified_input_error(self, tensor: Any, version: int) -> RuntimeError:
-        return RuntimeError(
-            f"op '{self.name}': one of its inputs, of shape {tuple(tensor.shape)}, was "
-            f"modified in place after the op used it (version {version} -> "
-            f"{tensor._version}), so the gradient would be wrong. Clone the tensor "
-            "before changing it, or change it before the op or outside the graph."
-        )
+    def _check_saved_input(self, tensor: Any, version: int) -> None:
+        """An input changed in place since the op ran: refuse if backward needs its values.
 
-    def _check_saved_output(self, out: Any) -> None:
-        """Refuse to run backward when the output was saved and then changed in place."""
-        out_data = out._array
+        As in PyTorch, only inputs saved for backward are checked; an op that needs
+        no values of an input (indexing, reshaping, adding) does not mind."""
+        array = tensor._array
         for a in self._saved:
-            if a is out_data:
+            if a is array:
                 raise RuntimeError(
-                    f"op '{self.name}': its output, of shape {tuple(out.shape)}, was "
-                    "modified in place after being saved for backward. Clone it before "
-                    "changing it."
+                    f"op '{self.name}': one of its inputs, of shape {tuple(tensor.shape)}, "
+                    f"was modified in place after the op saved it (version {version} -> "
+                    f"{tensor._version}), so the gradient would be wrong. Clone the tensor "
+                    "before changing it, or change it before the op or outside the graph."
                 )
 
-    def _recorded_vjp(self, g: Any, out: Any) -> tuple:
+    def _recorded_vjp(self, g: Any) -> tuple:
         """The VJP run on Tensors (``create_graph=True``), so that it is recorded too."""
         backward = self.fn.backward
+        wrap = type(g)
         if not getattr(backward, "_once_differentiable", False):
-            self.xp = out.__array_namespace__()
-            self._out = out
+            self.xp = g.__array_namespace__()
+            out = getattr(self, "_out_array", None)
+            if out is not None:  # the saved output, as a Tensor made by this record
+                self._out = wrap._from_op(out, self)
             try:
                 grads = backward(self, g)
             finally:
                 self._out = None
                 del self.xp  # back to the class default, NUMPY
         else:
-            grads = _wrap_once_differentiable(self, backward(self, g._array), type(out))
+            grads = _wrap_once_differentiable(self, backward(self, g._array), wrap)
         if type(grads) is not tuple:
             grads = (grads,) if not isinstance(grads, list) else tuple(grads)
-        wrap = type(out)
         result: list = []
-        for parent, pg in zip(self.parents or (), grads):
+        for parent, pg, x in zip(self.parents or (), grads, self._inputs):
             if parent is None or pg is None:
                 result.append(None)
                 continue
             if not isinstance(pg, wrap):
                 pg = wrap(pg)
-            if pg.shape != parent._array.shape:
-                pg = self._fit(pg, parent._array.shape)
-            if pg.dtype != parent._array.dtype:
-                pg = pg.type(parent._array.dtype)  # a recorded cast: float32 stays float32
+            if pg.shape != x._array.shape:
+                pg = self._fit(pg, x._array.shape)
+            if pg.dtype != x._array.dtype:
+                pg = pg.type(x._array.dtype)  # a recorded cast: float32 stays float32
             result.append(pg)
         return tuple(result)
 
@@ -263,16 +270,16 @@ class Context:
     def _release(self) -> None:
         """Free what forward saved (arrays, masks, inputs); the record stays, marked freed."""
         self.__dict__.clear()  # the op's own attributes: masks, indices, shapes
-        self.parents = None
+        self.parents = ()  # still a record: reaching it again raises the freed error
         self._saved = ()
         self._inputs = ()
         self._versions = ()
         self.freed = True
 
 
-def _conform(ctx: Context, pg: np.ndarray, parent: Any) -> np.ndarray:
-    """One parent's gradient (an array) in that parent's shape and dtype."""
-    data = parent._array
+def _conform(ctx: Context, pg: np.ndarray, x: Any) -> np.ndarray:
+    """One input's gradient (an array) in that input's shape and dtype."""
+    data = x._array
     if pg.shape != data.shape:
         pg = ctx._fit(pg, data.shape)
     if pg.dtype is not data.dtype and pg.dtype != data.dtype:

@@ -7,18 +7,22 @@ follows one small protocol, which both :class:`chainrule.Scalar` and
 value
     ``data`` and ``grad``, ``requires_grad`` (bool), ``label`` (the user's name for
     it, or ``None``), ``_ctx`` (the op record that produced it, or ``None`` for a
-    leaf), ``_retains_grad`` (bool), ``_accumulate_grad(g)`` (publish ``g`` into
-    ``.grad``; called on leaves and on values that asked ``retain_grad()``) and
-    ``_hooks`` (may be left unset until a hook is registered).
-op record (``_ctx``)
-    ``parents`` (a tuple of input values, ``None`` where an input needs no
-    gradient), ``_inputs`` (every input as given: values, and constants such as
-    numbers), ``name`` (the op's name, for messages), ``freed`` (bool),
-    ``_vjp(g, out, create_graph)`` (return one gradient per parent, each with that
-    parent's shape, or ``None``), ``_release()`` (drop what was saved for
-    backward) and ``_seq``, a number that grows in the order records are made, so
-    that a record is always newer than its inputs' records: backward runs newest
-    first from a heap, in one pass, with no counting pass over the graph.
+    leaf), ``_accumulate_grad(g)`` (publish ``g`` into ``.grad``) and ``_hooks``
+    (may be left unset until a hook is registered). A leaf is also a node of the
+    graph: its ``parents`` is ``None``.
+op record (``_ctx``), the other kind of node
+    ``parents`` (one node per input: the input's record, or the input itself for a
+    leaf; ``None`` where an input needs no gradient), ``_inputs`` (every input as
+    given: values, and constants such as numbers), ``name`` (the op's name, for
+    messages), ``freed`` (bool), ``_vjp(g, create_graph)`` (return one gradient per
+    parent, each of that input's shape, or ``None``), ``_release()`` (drop what was
+    saved for backward) and ``_seq``, a number that grows in the order records are
+    made, so that a record is always newer than its inputs' records: backward runs
+    newest first from a heap, in one pass, with no counting pass over the graph.
+
+Records point to records, not to values: when a value is changed in place it gets
+a new record, and the records that used the old value keep pointing at the old
+one, as in PyTorch (its ``next_functions``).
 
 Gradients live in a dict for the length of one backward call; only leaves (and
 values that retain their grad) publish ``.grad``. Nothing here recurses, so a
@@ -41,6 +45,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from heapq import heappop, heappush
 from typing import Any
@@ -57,6 +62,7 @@ __all__ = [
     "RemovableHandle",
     "register_hook",
     "register_post_accumulate_grad_hook",
+    "retain_grad",
     "register_anomaly_checks",
 ]
 
@@ -165,27 +171,34 @@ class enable_grad(_ModeContext):
 # The one depth-first walk, without recursion
 # ---------------------------------------------------------------------------
 
-def parents_of(value: Any) -> Iterable[Any]:
-    """The inputs of ``value``'s op that need a gradient (none for a leaf)."""
+def node_of(value: Any) -> Any:
+    """The graph node behind a value: its op record, or the value itself for a leaf."""
     ctx = value._ctx
-    if ctx is None or ctx.parents is None:
-        return ()
-    return [p for p in ctx.parents if p is not None]
+    return value if ctx is None else ctx
+
+
+def parents_of(node: Any) -> list:
+    """The nodes a node was computed from, that need a gradient (none for a leaf)."""
+    parents = node.parents
+    if not parents:
+        return []
+    return [p for p in parents if p is not None]
 
 
 def walk(roots: Iterable[Any], edges: Callable[[Any], Iterable[Any]] = parents_of) -> list:
-    """Every value reachable from ``roots`` through ``edges``, inputs first.
+    """Everything reachable from ``roots`` through ``edges``, inputs first.
 
     Depth-first with an explicit stack, so graph depth is limited only by memory.
-    Each value appears once, after every value it was computed from (post-order);
-    inputs are visited left to right. ``edges(value)`` gives the values ``value``
-    was made from: by default the inputs that need a gradient (:func:`parents_of`);
-    the Scalar engine and the explain views pass their own to follow every input.
+    Each item appears once, after every item it was computed from (post-order);
+    inputs are visited left to right. ``edges(item)`` gives the items ``item`` was
+    made from: by default the parents of a graph node (:func:`parents_of`); the
+    Scalar engine and the explain views pass their own to walk values instead.
 
     >>> import chainrule as cr
     >>> x = cr.tensor(2.0, requires_grad=True)
-    >>> [v.item() for v in walk([x * 3 + 1])]
-    [2.0, 6.0, 7.0]
+    >>> y = x * 3 + 1
+    >>> [node.name if node.parents else "leaf" for node in walk([node_of(y)])]
+    ['leaf', 'mul', 'add']
     """
     order: list = []
     visited: set = set()
@@ -193,27 +206,25 @@ def walk(roots: Iterable[Any], edges: Callable[[Any], Iterable[Any]] = parents_o
     push = stack.append
     pop = stack.pop
     while stack:
-        value, expanded = pop()
+        item, expanded = pop()
         if expanded:
-            order.append(value)
+            order.append(item)
             continue
-        key = id(value)
+        key = id(item)
         if key in visited:
             continue
         visited.add(key)
-        push((value, True))
-        for parent in reversed(list(edges(value))):
+        push((item, True))
+        for parent in reversed(list(edges(item))):
             if id(parent) not in visited:
                 push((parent, False))
     return order
 
 
 def toposort(roots: Iterable[Any]) -> list:
-    """Values reachable from ``roots`` that require grad, outputs first.
-
-    Each value appears before every value it was computed from.
-    """
-    order = walk(roots)
+    """The graph nodes behind the values ``roots``, outputs first: op records and the
+    leaves that need a gradient, each before every node it was computed from."""
+    order = walk([node_of(r) for r in roots])
     order.reverse()
     return order
 
@@ -223,18 +234,21 @@ def toposort(roots: Iterable[Any]) -> list:
 # ---------------------------------------------------------------------------
 
 class _Hooks:
-    """A value's hooks (its ``_hooks`` attribute; ``None`` until one is registered)."""
+    """A node's hooks (its ``_hooks`` attribute; unset or ``None`` until one is
+    registered): hooks on its gradient, hooks after accumulation (leaves), and the
+    value that asked ``retain_grad()`` (records)."""
 
-    __slots__ = ("grad", "post_accumulate")
+    __slots__ = ("grad", "post_accumulate", "retain")
 
     def __init__(self) -> None:
         self.grad: list = []
         self.post_accumulate: list = []
+        self.retain: Any = None  # a weak reference to the value
 
 
 class _HookCount:
-    # Hooks registered and not removed, on any value. While it is 0 the backward pass
-    # does not look for hooks at all.
+    # Hooks (and retain_grad requests) registered and not removed, on any node. While
+    # it is 0 the backward pass does not look for hooks at all.
     live = 0
 
 
@@ -258,27 +272,29 @@ class RemovableHandle:
         self.remove()
 
 
-def _add_hook(value: Any, kind: str, hook: Callable) -> RemovableHandle:
-    if not callable(hook):
-        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
-    if getattr(value, "_hooks", None) is None:
-        value._hooks = _Hooks()
-    hooks = getattr(value._hooks, kind)
-    hooks.append(hook)
-    _HookCount.live += 1
-    return RemovableHandle(hooks, hook)
+def _hooks_of(node: Any) -> _Hooks:
+    hooks = getattr(node, "_hooks", None)
+    if hooks is None:
+        hooks = node._hooks = _Hooks()
+    return hooks
 
 
 def register_hook(value: Any, hook: Callable[[Any], Any]) -> RemovableHandle:
     """Call ``hook(grad)`` when the gradient of ``value`` has been computed in a backward.
 
     A hook may return a new gradient, which replaces the one passed on (to the
-    value's inputs, or into ``.grad`` for a leaf), or ``None`` to keep it.
-    ``Tensor.register_hook`` is this function.
+    value's inputs, or into ``.grad`` for a leaf), or ``None`` to keep it. A hook on a
+    value that is later changed in place stays with the value it was registered on
+    (its op record), as in PyTorch. ``Tensor.register_hook`` is this function.
     """
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
     if not value.requires_grad:
         raise RuntimeError("cannot register a hook on a value that doesn't require grad")
-    return _add_hook(value, "grad", hook)
+    hooks = _hooks_of(node_of(value)).grad
+    hooks.append(hook)
+    _HookCount.live += 1
+    return RemovableHandle(hooks, hook)
 
 
 def register_post_accumulate_grad_hook(value: Any, hook: Callable[[Any], None]) -> RemovableHandle:
@@ -287,15 +303,32 @@ def register_post_accumulate_grad_hook(value: Any, hook: Callable[[Any], None]) 
     It runs as soon as that gradient is final, while the rest of the backward pass
     is still to run, so that work on it (a data-parallel allreduce) overlaps the rest.
     """
+    if not callable(hook):
+        raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
     if value._ctx is not None:
         raise RuntimeError("post-accumulate-grad hooks can only be registered on leaf tensors")
     if not value.requires_grad:
         raise RuntimeError("cannot register a hook on a tensor that doesn't require grad")
-    return _add_hook(value, "post_accumulate", hook)
+    hooks = _hooks_of(value).post_accumulate
+    hooks.append(hook)
+    _HookCount.live += 1
+    return RemovableHandle(hooks, hook)
 
 
-def _run_grad_hooks(value: Any, g: Any) -> Any:
-    hooks = getattr(value, "_hooks", None)
+def retain_grad(value: Any) -> None:
+    """Have backward publish ``value``'s gradient into its ``.grad`` although it is not a
+    leaf (``Tensor.retain_grad``); it is published after the value's hooks ran."""
+    ctx = value._ctx
+    if ctx is None:
+        return  # leaves always keep theirs
+    hooks = _hooks_of(ctx)
+    if hooks.retain is None:
+        hooks.retain = weakref.ref(value)
+        _HookCount.live += 1
+
+
+def _run_grad_hooks(node: Any, g: Any) -> Any:
+    hooks = getattr(node, "_hooks", None)
     if hooks is not None:
         for hook in list(hooks.grad):
             result = hook(g)
@@ -304,19 +337,24 @@ def _run_grad_hooks(value: Any, g: Any) -> Any:
     return g
 
 
-def _count_hooked_edges(roots: Sequence[Any]) -> dict:
+def _retained(node: Any) -> Any:
+    """The value whose ``retain_grad()`` asked for this record's gradient, if alive."""
+    hooks = getattr(node, "_hooks", None)
+    if hooks is None or hooks.retain is None:
+        return None
+    return hooks.retain()
+
+
+def _count_hooked_edges(nodes: Sequence[Any]) -> dict:
     """For each leaf with a post-accumulate hook: how many op inputs it is, in this graph.
 
     Run only while hooks exist, so that a hooked leaf can be published as soon as
     its last contribution has arrived instead of at the end of the pass.
     """
     counts: dict = {}
-    for value in walk(roots):
-        ctx = value._ctx
-        if ctx is None or ctx.parents is None:
-            continue
-        for parent in ctx.parents:
-            if parent is None or parent._ctx is not None:
+    for node in walk(nodes):
+        for parent in node.parents or ():
+            if parent is None or parent.parents is not None:
                 continue
             hooks = getattr(parent, "_hooks", None)
             if hooks is not None and hooks.post_accumulate:
@@ -373,7 +411,7 @@ def backward(
     values instead of raw numbers, so the backward pass is itself recorded and can be
     differentiated again.
     """
-    wanted = None if inputs is None else {id(v): i for i, v in enumerate(inputs)}
+    wanted = None if inputs is None else {id(node_of(v)): i for i, v in enumerate(inputs)}
     found: list | None = None if inputs is None else [None] * len(inputs)
     prev_mode = _mode.enabled
     _mode.enabled = create_graph
@@ -423,50 +461,53 @@ def _freed_error(ctx: Any) -> GraphFreedError:
 def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], free: bool,
                            create_graph: bool, wanted: dict | None,
                            found: list | None) -> None:
-    """One pass, newest op first, for op records numbered in creation order (``_seq``).
+    """One pass, newest record first, for records numbered in creation order (``_seq``).
 
     A record is always newer than the records of its inputs, so popping the newest
-    pending value from a heap runs every consumer of a value before the value itself:
-    no counting pass over the graph is needed. A value enters the heap when its first
-    gradient arrives, so parts of the graph that get no gradient are never visited;
-    leaves collect their gradients until the end, except leaves with a
+    pending record from a heap runs every consumer of a value before the value's own
+    record: no counting pass over the graph is needed. A record enters the heap when
+    its first gradient arrives, so parts of the graph that get no gradient are never
+    visited; leaves collect their gradients until the end, except leaves with a
     post-accumulate hook, which are published as soon as their gradient is complete.
     """
     grads: dict = {}
     heap: list = []
     leaves: list = []
+    nodes = []
     for root, grad_output in zip(roots, grad_outputs):
-        key = id(root)
+        node = node_of(root)
+        nodes.append(node)
+        key = id(node)
         if key in grads:
             grads[key] = grads[key] + grad_output
             continue
         grads[key] = grad_output
-        ctx = root._ctx
-        if ctx is None:
-            leaves.append(root)
+        if node.parents is None:
+            leaves.append(node)
         else:
-            heappush(heap, (-ctx._seq, key, root))
+            heappush(heap, (-node._seq, key, node))
     hooked = _HookCount.live > 0
-    pending = _count_hooked_edges(roots) if hooked and wanted is None else None
+    pending = _count_hooked_edges(nodes) if hooked and wanted is None else None
     anomaly = _mode.anomaly
     take = grads.pop
     get = grads.get
     while heap:
-        _, key, value = heappop(heap)
+        _, key, ctx = heappop(heap)
         g = take(key)
         if hooked:
-            g = _run_grad_hooks(value, g)
-        ctx = value._ctx
+            g = _run_grad_hooks(ctx, g)
+            if wanted is None:
+                kept = _retained(ctx)
+                if kept is not None:
+                    kept._accumulate_grad(g)
         if wanted is not None:
             slot = wanted.get(key)
             if slot is not None:
                 found[slot] = g  # type: ignore[index]
-        elif value._retains_grad:
-            value._accumulate_grad(g)
         if ctx.freed:
             raise _freed_error(ctx)
         parents = ctx.parents
-        parent_grads = ctx._vjp(g, value, create_graph)
+        parent_grads = ctx._vjp(g, create_graph)
         if anomaly:
             _AnomalyChecks.backward(ctx, parent_grads)  # type: ignore[misc]
         for parent, pg in zip(parents, parent_grads):
@@ -480,9 +521,8 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
                     _count_down(pending, parent, take, wanted, found)
                 continue
             grads[key] = pg
-            parent_ctx = parent._ctx
-            if parent_ctx is not None:
-                heappush(heap, (-parent_ctx._seq, key, parent))
+            if parent.parents is not None:
+                heappush(heap, (-parent._seq, key, parent))
                 continue
             leaves.append(parent)
             if pending and key in pending:

@@ -173,7 +173,7 @@ class _Flattener:
     def node(self, value: Any, path: list) -> Any:
         where = ".".join(str(k) for k in path) or "<root>"
         if isinstance(value, Tensor):
-            return {"array": self._add(value.data, path), "tensor": True}
+            return {"array": self._add(value._array, path), "tensor": True}
         if isinstance(value, np.ndarray):
             return {"array": self._add(value, path)}
         if isinstance(value, (Mapping, list, tuple)):

@@ -170,7 +170,6 @@ class Scalar:
     grad: float | None
     label: str | None
     requires_grad: bool
-    _retains_grad: bool
     _hooks: Any
     name: str | None              # the op's name; None for a leaf
     parents: tuple | None         # inputs that need grad (None elsewhere)
@@ -182,7 +181,7 @@ class Scalar:
     _seq: int                     # creation order (graph protocol)
 
     __slots__ = (
-        "data", "grad", "label", "requires_grad", "_retains_grad", "_hooks",
+        "data", "grad", "label", "requires_grad", "_hooks",
         # the op record (graph protocol): None / unused on a leaf
         "name", "parents", "freed", "_inputs", "_d0", "_d1", "_local", "_seq",
         "__weakref__",
@@ -200,7 +199,6 @@ class Scalar:
         self.grad = None
         self.label = label
         self.requires_grad = bool(requires_grad)
-        self._retains_grad = False
         self._hooks = None
         self.name = None
         self.parents = None
@@ -214,7 +212,7 @@ class Scalar:
         """The op record behind this value: the Scalar itself, or None for a leaf."""
         return None if self.parents is None else self
 
-    def _vjp(self, g: float, out: Scalar, create_graph: bool) -> Sequence[float]:
+    def _vjp(self, g: float, create_graph: bool) -> Sequence[float]:
         if create_graph:
             raise NotImplementedError(
                 "Scalar does not support create_graph=True (higher-order gradients); "
@@ -256,7 +254,6 @@ class Scalar:
         node.data = out
         node.grad = None
         node.label = None
-        node._retains_grad = False
         node._hooks = None
         node.freed = False
         node.name = name
@@ -407,7 +404,7 @@ class Scalar:
         """Keep ``.grad`` on this intermediate after backward (leaves always keep theirs)."""
         if not self.requires_grad:
             raise RuntimeError("retain_grad(): this Scalar does not require grad")
-        self._retains_grad = self.parents is not None
+        _graph.retain_grad(self)
         return self
 
     def zero_grad(self) -> None:
@@ -485,9 +482,9 @@ class _NaryScalar(Scalar):
 
     __slots__ = ()
 
-    def _vjp(self, g: float, out: Scalar, create_graph: bool) -> Sequence[float]:
+    def _vjp(self, g: float, create_graph: bool) -> Sequence[float]:
         if create_graph:
-            return Scalar._vjp(self, g, out, create_graph)
+            return Scalar._vjp(self, g, create_graph)
         return [g * d for d in self._local]
 
     def _release(self) -> None:
@@ -553,7 +550,6 @@ def _new(out: float, cls: type[Scalar] = Scalar) -> Scalar:
     node.grad = None
     node.label = None
     node.requires_grad = False
-    node._retains_grad = False
     node._hooks = None
     node.name = None
     node.parents = None

@@ -18,13 +18,14 @@ tensor([[2., 4.],
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import graph as _graph
-from .dtypes import as_dtype, to_array
+from .dtypes import to_array
 from .function import Context, Function, _sequence, register_engine
 from .graph import RemovableHandle, _mode, check_forward_anomaly
 from .ops.arrays import ArrayNamespace
@@ -35,7 +36,6 @@ from .ops.elementwise import (
     BitwiseNot,
     BitwiseOr,
     BitwiseXor,
-    Cast,
     Div,
     DivRounding,
     LeftShift,
@@ -82,7 +82,8 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
             a = x
             record = False
         if record:
-            ctx.parents = inputs
+            node = x._ctx
+            ctx.parents = (x if node is None else node,)
             ctx.needs_input_grad = _NEED_1
             ctx._inputs = inputs
             ctx._versions = ((x, x._version),)
@@ -102,13 +103,17 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
         forward_args = (x._array if x_is_t else x, y._array if y_is_t else y)
         if record:
             if need_x and need_y:
-                ctx.parents = inputs
+                node_x = x._ctx
+                node_y = y._ctx
+                ctx.parents = (x if node_x is None else node_x, y if node_y is None else node_y)
                 ctx.needs_input_grad = _NEED_2
             elif need_x:
-                ctx.parents = (x, None)
+                node_x = x._ctx
+                ctx.parents = (x if node_x is None else node_x, None)
                 ctx.needs_input_grad = _NEED_FIRST
             else:
-                ctx.parents = (None, y)
+                node_y = y._ctx
+                ctx.parents = (None, y if node_y is None else node_y)
                 ctx.needs_input_grad = _NEED_SECOND
             ctx._inputs = inputs
             if x_is_t and y_is_t:
@@ -140,7 +145,7 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
         if record:
             parents = []
             for x, need in zip(inputs, needs):
-                parents.append(x if need else None)
+                parents.append((x if x._ctx is None else x._ctx) if need else None)
             ctx.parents = tuple(parents)
             ctx._inputs = inputs
             ctx._versions = tuple(versions)
@@ -159,11 +164,15 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
         scalar, out = out, np.asarray(out)  # NumPy gives 0-d results as scalars
         if record and ctx._saved:
             ctx._saved = tuple([out if a is scalar else a for a in ctx._saved])
+    if record and ctx._saved:
+        for a in ctx._saved:
+            if a is out:  # the op keeps its own output: create_graph and in-place need to know
+                ctx._out_array = out
+                break
     t = _new_object(Tensor)
     t._array = out
     t.grad = None
     t._version = 0
-    t._retains_grad = False
     t.label = None
     if record:
         t.requires_grad = True
@@ -255,6 +264,43 @@ def _same_dtype(a: Any, b: Any) -> tuple[Any, Any]:
     return a, b
 
 
+class _Family:
+    """The tensors that share one block of memory (a tensor and its views): a write to
+    any of them gives all of them a new version."""
+
+    __slots__ = ("refs", "added")
+
+    def __init__(self) -> None:
+        self.refs: list = []
+        self.added = 0
+
+    def add(self, t: Tensor) -> None:
+        self.refs.append(weakref.ref(t))
+        self.added += 1
+        if self.added % 64 == 0:  # drop the views that are gone, now and then
+            self.refs = [r for r in self.refs if r() is not None]
+
+    def alive(self) -> list:
+        return [t for t in (r() for r in self.refs) if t is not None]
+
+
+def _view_of(out: Tensor, base: Any, index: Any = None) -> Tensor:
+    """Mark ``out`` as a view of ``base`` when they share memory (a reshape, transpose,
+    expand, basic index or detach): writes to either give both a new version, and an
+    in-place change of an indexed view writes its base (``index``) in a graph too."""
+    if not np.may_share_memory(out._array, base._array):
+        return out
+    family = getattr(base, "_family", None)
+    if family is None:
+        family = base._family = _Family()
+        family.add(base)
+    family.add(out)
+    out._family = family
+    if base.requires_grad:
+        out._view_info = (base, index)
+    return out
+
+
 def _constant(array: np.ndarray) -> Tensor:
     """A Tensor outside any graph: results that have no gradient (comparisons, indices)."""
     return Tensor(array)
@@ -265,19 +311,22 @@ def _is_tensor(x: Any) -> bool:
 
 
 # ---------------------------------------------------------------------------
-# Tensor: the method groups are imported here, after _apply, _same_dtype, _constant
-# and _is_tensor, which they call
+# Tensor: the method groups are imported here, after _apply, _same_dtype, _view_of,
+# _constant and _is_tensor, which they call
 # ---------------------------------------------------------------------------
 
 from .tensor_methods._dims import index as index_arg  # noqa: E402
+from .tensor_methods.dtype import DtypeMethods  # noqa: E402
 from .tensor_methods.elementwise import ElementwiseMethods  # noqa: E402
 from .tensor_methods.fused import FusedMethods  # noqa: E402
 from .tensor_methods.linalg import LinalgMethods  # noqa: E402
+from .tensor_methods.random import RandomMethods  # noqa: E402
 from .tensor_methods.reduce import ReduceMethods  # noqa: E402
 from .tensor_methods.shape import ShapeMethods  # noqa: E402
 
 
-class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, FusedMethods):
+class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, FusedMethods,
+             DtypeMethods, RandomMethods):
     """A multi-dimensional array that records the ops applied to it.
 
     Create one with :func:`chainrule.tensor`. ``numpy()`` gives its NumPy array;
@@ -287,8 +336,13 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
 
     # ``_hooks`` is left unset until a hook is registered (graph.py reads it with a
     # default), which keeps it off the path of every op.
-    __slots__ = ("_array", "grad", "requires_grad", "_ctx", "_version", "_retains_grad",
-                 "label", "_hooks", "__weakref__")
+    # ``_family`` and ``_view_info`` likewise stay unset unless the tensor is a view
+    # or has views (``_view_of``).
+    __slots__ = ("_array", "grad", "requires_grad", "_ctx", "_version",
+                 "label", "_hooks", "_family", "_view_info", "__weakref__")
+    _family: _Family
+    _view_info: tuple
+    parents = None  # a leaf is a node of the graph with no parents (graph protocol)
     __array_priority__ = 1000
     __array_ufunc__ = None  # NumPy defers to Tensor's operators: array * tensor is a Tensor
 
@@ -298,7 +352,6 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         self.grad: Tensor | None = None
         self._ctx: Context | None = None
         self._version = 0
-        self._retains_grad = False
         self.label: str | None = None
         self.requires_grad = False
         if requires_grad:
@@ -317,13 +370,29 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
 
     # -- basic properties -----------------------------------------------------
     @property
-    def data(self) -> np.ndarray:
-        """The NumPy array behind this tensor (shared, not copied)."""
-        return self._array
+    def data(self) -> Tensor:
+        """This tensor's values as a new tensor outside the graph, sharing memory (PyTorch's
+        ``.data``).
+
+        Writes through it (``p.data.add_(...)``, ``p.data[...] = ...``) change this tensor
+        without being recorded and without bumping its version, so a backward that needs
+        the old values computes a wrong gradient without a word: use it only for updates
+        outside a graph (optimizer steps, initialisation), as in PyTorch. ``detach()`` is the
+        same tensor with the version check kept; ``numpy()`` gives the array.
+
+        >>> import chainrule as cr
+        >>> w = cr.tensor([1.0, 2.0], requires_grad=True)
+        >>> w.data.mul_(10)
+        tensor([10., 20.])
+        >>> w
+        tensor([10., 20.], requires_grad=True)
+        """
+        return Tensor(self._array)
 
     @data.setter
     def data(self, value: Any) -> None:
-        self._array = value._array if isinstance(value, Tensor) else np.asarray(value)
+        array = value._array if isinstance(value, Tensor) else np.asarray(value)
+        self._array = array
 
     @property
     def shape(self) -> tuple:
@@ -431,13 +500,19 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         """Keep ``.grad`` on this non-leaf after backward (leaves always keep theirs)."""
         if not self.requires_grad:
             raise RuntimeError("can't retain_grad on a tensor that doesn't require grad")
-        if self._ctx is not None:
-            self._retains_grad = True
+        _graph.retain_grad(self)
         return self
 
     def detach(self) -> Tensor:
-        """The same data, cut from the graph."""
-        return Tensor(self._array)
+        """The same data, cut from the graph; it shares memory and versions with this one."""
+        out = Tensor(self._array)
+        family = getattr(self, "_family", None)
+        if family is None:
+            family = self._family = _Family()
+            family.add(self)
+        family.add(out)
+        out._family = family
+        return out
 
     def detach_(self) -> Tensor:
         self._ctx = None
@@ -512,99 +587,165 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
             self.grad._version += 1
 
     # -- in-place ops -----------------------------------------------------------
-    def _inplace(self, fn: type[Function], *args: Any, name: str, **params: Any) -> Tensor:
-        """Change ``self._array`` in place; recorded (and rebased) when a graph needs it."""
-        others_need = any(isinstance(a, Tensor) and a.requires_grad for a in args)
-        if _mode.enabled and (self.requires_grad or others_need):
-            if self.requires_grad and self._ctx is None:
-                raise RuntimeError(
-                    f"{name}: a leaf tensor that requires grad (shape {self.shape}) can't be "
-                    "changed in place while grad is enabled. Do it under chainrule.no_grad(), "
-                    "or use an out-of-place op."
-                )
-            old = Tensor(self._array.copy())
-            old.requires_grad, old._ctx = self.requires_grad, self._ctx
-            prev = self._ctx
-            if prev is not None and any(a is self._array for a in prev._saved):
-                # The op that made self saved its output, which is about to change: point
-                # the record at ``old`` and mark that changed, so its backward raises.
-                prev._saved = tuple(old._array if a is self._array else a for a in prev._saved)
-                old._version = self._version + 1
-            out = fn.apply(old, *args, **params)
-            self._array[...] = out._array
-            self._version += 1
-            self._ctx = out._ctx
-            self.requires_grad = True
-            self._ctx._out_version = self._version
-            out._array = self._array
+    def _inplace(self, compute: Callable[[Tensor], Tensor], name: str,
+                 others: tuple = ()) -> Tensor:
+        """Set this tensor to ``compute(itself)``, in place.
+
+        ``others`` are the other tensor operands (a gradient may flow to them). Outside a
+        graph the arrays are simply overwritten. When a graph needs it, the change is
+        recorded: ``compute`` runs on a snapshot of the old values, this tensor is rebased
+        onto the result, and a view written this way writes its base too (``x[0] += 1``
+        on a tensor in a graph). Every tensor sharing this memory gets a new version, so
+        a backward that saved the old values refuses to run.
+        """
+        others_need = any(isinstance(a, Tensor) and a.requires_grad for a in others)
+        view = getattr(self, "_view_info", None)
+        if not (_mode.enabled and (self.requires_grad or others_need)):
+            with _graph.no_grad():
+                out = compute(self)
+            self._write(out, name)
             return self
-        with _graph.no_grad():
-            out = fn.apply(self, *args, **params)
-        self._array[...] = out._array
-        self._version += 1
+        if self.requires_grad and self._ctx is None:
+            raise RuntimeError(
+                f"{name}: a leaf tensor that requires grad (shape {self.shape}) can't be "
+                "changed in place while grad is enabled. Do it under chainrule.no_grad(), "
+                "or use an out-of-place op."
+            )
+        if view is not None:
+            base, index = view
+            if base.requires_grad and base._ctx is None:
+                raise RuntimeError(
+                    f"{name}: this is a view of a leaf tensor that requires grad (shape "
+                    f"{base.shape}); it can't be changed in place while grad is enabled. Do "
+                    "it under chainrule.no_grad(), or clone() the view first."
+                )
+            if index is None:
+                raise RuntimeError(
+                    f"{name}: in-place change of a reshaped, transposed or expanded view "
+                    f"(shape {self.shape}) of a tensor in a graph; clone() it first, or "
+                    "change the tensor it was made from"
+                )
+        # The op runs on a copy of the old values (which it may save), as a new node
+        # after this tensor's current record; then this tensor takes the new record.
+        old = Tensor(self._array.copy())
+        old.requires_grad, old._ctx = self.requires_grad, self._ctx
+        out = compute(old)
+        self._write(out, name)
+        self._ctx = out._ctx
+        self.requires_grad = out.requires_grad
+        if view is not None:
+            base, index = view
+            base[index] = out  # records the write on the base as well (out is self's twin)
         return self
 
+    def _write(self, out: Tensor, name: str) -> None:
+        """Copy ``out``'s values into this tensor's memory and bump every alias's version."""
+        if out._array.shape != self._array.shape and \
+                np.broadcast_shapes(out._array.shape, self._array.shape) != self._array.shape:
+            raise RuntimeError(
+                f"{name}: the result has shape {out.shape}, which doesn't fit in this tensor "
+                f"of shape {self.shape} (an in-place op can't change the shape)"
+            )
+        if not np.can_cast(out._array.dtype, self._array.dtype, casting="same_kind"):
+            raise RuntimeError(
+                f"{name}: the result type {out.dtype} can't be cast to this tensor's dtype "
+                f"{self.dtype} in place; use an out-of-place op"
+            )
+        if not self._array.flags.writeable:
+            raise RuntimeError(
+                f"{name}: this tensor is a read-only view (an expand() or sliding-window "
+                "result shares one memory location between elements); clone() it first"
+            )
+        self._array[...] = out._array
+        self._bump_version()
+
+    def _bump_version(self) -> None:
+        """A new version for this tensor and every tensor that shares its memory; a record
+        that saved one of their arrays as its output can no longer run its backward."""
+        family = getattr(self, "_family", None)
+        for member in family.alive() if family is not None else (self,):
+            member._version += 1
+            ctx = member._ctx
+            if ctx is not None and getattr(ctx, "_out_array", None) is member._array:
+                ctx._out_stale = True
+
     def __iadd__(self, other: Any) -> Tensor:
-        return self._inplace(Add, other, name="add_")
+        return self.add_(other)
 
     def __isub__(self, other: Any) -> Tensor:
-        return self._inplace(Sub, other, name="sub_")
+        return self.sub_(other)
 
     def __imul__(self, other: Any) -> Tensor:
-        return self._inplace(Mul, other, name="mul_")
+        return self.mul_(other)
 
     def __itruediv__(self, other: Any) -> Tensor:
-        return self._inplace(Div, other, name="div_")
+        return self.div_(other)
 
-    add_ = __iadd__
-    sub_ = __isub__
-    mul_ = __imul__
-    div_ = __itruediv__
+    def add_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """``self += alpha * other``, in place."""
+        if alpha != 1:
+            other = other * alpha
+        return self._inplace(lambda old: _apply(Add, (old, other), {}), "add_", (other,))
+
+    def sub_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """``self -= alpha * other``, in place."""
+        if alpha != 1:
+            other = other * alpha
+        return self._inplace(lambda old: _apply(Sub, (old, other), {}), "sub_", (other,))
+
+    def mul_(self, other: Any) -> Tensor:
+        """``self *= other``, in place."""
+        return self._inplace(lambda old: _apply(Mul, (old, other), {}), "mul_", (other,))
+
+    def div_(self, other: Any) -> Tensor:
+        """``self /= other``, in place."""
+        return self._inplace(lambda old: _apply(Div, (old, other), {}), "div_", (other,))
+
+    def addcmul_(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+        """``self += value * tensor1 * tensor2``, in place (PyTorch's optimizer idiom)."""
+        return self._inplace(lambda old: old.addcmul(tensor1, tensor2, value=value),
+                             "addcmul_", (tensor1, tensor2))
+
+    def addcdiv_(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+        """``self += value * tensor1 / tensor2``, in place."""
+        return self._inplace(lambda old: old.addcdiv(tensor1, tensor2, value=value),
+                             "addcdiv_", (tensor1, tensor2))
+
+    def clamp_(self, min: Any = None, max: Any = None) -> Tensor:
+        """Clip to ``[min, max]`` in place."""
+        return self._inplace(lambda old: old.clamp(min, max), "clamp_", (min, max))
+
+    clip_ = clamp_
+
+    def addcmul(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+        """``self + value * tensor1 * tensor2``."""
+        product = tensor1 * tensor2
+        return self + (product * value if value != 1 else product)
+
+    def addcdiv(self, tensor1: Any, tensor2: Any, *, value: Any = 1) -> Tensor:
+        """``self + value * tensor1 / tensor2``."""
+        quotient = tensor1 / tensor2
+        return self + (quotient * value if value != 1 else quotient)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._inplace(SetItem, value, index=index_arg(index), name="index_put_")
+        idx = index_arg(index)
+        self._inplace(lambda old: _apply(SetItem, (old, value), {"index": idx}), "index_put_",
+                      (value,))
 
     def zero_(self) -> Tensor:
+        """Fill with zeros, in place."""
         return self.fill_(0)
 
     def fill_(self, value: Any) -> Tensor:
+        """Fill with ``value`` (a number or a one-element tensor), in place."""
         self.__setitem__(Ellipsis, value)
         return self
 
-    def copy_(self, src: Any) -> Tensor:
+    def copy_(self, src: Any, non_blocking: bool = False) -> Tensor:
+        """Copy ``src`` (broadcast to this shape) into this tensor, in place; differentiable
+        with respect to ``src``."""
         self.__setitem__(Ellipsis, src)
         return self
-
-    # -- dtype ----------------------------------------------------------------
-    def to(self, dtype: Any) -> Tensor:
-        return self.type(dtype)
-
-    def type(self, dtype: Any) -> Tensor:
-        """This tensor in ``dtype`` (itself when it already is); differentiable between
-        floating dtypes."""
-        dt = as_dtype(dtype)
-        if dt is None:
-            raise TypeError("type(): give a dtype, e.g. chainrule.float64")
-        if dt == self.dtype:
-            return self
-        if self.requires_grad and dt.kind in "fc":
-            return _apply(Cast, (self,), {"dtype": dt})
-        return Tensor(self._array.astype(dt))
-
-    def float(self) -> Tensor:
-        return self.type(np.float32)
-
-    def double(self) -> Tensor:
-        return self.type(np.float64)
-
-    def long(self) -> Tensor:
-        return self.type(np.int64)
-
-    def int(self) -> Tensor:
-        return self.type(np.int32)
-
-    def bool(self) -> Tensor:
-        return self.type(np.bool_)
 
     # -- arithmetic -----------------------------------------------------------
     def __add__(self, other: Any) -> Tensor:
@@ -710,8 +851,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return _apply(DivRounding, (other, self), {"rounding_mode": "floor"})
 
     def __ifloordiv__(self, other: Any) -> Tensor:
-        return self._inplace_checked(DivRounding, other, name="floor_divide_",
-                                     rounding_mode="floor")
+        return self._inplace_op(DivRounding, "floor_divide_", other, rounding_mode="floor")
 
     def __mod__(self, other: Any) -> Tensor:
         return self.remainder(other)
@@ -720,7 +860,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return _apply(Remainder, (other, self), {})
 
     def __imod__(self, other: Any) -> Tensor:
-        return self._inplace_checked(Remainder, other, name="remainder_")
+        return self._inplace_op(Remainder, "remainder_", other)
 
     # -- bitwise (integer and bool tensors; no gradient): & | ^ ~ << >> -------------
     def __and__(self, other: Any) -> Tensor:
@@ -730,7 +870,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return _apply(BitwiseAnd, (other, self), {})
 
     def __iand__(self, other: Any) -> Tensor:
-        return self._inplace_checked(BitwiseAnd, other, name="bitwise_and_")
+        return self._inplace_op(BitwiseAnd, "bitwise_and_", other)
 
     def __or__(self, other: Any) -> Tensor:
         return _apply(BitwiseOr, (self, other), {})
@@ -739,7 +879,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return _apply(BitwiseOr, (other, self), {})
 
     def __ior__(self, other: Any) -> Tensor:
-        return self._inplace_checked(BitwiseOr, other, name="bitwise_or_")
+        return self._inplace_op(BitwiseOr, "bitwise_or_", other)
 
     def __xor__(self, other: Any) -> Tensor:
         return _apply(BitwiseXor, (self, other), {})
@@ -748,7 +888,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return _apply(BitwiseXor, (other, self), {})
 
     def __ixor__(self, other: Any) -> Tensor:
-        return self._inplace_checked(BitwiseXor, other, name="bitwise_xor_")
+        return self._inplace_op(BitwiseXor, "bitwise_xor_", other)
 
     def __invert__(self) -> Tensor:
         return _apply(BitwiseNot, (self,), {})
@@ -760,7 +900,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return _apply(LeftShift, (other, self), {})
 
     def __ilshift__(self, other: Any) -> Tensor:
-        return self._inplace_checked(LeftShift, other, name="bitwise_left_shift_")
+        return self._inplace_op(LeftShift, "bitwise_left_shift_", other)
 
     def __rshift__(self, other: Any) -> Tensor:
         return _apply(RightShift, (self, other), {})
@@ -769,4 +909,4 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return _apply(RightShift, (other, self), {})
 
     def __irshift__(self, other: Any) -> Tensor:
-        return self._inplace_checked(RightShift, other, name="bitwise_right_shift_")
+        return self._inplace_op(RightShift, "bitwise_right_shift_", other)

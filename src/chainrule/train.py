@@ -6,7 +6,7 @@ This is the loop behind ``chainrule train``, for a script or a notebook:
 >>> from chainrule import nn
 >>> from chainrule.data import Subset, load_digits
 >>> from chainrule.train import evaluate, fit
->>> cr.manual_seed(0)
+>>> _ = cr.manual_seed(0)  # returns the default Generator, as torch.manual_seed
 >>> train_set, test_set = load_digits()
 >>> model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
 >>> history = fit(model, Subset(train_set, range(256)), test_set, epochs=2, lr=1e-2,
@@ -439,8 +439,8 @@ def evaluate(model: Module, data: Any, batch_size: int = 512) -> Evaluation:
     try:
         with no_grad():
             for x, y in DataLoader(data, batch_size=_positive_int("batch_size", batch_size)):
-                predictions.append(np.argmax(model(x).data, axis=1))
-                labels.append(y.data if isinstance(y, Tensor) else np.asarray(y))
+                predictions.append(np.argmax(model(x)._array, axis=1))
+                labels.append(y._array if isinstance(y, Tensor) else np.asarray(y))
     finally:
         model.train(was_training)
     pred, true = np.concatenate(predictions), np.concatenate(labels)
@@ -589,7 +589,7 @@ def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
                 loss.backward()
                 optimizer.step()
                 total_loss += loss.item() * len(y)
-                correct += int(np.sum(np.argmax(logits.data, axis=1) == y.data))
+                correct += int(np.sum(np.argmax(logits._array, axis=1) == y._array))
                 seen += len(y)
             if scheduler is not None:
                 scheduler.step()

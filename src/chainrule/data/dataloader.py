@@ -60,7 +60,7 @@ def _collate(batch: list, names: list[str], field: str) -> Any:
                 raise TypeError(f"default_collate: {names[i]} is a {type(x).__name__}{where}, "
                                 f"{names[0]} an array; every sample needs the same kind of "
                                 "value")
-        arrays = [np.asarray(x.data if isinstance(x, Tensor) else x) for x in batch]
+        arrays = [np.asarray(x._array if isinstance(x, Tensor) else x) for x in batch]
         for i, a in enumerate(arrays):
             if a.shape != arrays[0].shape:
                 raise ValueError(f"default_collate: {names[i]} has shape {a.shape}{where}, "
@@ -202,5 +202,5 @@ def _tensors_behind(dataset: Any, indices: np.ndarray) -> tuple | None:
         indices = np.asarray(dataset.indices)[indices]
         dataset = dataset.dataset
     if type(dataset) is TensorDataset:
-        return tuple(Tensor(t.data[indices]) for t in dataset.tensors)
+        return tuple(Tensor(t._array[indices]) for t in dataset.tensors)
     return None

@@ -10,7 +10,7 @@ and numbers that need no gradient.
 >>> import chainrule as cr
 >>> x = cr.tensor(2.0, requires_grad=True)
 >>> y = x * 3 + 1
->>> [v.data.item() for v in trace(y)]
+>>> [v.item() for v in trace(y)]
 [2.0, 6.0, 7.0]
 """
 
@@ -24,8 +24,9 @@ import numpy as np
 
 from .. import graph as _graph
 
-__all__ = ["is_value", "op_inputs", "trace", "label_of", "as_array", "fmt_number", "fmt_value",
-           "describe_array", "display_width", "pad", "op_params", "value_role"]
+__all__ = ["is_value", "raw_numbers", "op_inputs", "value_parents", "trace", "label_of", "as_array",
+           "fmt_number", "fmt_value", "describe_array", "display_width", "pad", "op_params",
+           "value_role"]
 
 # Op-record attributes that are machinery, never an op's parameters.
 _MACHINERY = frozenset({"fn", "name", "parents", "needs_input_grad", "freed", "xp"})
@@ -40,12 +41,16 @@ def op_inputs(ctx: Any) -> tuple:
     """Every input of the op, in order: values, and constants such as numbers.
 
     Both engines keep them on the op record (``_inputs``, part of the graph
-    protocol) until backward frees it; after that only the ``parents`` are left
-    (``None`` in the slots that need no gradient).
+    protocol) until backward frees it; after that none are left.
     """
-    if ctx._inputs:
-        return tuple(ctx._inputs)
-    return tuple(ctx.parents) if ctx.parents is not None else ()
+    return tuple(ctx._inputs or ())
+
+
+def value_parents(ctx: Any) -> list:
+    """The op's inputs that get a gradient, as values, aligned with ``ctx.parents``
+    (``None`` in the slots that need none). The record's ``parents`` are graph nodes
+    (records, or leaves); the views show values."""
+    return [None if p is None else x for p, x in zip(ctx.parents or (), ctx._inputs)]
 
 
 def _value_inputs(value: Any) -> list:
@@ -89,10 +94,17 @@ def value_role(value: Any) -> str:
     return "parameter" if value.requires_grad else "data"
 
 
+def raw_numbers(value: Any) -> Any:
+    """The plain numbers of a value: a Tensor's NumPy array, a Scalar's float."""
+    if hasattr(value, "numpy"):
+        return value.numpy(force=True)
+    return value.data
+
+
 def as_array(x: Any) -> np.ndarray:
     """The numbers behind a value, an array or a number, as an ndarray."""
-    while is_value(x):
-        x = x.data
+    if is_value(x):
+        x = raw_numbers(x)
     return np.asarray(x)
 
 

@@ -157,7 +157,7 @@ def _check_backward(ctx: Any, parent_grads: Sequence[Any]) -> None:
                      "too to see the line")
         else:
             where = f"unknown: {type(ctx).__name__} ops do not record where they were created"
-        inputs = ctx._inputs or ctx.parents or ()
+        inputs = ctx._inputs or ()
         raise AnomalyError(
             f"backward pass: the VJP of op '{ctx.name}' produced {_bad_summary(data)} in the "
             f"gradient of its input {i + 1}\n"

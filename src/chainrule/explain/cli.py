@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     digits = args.precision
     at = ", ".join(f"{n}={fmt_value(point[n], digits)}" for n in names)
     print(f"f({at}) = {args.formula.strip()}")
-    print(f"value: {fmt_value(as_array(result.data) if is_value(result) else result, digits)}")
+    print(f"value: {fmt_value(as_array(result) if is_value(result) else result, digits)}")
     if not names:
         print("gradient: none (the formula has no variables)")
         return 0

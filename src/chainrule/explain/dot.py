@@ -27,7 +27,16 @@ from typing import Any
 import numpy as np
 
 from .. import graph as _graph
-from ._common import as_array, fmt_value, is_value, label_of, op_inputs, op_params, trace
+from ._common import (
+    as_array,
+    fmt_value,
+    is_value,
+    label_of,
+    op_inputs,
+    op_params,
+    raw_numbers,
+    trace,
+)
 from .table import _number
 
 __all__ = ["to_dot", "render", "render_dot", "graph", "Graph", "GraphvizMissing", "COLORS"]
@@ -152,10 +161,10 @@ class _Writer:
         title = output or label_of(v) or self.names[id(v)]
         subtitle = "gradient" if output else (
             "backward" if backward_part else ("output" if is_root else role))
-        data = as_array(v.data)
+        data = as_array(v)
         rows = [_cell(f"<b>{_esc(title)}</b> <font point-size=\"8\">{_esc(subtitle)}</font>",
                       COLORS[role], white=backward_part)]
-        if isinstance(v.data, np.ndarray):
+        if isinstance(raw_numbers(v), np.ndarray):
             rows.append(_cell(_esc(f"{tuple(data.shape)} {data.dtype.name}")))
         rows.append(_cell("data " + _esc(fmt_value(data, self.precision, self.limit))))
         grad = getattr(v, "grad", None)
@@ -244,7 +253,7 @@ def _backward_graph(root: Any, params: list) -> list:
         return existing
     if not params:
         return []
-    data = root.data
+    data = raw_numbers(root)
     if as_array(data).size != 1:
         raise ValueError(f"to_dot(backward=True): the root has shape {as_array(data).shape}; "
                          "reduce it to one element (e.g. .sum()) first")

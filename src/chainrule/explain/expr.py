@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from ._common import as_array
+
 __all__ = ["FUNCTIONS", "ExpressionError", "parse", "variables", "evaluate", "engine_for",
            "MAX_LENGTH", "MAX_TERMS", "excerpt"]
 
@@ -361,7 +363,7 @@ def _apply(node: ast.AST, args: list, env: dict, eng: _Engine) -> Any:
 
 
 def _number(x: Any) -> float:
-    return float(np.asarray(x.data if hasattr(x, "data") else x))
+    return float(as_array(x))
 
 
 def _text_of(node: ast.AST) -> str:

@@ -24,7 +24,17 @@ from typing import Any
 import numpy as np
 
 from .. import graph as _graph
-from ._common import as_array, describe_array, fmt_value, is_value, join_columns, label_of, trace
+from ._common import (
+    as_array,
+    describe_array,
+    fmt_value,
+    is_value,
+    join_columns,
+    label_of,
+    raw_numbers,
+    trace,
+    value_parents,
+)
 
 __all__ = ["jacobian", "layer_jacobians", "OpJacobian", "LayerJacobian", "LayerJacobians",
            "MAX_ENTRIES"]
@@ -117,9 +127,9 @@ def jacobian(node: Any, params: Any = None, *, max_entries: int = MAX_ENTRIES) -
     if getattr(ctx, "freed", False):
         raise RuntimeError(f"jacobian(): op '{ctx.name}' was freed by backward(); build the graph "
                            "again or call backward(retain_graph=True)")
-    out = as_array(node.data)
-    parents = list(ctx.parents or ())
-    sizes = [as_array(p.data).size for p in parents if p is not None]
+    out = as_array(node)
+    parents = value_parents(ctx)
+    sizes = [as_array(p).size for p in parents if p is not None]
     entries = out.size * sum(sizes)
     if entries > max_entries:
         raise ValueError(
@@ -130,11 +140,11 @@ def jacobian(node: Any, params: Any = None, *, max_entries: int = MAX_ENTRIES) -
     rows: list = [[] for _ in parents]
     for k in range(out.size):
         e = _unit(node, k)
-        grads = ctx._vjp(e, node, False)
+        grads = ctx._vjp(e, False)
         for j, (p, g) in enumerate(zip(parents, grads)):
             if p is None:
                 continue
-            size = as_array(p.data).size
+            size = as_array(p).size
             rows[j].append(np.zeros(size, _dtype(p)) if g is None else as_array(g).reshape(size))
     result = OpJacobian(str(ctx.name), tuple(out.shape))
     live = [p for p in parents if p is not None]
@@ -154,13 +164,13 @@ def jacobian(node: Any, params: Any = None, *, max_entries: int = MAX_ENTRIES) -
             continue
         role = "θ" if id(p) in theta else "x"
         name = label_of(p) or f"input {j + 1}"
-        by_input[id(p)] = Block(name, role, tuple(as_array(p.data).shape), matrix)
+        by_input[id(p)] = Block(name, role, tuple(as_array(p).shape), matrix)
         result.blocks.append(by_input[id(p)])
     return result
 
 
 def _unit(node: Any, k: int) -> Any:
-    data = node.data
+    data = raw_numbers(node)
     if isinstance(data, np.ndarray):
         e = np.zeros_like(data)
         e.flat[k] = 1
@@ -169,7 +179,7 @@ def _unit(node: Any, k: int) -> Any:
 
 
 def _dtype(v: Any) -> np.dtype:
-    return as_array(v.data).dtype
+    return as_array(v).dtype
 
 
 # ---------------------------------------------------------------------------
@@ -254,12 +264,12 @@ def layer_jacobians(model: Any, x: Any, grad_output: Any = None, *,
                             "Tensor")
         names, params = _layer_params(layer, y, x_in)
         wrt = ([x_in] if x_in.requires_grad else []) + params
-        n_in = sum(as_array(p.data).size for p in wrt)
-        entries = as_array(y.data).size * n_in
+        n_in = sum(as_array(p).size for p in wrt)
+        entries = as_array(y).size * n_in
         if entries > max_entries:
             raise ValueError(
                 f"layer_jacobians(): layer {i} ({named[i]}) has Jacobians of "
-                f"{as_array(y.data).size} x {n_in} = {entries:,} entries, above "
+                f"{as_array(y).size} x {n_in} = {entries:,} entries, above "
                 f"max_entries={max_entries:,}. Use a smaller input (one example) or layer, or "
                 "pass a larger max_entries."
             )
@@ -268,15 +278,15 @@ def layer_jacobians(model: Any, x: Any, grad_output: Any = None, *,
     if not records:
         return LayerJacobians()
     y_last = records[-1][3]
-    g = np.ones_like(as_array(y_last.data)) if grad_output is None else \
-        np.array(as_array(grad_output), dtype=as_array(y_last.data).dtype)
-    if g.shape != as_array(y_last.data).shape:
+    g = np.ones_like(as_array(y_last)) if grad_output is None else \
+        np.array(as_array(grad_output), dtype=as_array(y_last).dtype)
+    if g.shape != as_array(y_last).shape:
         raise ValueError(f"layer_jacobians(): grad_output has shape {g.shape}, the model's "
-                         f"output {as_array(y_last.data).shape}")
+                         f"output {as_array(y_last).shape}")
     result = []
     for i, _layer, x_in, y, names, params in reversed(records):
         wrt = ([x_in] if x_in.requires_grad else []) + params
-        sizes = [as_array(p.data).size for p in wrt]
+        sizes = [as_array(p).size for p in wrt]
         J = _jacobian_of(y, wrt, sum(sizes)) if wrt else None
         engine = _graph.backward([y], [g], retain_graph=True, inputs=wrt) if wrt else []
         engine = [np.zeros(s) if e is None else as_array(e).reshape(-1)
@@ -287,14 +297,14 @@ def layer_jacobians(model: Any, x: Any, grad_output: Any = None, *,
         if J is not None:
             predicted = g.reshape(-1) @ J
             if x_in.requires_grad:
-                Lx, g_in = J[:, :n_x], engine[0].reshape(as_array(x_in.data).shape)
+                Lx, g_in = J[:, :n_x], engine[0].reshape(as_array(x_in).shape)
             if params:
                 Ltheta = J[:, n_x:]
                 g_theta = np.concatenate(engine[1 if x_in.requires_grad else 0:])
             stacked = np.concatenate(engine) if engine else np.zeros(0)
             error = float(np.max(np.abs(predicted - stacked))) if stacked.size else 0.0
-        result.append(LayerJacobian(i, named[i], tuple(as_array(x_in.data).shape),
-                                    tuple(as_array(y.data).shape), Lx, Ltheta, names, g,
+        result.append(LayerJacobian(i, named[i], tuple(as_array(x_in).shape),
+                                    tuple(as_array(y).shape), Lx, Ltheta, names, g,
                                     g_in, g_theta, error))
         if g_in is None:
             break  # nothing flows further back (an integer input, say)
@@ -304,13 +314,13 @@ def layer_jacobians(model: Any, x: Any, grad_output: Any = None, *,
 
 def _jacobian_of(y: Any, wrt: list, n: int) -> np.ndarray:
     """Rows of dy/d(wrt): one backward pass per element of y."""
-    data = as_array(y.data)
+    data = as_array(y)
     J = np.zeros((data.size, n), dtype=data.dtype)
     for k in range(data.size):
         e = np.zeros_like(data)
         e.flat[k] = 1
         grads = _graph.backward([y], [e], retain_graph=True, inputs=wrt)
-        J[k] = np.concatenate([np.zeros(as_array(p.data).size, data.dtype) if gk is None
+        J[k] = np.concatenate([np.zeros(as_array(p).size, data.dtype) if gk is None
                                else as_array(gk).reshape(-1) for p, gk in zip(wrt, grads)])
     return J
 
@@ -320,7 +330,7 @@ def _fresh_input(h: Any) -> Any:
     if not hasattr(h, "detach"):
         raise TypeError(f"layer_jacobians(): expected a Tensor input, got {type(h).__name__}")
     x_in = h.detach()
-    if as_array(x_in.data).dtype.kind == "f":
+    if as_array(x_in).dtype.kind == "f":
         x_in.requires_grad_(True)
     return x_in
 

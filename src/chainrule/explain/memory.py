@@ -27,7 +27,8 @@ from .table import _number
 __all__ = ["memory_report", "MemoryReport", "OpMemory", "Item"]
 
 # Context attributes that are machinery or links, not what an op saved.
-_SKIP = frozenset({"_saved", "_inputs", "_versions", "_out", "parents", "_args", "fn", "xp"})
+_SKIP = frozenset({"_saved", "_inputs", "_versions", "_out", "_out_array", "parents", "fn",
+                   "xp", "_hooks"})
 
 
 @dataclass
@@ -118,7 +119,7 @@ def memory_report(root: Any, model: Any = None) -> MemoryReport:
     leaves, leaf_bytes = [], 0
     for v in values:
         if v._ctx is None:
-            arr = as_array(v.data)
+            arr = as_array(v)
             alive.append(arr)
             key, size = _buffer(arr)
             if key not in counted:
@@ -159,7 +160,7 @@ def _kept(ctx: Any, value: Any) -> list:
     """(what, array) for each array an op record keeps, then its output value."""
     items = []
     if getattr(ctx, "freed", False):
-        return [("value", as_array(value.data))]
+        return [("value", as_array(value))]
     saved = getattr(ctx, "_saved", None)
     if saved:
         for a in saved:
@@ -173,7 +174,7 @@ def _kept(ctx: Any, value: Any) -> list:
     for key in ("_d0", "_d1"):  # Scalar: the local derivatives saved as floats
         if isinstance(getattr(ctx, key, None), float):
             items.append((f"local {key[1:]}", np.asarray(getattr(ctx, key))))
-    items.append(("value", as_array(value.data)))
+    items.append(("value", as_array(value)))
     return items
 
 

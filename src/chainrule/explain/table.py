@@ -35,7 +35,9 @@ from ._common import (
     label_of,
     op_inputs,
     op_params,
+    raw_numbers,
     trace,
+    value_parents,
 )
 
 __all__ = ["backward_table", "BackwardTable", "Step"]
@@ -169,10 +171,10 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
 
     for v in values:
         if v._ctx is None:
-            add("forward", names[id(v)], "=", label_of(v) or _leaf_word(v), value=v.data)
+            add("forward", names[id(v)], "=", label_of(v) or _leaf_word(v), value=raw_numbers(v))
         else:
             rhs, numbers = _forward_formula(v._ctx, names, precision)
-            add("forward", names[id(v)], "=", rhs, numbers, v.data)
+            add("forward", names[id(v)], "=", rhs, numbers, raw_numbers(v))
 
     start = _start_gradient(root, gradient)
     grads: dict = {id(root): start}
@@ -184,7 +186,7 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
         ops = _engine_order(root, values)
     fan_in = {}
     for v in ops:
-        for p in v._ctx.parents or ():
+        for p in value_parents(v._ctx):
             if p is not None:
                 fan_in[id(p)] = fan_in.get(id(p), 0) + 1
     seen: dict = {}
@@ -193,13 +195,13 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
         if g is None:
             continue
         ctx = v._ctx
-        parent_grads = ctx._vjp(g, v, False)
+        parent_grads = ctx._vjp(g, False)
         raw = _raw_vjp(ctx, g)
-        size = as_array(v.data).size
-        local = ctx._vjp(_ones_like(v), v, False) if size == 1 else None
+        size = as_array(v).size
+        local = ctx._vjp(_ones_like(v), False) if size == 1 else None
         small = _small_jacobians(ctx, v, size) if local is None else None
         i_name = names[id(v)]
-        for j, (parent, pg) in enumerate(zip(ctx.parents, parent_grads)):
+        for j, (parent, pg) in enumerate(zip(value_parents(ctx), parent_grads)):
             if parent is None or pg is None:
                 continue
             key = id(parent)
@@ -213,9 +215,9 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
                 notes.append(f"fan-out: contribution {seen[key]} of {fan_in[key]}")
             op = "=" if first else "+="
             pre = raw[j] if raw is not None and j < len(raw) else None
-            if pre is not None and tuple(np.shape(pre)) != tuple(as_array(parent.data).shape):
+            if pre is not None and tuple(np.shape(pre)) != tuple(as_array(parent).shape):
                 shape_in = tuple(np.shape(pre))
-                shape_out = tuple(as_array(parent.data).shape)
+                shape_out = tuple(as_array(parent).shape)
                 axes = _summed_axes(shape_in, shape_out)
                 add("backward", "t", "=", term, "", pre,
                     f"shape {shape_in}, the shape of {i_name}")
@@ -260,7 +262,8 @@ def _engine_order(root: Any, values: list) -> list:
     ops = [v for v in values if v._ctx is not None]
     if all(hasattr(v._ctx, "_seq") for v in ops):
         return sorted(ops, key=lambda v: -v._ctx._seq)
-    return [v for v in _graph.toposort([root]) if v._ctx is not None]
+    by_record = {id(v._ctx): v for v in ops}
+    return [by_record[id(node)] for node in _graph.toposort([root]) if id(node) in by_record]
 
 
 def _bar(name: str) -> str:
@@ -276,7 +279,7 @@ def _arg_text(x: Any, names: dict, numeric: bool, precision: int) -> str | None:
         return "?"
     if is_value(x):
         if numeric:
-            a = as_array(x.data)
+            a = as_array(x)
             return fmt_value(a, precision) if a.size == 1 else None
         return names.get(id(x), "?")
     if isinstance(x, (bool, int, float, np.number)):
@@ -312,7 +315,7 @@ def _forward_formula(ctx: Any, names: dict, precision: int) -> tuple:
 
 
 def _start_gradient(root: Any, gradient: Any) -> Any:
-    data = root.data
+    data = raw_numbers(root)
     if gradient is None:
         if as_array(data).size != 1:
             raise ValueError(
@@ -330,7 +333,7 @@ def _start_gradient(root: Any, gradient: Any) -> Any:
 
 
 def _ones_like(value: Any) -> Any:
-    data = value.data
+    data = raw_numbers(value)
     if isinstance(data, np.ndarray):
         return np.ones_like(data)
     return type(data)(1)
@@ -338,14 +341,14 @@ def _ones_like(value: Any) -> Any:
 
 def _small_jacobians(ctx: Any, v: Any, size: int, limit: int = 16) -> list | None:
     """Each input's local Jacobian (one VJP per output element) when all are tiny."""
-    sizes = [as_array(p.data).size if p is not None else 0 for p in ctx.parents]
+    sizes = [as_array(p).size if p is not None else 0 for p in value_parents(ctx)]
     if size * max(sizes, default=0) > limit:
         return None
     rows: list = [[] for _ in sizes]
     for k in range(size):
-        e = np.zeros_like(as_array(v.data))
+        e = np.zeros_like(as_array(v))
         e.flat[k] = 1
-        for j, gk in enumerate(ctx._vjp(e, v, False)):
+        for j, gk in enumerate(ctx._vjp(e, False)):
             if gk is not None and sizes[j]:
                 rows[j].append(as_array(gk).reshape(-1))
     return [np.stack(r) if len(r) == size else None for r in rows]

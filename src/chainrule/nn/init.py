@@ -1,14 +1,15 @@
 """Weight initialisation, in place, with PyTorch's names and formulas.
 
-Every function fills ``tensor.data`` from chainrule's global generator (seeded by
-:func:`chainrule.manual_seed`), keeps the tensor's dtype and returns the tensor.
+Every function fills the tensor in place (without recording it) from chainrule's global
+generator (seeded by :func:`chainrule.manual_seed`), keeps the tensor's dtype and returns
+the tensor.
 
 >>> import chainrule as cr
 >>> import chainrule.nn as nn
 >>> w = cr.zeros(3, 4)
 >>> nn.init.constant_(w, 0.5).tolist()[0]
 [0.5, 0.5, 0.5, 0.5]
->>> cr.manual_seed(0)
+>>> _ = cr.manual_seed(0)  # returns the default Generator, as torch.manual_seed
 >>> bool((nn.init.kaiming_uniform_(cr.zeros(64, 100)).abs() <= (6 / 100) ** 0.5).all())
 True
 """
@@ -31,7 +32,7 @@ __all__ = [
 
 
 def _fill(tensor: Tensor, values: Any) -> Tensor:
-    tensor.data[...] = np.asarray(values).astype(tensor.data.dtype, copy=False)
+    tensor._array[...] = np.asarray(values).astype(tensor._array.dtype, copy=False)
     tensor._version += 1
     return tensor
 

@@ -287,7 +287,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad = Tensor(np.zeros_like(p.data))
+                p.grad = Tensor(np.zeros_like(p._array))
 
     # -- dtype ----------------------------------------------------------------------
     def to(self, *args: Any, dtype: Any = None) -> Module:
@@ -309,10 +309,10 @@ class Module:
         dt = np.dtype(dtype)
         with no_grad():
             for t in list(self.parameters()) + list(self.buffers()):
-                if t.data.dtype.kind == "f" and t.data.dtype != dt:
-                    t.data = t.data.astype(dt)
+                if t._array.dtype.kind == "f" and t._array.dtype != dt:
+                    t._array = t._array.astype(dt)
                     if t.grad is not None:
-                        t.grad = Tensor(t.grad.data.astype(dt))
+                        t.grad = Tensor(t.grad._array.astype(dt))
         return self
 
     def double(self) -> Module:
@@ -366,23 +366,23 @@ class Module:
                 continue
             src = state_dict[key]
             try:
-                arr = src.data if isinstance(src, Tensor) else np.asarray(src)
+                arr = src._array if isinstance(src, Tensor) else np.asarray(src)
             except (ValueError, TypeError) as err:
                 problems.append(f"the value for {key} is not an array: {err}")
                 continue
-            if arr.shape != dst.data.shape:
+            if arr.shape != dst._array.shape:
                 problems.append(
                     f"size mismatch for {key}: copying a value of shape {tuple(arr.shape)}, "
-                    f"the shape in the current model is {tuple(dst.data.shape)}"
+                    f"the shape in the current model is {tuple(dst._array.shape)}"
                 )
                 continue
-            if arr.dtype.kind not in _TAKES.get(dst.data.dtype.kind, dst.data.dtype.kind):
+            if arr.dtype.kind not in _TAKES.get(dst._array.dtype.kind, dst._array.dtype.kind):
                 problems.append(
                     f"dtype mismatch for {key}: copying a value of dtype {arr.dtype}, the "
-                    f"{'parameter' if key in params else 'buffer'} is {dst.data.dtype}"
+                    f"{'parameter' if key in params else 'buffer'} is {dst._array.dtype}"
                 )
                 continue
-            arrays[key] = arr.astype(dst.data.dtype, copy=False)
+            arrays[key] = arr.astype(dst._array.dtype, copy=False)
         if strict and unexpected:
             problems.insert(0, "Unexpected key(s) in state_dict: "
                             + ", ".join(f'"{k}"' for k in unexpected) + ".")
@@ -396,7 +396,7 @@ class Module:
             )
         for key, arr in arrays.items():
             dst = own[key]
-            dst.data[...] = arr
+            dst._array[...] = arr
             dst._version += 1
         return IncompatibleKeys(missing, unexpected)
 

@@ -28,7 +28,7 @@ class Parameter(Tensor):
         if data is None:
             data = np.empty(0, dtype=np.float32)
         elif isinstance(data, Tensor):
-            data = data.data
+            data = data._array
         super().__init__(data, requires_grad=requires_grad)
 
     def __repr__(self) -> str:
@@ -37,9 +37,9 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo: dict) -> Parameter:
         if id(self) in memo:
             return memo[id(self)]
-        out = Parameter(self.data.copy(), requires_grad=self.requires_grad)
+        out = Parameter(self._array.copy(), requires_grad=self.requires_grad)
         memo[id(self)] = out
         return out
 
     def __reduce_ex__(self, protocol: Any) -> tuple:
-        return (Parameter, (self.data, self.requires_grad))
+        return (Parameter, (self._array, self.requires_grad))

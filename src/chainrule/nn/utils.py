@@ -50,12 +50,12 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     grads = _grads(parameters)
     if not grads:
         return Tensor(np.array(0.0, dtype=np.float32))
-    dtype = np.result_type(*[g.data.dtype for g in grads])
+    dtype = np.result_type(*[g._array.dtype for g in grads])
     if norm_type == math.inf:
-        norms = [np.max(np.abs(g.data)) if g.data.size else dtype.type(0) for g in grads]
+        norms = [np.max(np.abs(g._array)) if g._array.size else dtype.type(0) for g in grads]
         total = np.max(np.array(norms, dtype=dtype))
     else:
-        norms = [np.sum(np.abs(g.data) ** norm_type) for g in grads]
+        norms = [np.sum(np.abs(g._array) ** norm_type) for g in grads]
         total = np.sum(np.array(norms, dtype=dtype)) ** (1.0 / norm_type)
     total = np.asarray(total, dtype=dtype)
     if error_if_nonfinite and not np.isfinite(total):
@@ -66,7 +66,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
         )
     coef = min(float(max_norm) / (float(total) + 1e-6), 1.0)
     for g in grads:
-        g.data *= coef
+        g._array *= coef
         g._version += 1
     return Tensor(total)
 
@@ -85,5 +85,5 @@ def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -
     if clip_value < 0:
         raise ValueError(f"clip_grad_value_: clip_value must be >= 0, got {clip_value}")
     for g in _grads(parameters):
-        np.clip(g.data, -clip_value, clip_value, out=g.data)
+        np.clip(g._array, -clip_value, clip_value, out=g._array)
         g._version += 1

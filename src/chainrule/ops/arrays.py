@@ -1,6 +1,7 @@
 """Array kernels on plain NumPy, and the array namespace that VJPs are written against.
 
-This module imports nothing of chainrule but the pure NumPy kernels of
+This module imports nothing of chainrule but two pure NumPy modules of its own, the
+einsum kernel of :mod:`chainrule.ops.contract` and the special functions of
 :mod:`chainrule.ops.specfun`, so the engine (:mod:`chainrule.function`) can use it
 without an import cycle.
 
@@ -23,10 +24,12 @@ from typing import Any
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from .contract import einsum
 from .specfun import polygamma
 
 __all__ = ["ARRAY_API", "NUMPY", "ArrayNamespace", "sum_to", "scatter_add", "scatter_add_along",
-           "value", "sign", "sigmoid", "max_shift", "sliding_windows", "col2im", "window_slices"]
+           "value", "sign", "sigmoid", "max_shift", "logcumsumexp", "sliding_windows", "col2im",
+           "window_slices"]
 
 
 # ---------------------------------------------------------------------------
@@ -156,6 +159,15 @@ def max_shift(x: np.ndarray, axis: int | tuple) -> tuple[np.ndarray, np.ndarray]
     return x - m, m
 
 
+def logcumsumexp(x: np.ndarray, axis: int) -> np.ndarray:
+    """``log(cumsum(exp(x)))`` along ``axis``, without overflow (``-inf`` entries add nothing).
+
+    >>> logcumsumexp(np.array([0.0, 0.0, -np.inf, 1000.0]), 0).round(4).tolist()
+    [0.0, 0.6931, 0.6931, 1000.0]
+    """
+    return np.logaddexp.accumulate(x, axis=axis)
+
+
 # ---------------------------------------------------------------------------
 # Sliding windows (convolution and pooling) and their adjoint
 # ---------------------------------------------------------------------------
@@ -235,11 +247,13 @@ ARRAY_API: Mapping[str, Callable[..., Any]] = MappingProxyType({
     # reductions and their adjoints
     "sum": np.sum, "sum_to": sum_to, "take_along_axis": np.take_along_axis,
     "scatter_add_along": scatter_add_along,
+    # scans
+    "cumsum": np.cumsum, "cumprod": np.cumprod, "logcumsumexp": logcumsumexp,
     # shape and indexing
     "reshape": np.reshape, "broadcast_to": np.broadcast_to, "transpose": np.transpose,
     "swapaxes": np.swapaxes, "expand_dims": np.expand_dims, "scatter_add": scatter_add,
     # linear algebra
-    "matmul": np.matmul,
+    "matmul": np.matmul, "einsum": einsum, "solve": np.linalg.solve, "det": np.linalg.det,
     # sliding windows
     "sliding_windows": sliding_windows, "col2im": col2im,
 })

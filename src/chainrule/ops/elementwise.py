@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from ..dtypes import _combine, _number_dtype, _promote
 from ..function import Function
 from .arrays import sigmoid, sign, value
 
@@ -81,41 +82,14 @@ def _floating_pair(a, b):
     return a, b
 
 
-def _number_dtype(x) -> np.dtype:
-    """The dtype PyTorch gives a Python number in a binary op: bool, int64 or float32."""
-    if isinstance(x, (bool, np.bool_)):
-        return np.dtype(np.bool_)
-    if isinstance(x, (int, np.integer)):
-        return np.dtype(np.int64)
-    if isinstance(x, (float, np.floating)):
-        return np.dtype(np.float32)
-    if isinstance(x, (complex, np.complexfloating)):
-        return np.dtype(np.complex64)
-    raise TypeError(f"expected a tensor or a number, got {type(x).__name__}")
-
-
-def _join(dtype, other):
-    return other if dtype is None else dtype if other is None else np.promote_types(dtype, other)
-
-
-def _combine(higher, lower):
-    """torch's combine_categories: ``higher``'s dtype unless ``lower`` is of a higher kind."""
-    if higher is None or lower is None:
-        return lower if higher is None else higher
-    if higher.kind in "fc" and not (higher.kind == "f" and lower.kind == "c"):
-        return higher
-    if higher.kind == "b" or lower.kind in "fc":
-        return np.promote_types(higher, lower)
-    return higher
-
-
 def result_type(a, b) -> np.dtype:
     """PyTorch's result dtype of a binary op on ``a`` and ``b``: tensors' arrays (0-d or
     not) or Python numbers.
 
-    As ``torch.result_type``: the highest kind (bool < integer < floating) wins; within
-    it, arrays with dims decide before 0-d arrays, and those before numbers (a number
-    of a higher kind gives the default dtype of its kind: int64, float32).
+    :func:`chainrule.result_type` on arrays (a Tensor's array, as forward sees it):
+    the highest kind (bool < integer < floating) wins; within it, arrays with dims decide
+    before 0-d arrays, and those before numbers (a number of a higher kind gives the
+    default dtype of its kind: int64, float32).
 
     >>> result_type(np.zeros(2, np.int32), 5), result_type(np.zeros(2, bool), 1)
     (dtype('int32'), dtype('int64'))
@@ -126,12 +100,14 @@ def result_type(a, b) -> np.dtype:
     for x in (a, b):
         if isinstance(x, np.ndarray):
             if x.ndim:
-                dims = _join(dims, x.dtype)
+                dims = _promote(dims, x.dtype)
             else:
-                zero = _join(zero, x.dtype)
+                zero = _promote(zero, x.dtype)
         else:
-            numbers = _join(numbers, _number_dtype(x))
-    return _combine(dims, _combine(zero, numbers))
+            numbers = _promote(numbers, _number_dtype(x))
+    result = _combine(dims, _combine(zero, numbers))
+    assert result is not None
+    return result
 
 
 def _as_dtype(x, dtype: np.dtype) -> np.ndarray:
@@ -286,8 +262,9 @@ def _division_operands(a, b, name):
     raises on both; NumPy would warn and give 0)."""
     a, b = promote(a, b)
     kind_a, kind_b = _kind(a), _kind(b)
-    if kind_a == kind_b == "b":
-        raise TypeError("not implemented for bool tensors; convert with .long() or .float()")
+    if kind_a == kind_b == "b":  # NotImplementedError, a RuntimeError, as PyTorch raises
+        raise NotImplementedError(f"{name}: not implemented for bool tensors; convert them "
+                                  "with .long() or .float()")
     if kind_a in "biu" and kind_b in "biu" and np.any(np.asarray(b) == 0):
         raise RuntimeError(f"{name}: integer division by zero (a divisor is 0)")
     return a, b
@@ -1030,7 +1007,11 @@ class NanToNum(Function):
 
 
 class _Bitwise(Function):
-    """Base of ``& | ^ << >>``: PyTorch's result dtype, integers and bools only."""
+    """Base of ``& | ^ << >>``: PyTorch's result dtype, integers and bools only.
+
+    Other dtypes raise NotImplementedError (a RuntimeError), as in PyTorch; ``~`` of a
+    float raises TypeError, also as in PyTorch.
+    """
 
     ufunc = staticmethod(np.bitwise_and)
     integers_only = False  # shifts, gcd and lcm refuse bools too
@@ -1040,8 +1021,9 @@ class _Bitwise(Function):
         dtype = result_type(a, b)
         if dtype.kind not in "biu" or (cls.integers_only and dtype.kind == "b"):
             kinds = "integer" if cls.integers_only else "integer and bool"
-            raise TypeError(f"not implemented for {dtype.name} tensors, only for {kinds} "
-                            "tensors")
+            raise NotImplementedError(  # a RuntimeError, as PyTorch raises
+                f"{cls.op_name}: not implemented for {dtype.name} tensors, only for {kinds} "
+                "tensors")
         return cls.ufunc(_as_dtype(a, dtype), _as_dtype(b, dtype))
 
 

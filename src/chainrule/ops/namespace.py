@@ -30,8 +30,9 @@ from .elementwise import (
     Tanh,
     Where,
 )
-from .linalg import Matmul
+from .linalg import Det, Einsum, Matmul, Solve
 from .reduce import ScatterAddAlong, Sum, TakeAlongAxis
+from .scan import Cumprod, Cumsum, LogCumSumExp
 from .shape import Expand, Permute, Reshape, ScatterAdd
 from .special import Polygamma
 
@@ -51,6 +52,13 @@ def _where(cond: Any, a: Any, b: Any) -> Any:
 
 def _sum(x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     return Sum.apply(x, axis=_axis_tuple(axis, x.ndim), keepdims=keepdims)
+
+
+def _scan(op: Any) -> Any:
+    def scan(x: Any, axis: int) -> Any:
+        return op.apply(x, axis=int(axis) % max(x.ndim, 1))
+
+    return scan
 
 
 def _transpose(x: Any, axes: Any = None) -> Any:
@@ -97,6 +105,8 @@ TENSOR = ArrayNamespace("chainrule tensors", {
                                                                     axis=axis),
     "scatter_add_along": lambda g, shape, indices, axis: ScatterAddAlong.apply(
         g, shape=shape, indices=indices, axis=axis),
+    # scans
+    "cumsum": _scan(Cumsum), "cumprod": _scan(Cumprod), "logcumsumexp": _scan(LogCumSumExp),
     # shape and indexing
     "reshape": lambda x, shape: Reshape.apply(x, shape=tuple(shape)),
     "broadcast_to": lambda x, shape: Expand.apply(x, shape=tuple(shape)),
@@ -104,6 +114,8 @@ TENSOR = ArrayNamespace("chainrule tensors", {
     "scatter_add": lambda g, shape, index: ScatterAdd.apply(g, shape=shape, index=index),
     # linear algebra
     "matmul": Matmul.apply,
+    "einsum": lambda equation, *operands: Einsum.apply(*operands, equation=equation),
+    "solve": Solve.apply, "det": Det.apply,
     # sliding windows
     "sliding_windows": lambda x, window, stride, dilation: SlidingWindows.apply(
         x, window=window, stride=stride, dilation=dilation),

@@ -5,7 +5,7 @@ A subclass owns one update rule: it passes its hyperparameters to
 for a single parameter. Everything else, param groups, ``zero_grad``, ``step``,
 ``state_dict`` and ``load_state_dict``, lives here and follows PyTorch.
 
-Updates run on the arrays behind the parameters (``p.data``) with NumPy, in
+Updates run on the arrays behind the parameters with NumPy, in
 place and outside any graph, and keep each parameter's dtype.
 
 >>> import chainrule as cr
@@ -123,9 +123,9 @@ class Optimizer:
             if not p.is_leaf:
                 raise ValueError("can't optimize a non-leaf Tensor (one made by an op); "
                                  "optimize the leaves it was computed from")
-            if p.data.dtype.kind != "f":
+            if p._array.dtype.kind != "f":
                 raise TypeError(f"optimizer can only optimize floating-point Tensors, got "
-                                f"dtype {p.data.dtype.name}")
+                                f"dtype {p._array.dtype.name}")
         group = {"params": params}
         for key, value in param_group.items():
             if key != "params":
@@ -149,9 +149,9 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 elif p.grad.requires_grad:  # a gradient with a graph (create_graph=True)
-                    p.grad = Tensor(np.zeros_like(p.grad.data))
+                    p.grad = Tensor(np.zeros_like(p.grad._array))
                 else:
-                    p.grad.data[...] = 0
+                    p.grad._array[...] = 0
                     p.grad._version += 1
 
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -168,16 +168,16 @@ class Optimizer:
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                grad = p.grad.data
-                if grad.shape != p.data.shape:
+                grad = p.grad._array
+                if grad.shape != p._array.shape:
                     raise RuntimeError(
-                        f"{type(self).__name__}.step: a parameter of shape {p.data.shape} has a "
+                        f"{type(self).__name__}.step: a parameter of shape {p._array.shape} has a "
                         f"gradient of shape {grad.shape}"
                     )
                 if group.get("maximize", False):
                     grad = -grad
                 state = self.state.setdefault(p, {})
-                self._update(p.data, grad, state, group)
+                self._update(p._array, grad, state, group)
                 p._version += 1  # an in-place change, as PyTorch's optimizers make
         return loss
 
@@ -263,16 +263,16 @@ class Optimizer:
     @staticmethod
     def _cast_state(key: str, value: Any, param: Tensor, idx: Any) -> Any:
         if isinstance(value, Tensor):
-            value = value.data
+            value = value._array
         if isinstance(value, np.ndarray):
             if value.ndim == 0 and key == "step":
                 return int(value)
-            if value.shape != param.data.shape:
+            if value.shape != param._array.shape:
                 raise ValueError(
                     f"the optimizer state {key!r} of parameter {idx} has shape "
-                    f"{value.shape}, but the parameter has shape {param.data.shape}")
+                    f"{value.shape}, but the parameter has shape {param._array.shape}")
             if value.dtype.kind == "f":
-                return value.astype(param.data.dtype, copy=True)
+                return value.astype(param._array.dtype, copy=True)
             return value.copy()
         if key == "step" and isinstance(value, float) and math.isfinite(value):
             return int(value)

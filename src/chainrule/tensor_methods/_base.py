@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 if TYPE_CHECKING:
-    from ..function import Function
     from ..tensor import Tensor
 
 __all__ = ["TensorBase"]
@@ -21,7 +21,6 @@ class TensorBase:
     __slots__ = ()
 
     if TYPE_CHECKING:
-        data: np.ndarray
         _array: np.ndarray
         requires_grad: bool
 
@@ -51,6 +50,7 @@ class TensorBase:
         def __ixor__(self, other: Any) -> Tensor: ...
         def __ilshift__(self, other: Any) -> Tensor: ...
         def __irshift__(self, other: Any) -> Tensor: ...
-        def _inplace(self, fn: type[Function], *args: Any, name: str,
-                     **params: Any) -> Tensor: ...
-        def type(self, dtype: Any) -> Tensor: ...
+        def type(self, dtype: Any = None, non_blocking: bool = False,  # noqa: A003
+                 **kwargs: Any) -> Any: ...
+        def _inplace(self, compute: Callable[[Tensor], Tensor], name: str,
+                     others: tuple = ()) -> Tensor: ...

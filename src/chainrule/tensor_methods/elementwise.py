@@ -71,7 +71,6 @@ from ..ops.elementwise import (
     Where,
     XLog1pY,
     XLogY,
-    result_type,
 )
 from ..ops.special import Digamma, Entr, Erf, Erfc, Erfinv, Lgamma, Logit, Polygamma, Sinc
 from ..tensor import _apply, _constant, _is_tensor, _same_dtype
@@ -114,27 +113,20 @@ def _as_tensor(x: Any) -> Tensor:
     return x if _is_tensor(x) else _constant(to_array(x))
 
 
-_KIND_ORDER = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}  # bool < integer < floating < complex
 
 
-def _inplace_method(fn: type[Function], name: str, result: str = "float") -> Callable[..., Tensor]:
+def _inplace_method(fn: type[Function], name: str, whole: bool = False) -> Callable[..., Tensor]:
     """The in-place form ``name`` (``exp_``, ``lerp_``, ...) of the op ``fn``.
 
-    ``result`` says what an integer tensor gets: ``"float"`` (refused: the result would
-    not fit), ``"same"`` (the op keeps integer dtypes: abs, sign) or ``"unchanged"``
-    (whole numbers already: floor, round, ...).
+    ``whole``: the op leaves whole numbers as they are (floor, round, ...), so an integer
+    tensor is returned unchanged, as in PyTorch; a floating result into an integer
+    tensor is refused (by ``Tensor._inplace``).
     """
 
     def method(self: ElementwiseMethods, *args: Any, **params: Any) -> Tensor:
-        kind = self.dtype.kind
-        if kind in "biu":
-            if result == "unchanged" and kind != "b" and not params.get("decimals"):
-                return self  # type: ignore[return-value]
-            if result != "same":
-                raise RuntimeError(
-                    f"{name}: the result is floating point, which can't be written into "
-                    f"this {self.dtype.name} tensor in place; use {name[:-1]}() instead")
-        return self._inplace_checked(fn, *args, name=name, **params)
+        if whole and self.dtype.kind in "iu" and not params.get("decimals"):
+            return self  # type: ignore[return-value]
+        return self._inplace_op(fn, name, *args, **params)
 
     method.__name__ = method.__qualname__ = name
     method.__doc__ = f"``{name[:-1]}`` in place: ``self`` becomes ``self.{name[:-1]}(...)``."
@@ -147,19 +139,11 @@ class ElementwiseMethods(TensorBase):
 
     __slots__ = ()
 
-    def _inplace_checked(self, fn: type[Function], *args: Any, name: str,
-                         **params: Any) -> Tensor:
-        """``_inplace`` (the engine's in-place rule), once the result's dtype is known to
-        fit this tensor's: as PyTorch, a result of a higher kind (bool < integer <
-        floating) is refused, since ``int_tensor %= 2.5`` would have to drop the fraction.
-        """
-        mine = self._array.dtype
-        dtype = result_type(self._array, _array(args[0])) if args else mine
-        if _KIND_ORDER[dtype.kind] > _KIND_ORDER[mine.kind]:
-            raise RuntimeError(
-                f"{name}: the result has dtype {dtype.name}, which can't be written into this "
-                f"{mine.name} tensor in place; use the out-of-place op")
-        return self._inplace(fn, *args, name=name, **params)
+    def _inplace_op(self, fn: type[Function], name: str, *args: Any, **params: Any) -> Tensor:
+        """``self`` set to ``fn(self, *args)``, through the engine's in-place rule
+        (``Tensor._inplace``: recorded when a graph needs it; a result of a higher kind,
+        as a float into an int tensor, is refused)."""
+        return self._inplace(lambda old: _apply(fn, (old, *args), params), name, args)
 
     # -- powers, exponentials and logarithms -----------------------------------
     def exp(self) -> Tensor:
@@ -326,7 +310,7 @@ class ElementwiseMethods(TensorBase):
         if kind in "iu" and not params.get("decimals"):
             return _constant(self._array.copy())  # already whole numbers
         if kind not in "f":
-            raise TypeError(f"{name}: not implemented for {self.dtype.name} tensors")
+            raise NotImplementedError(f"{name}: not implemented for {self.dtype.name} tensors")
         return _apply(fn, (self,), params)
 
     def floor(self) -> Tensor:
@@ -353,14 +337,14 @@ class ElementwiseMethods(TensorBase):
         tensor([1200.])
         """
         if self.dtype.kind in "iu" and decimals:
-            raise TypeError(f"round: decimals={decimals} is not implemented for "
+            raise NotImplementedError(f"round: decimals={decimals} is not implemented for "
                             f"{self.dtype.name} tensors")
         return self._stepwise(Round, "round", decimals=int(decimals))
 
     def frac(self) -> Tensor:
         """x - trunc(x), with the sign of x; the gradient is 1."""
         if self.dtype.kind != "f":
-            raise TypeError(f"frac: not implemented for {self.dtype.name} tensors")
+            raise NotImplementedError(f"frac: not implemented for {self.dtype.name} tensors")
         return self - self.trunc()
 
     def sign(self) -> Tensor:
@@ -410,7 +394,7 @@ class ElementwiseMethods(TensorBase):
         return self.__imod__(other)
 
     def fmod_(self, other: Any) -> Tensor:
-        return self._inplace_checked(Fmod, other, name="fmod_")
+        return self._inplace_op(Fmod, "fmod_", other)
 
     # -- clamping and selection ------------------------------------------------
     def abs(self) -> Tensor:
@@ -575,7 +559,7 @@ class ElementwiseMethods(TensorBase):
         return self.__ixor__(other)
 
     def bitwise_not_(self) -> Tensor:
-        return self._inplace_checked(BitwiseNot, name="bitwise_not_")
+        return self._inplace_op(BitwiseNot, "bitwise_not_")
 
     def bitwise_left_shift_(self, other: Any) -> Tensor:
         return self.__ilshift__(other)
@@ -642,29 +626,25 @@ class ElementwiseMethods(TensorBase):
     copysign_ = _inplace_method(CopySign, "copysign_")
     xlogy_ = _inplace_method(XLogY, "xlogy_")
     lerp_ = _inplace_method(Lerp, "lerp_")
-    abs_ = _inplace_method(Abs, "abs_", result="same")
-    relu_ = _inplace_method(Relu, "relu_", result="same")
-    sign_ = _inplace_method(Sign, "sign_", result="same")
-    floor_ = _inplace_method(Floor, "floor_", result="unchanged")
-    ceil_ = _inplace_method(Ceil, "ceil_", result="unchanged")
-    trunc_ = _inplace_method(Trunc, "trunc_", result="unchanged")
-    round_ = _inplace_method(Round, "round_", result="unchanged")
-    nan_to_num_ = _inplace_method(NanToNum, "nan_to_num_", result="unchanged")
+    abs_ = _inplace_method(Abs, "abs_")
+    relu_ = _inplace_method(Relu, "relu_")
+    sign_ = _inplace_method(Sign, "sign_")
+    floor_ = _inplace_method(Floor, "floor_", whole=True)
+    ceil_ = _inplace_method(Ceil, "ceil_", whole=True)
+    trunc_ = _inplace_method(Trunc, "trunc_", whole=True)
+    round_ = _inplace_method(Round, "round_", whole=True)
+    nan_to_num_ = _inplace_method(NanToNum, "nan_to_num_", whole=True)
     arcsin_, arccos_, arctan_, arctan2_ = asin_, acos_, atan_, atan2_
     arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
     absolute_, sgn_, fix_ = abs_, sign_, trunc_
 
     def square_(self) -> Tensor:
         """``square`` in place."""
-        return self._inplace_checked(PowScalar, name="square_", c=2)
+        return self._inplace_op(PowScalar, "square_", c=2)
 
     def polygamma_(self, n: int) -> Tensor:
         """``polygamma(n)`` in place."""
-        if self.dtype.kind != "f":
-            raise RuntimeError(f"polygamma_: the result is floating point, which can't be "
-                               f"written into this {self.dtype.name} tensor in place")
-        self.polygamma(n)  # checks n
-        return self._inplace_checked(Polygamma, name="polygamma_", n=int(n))
+        return self._inplace(lambda old: old.polygamma(n), "polygamma_")
 
 
 # ---------------------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..ops.shape import Clone, Concatenate, Expand, GetItem, Permute, Reshape
-from ..tensor import _apply, _constant, _is_tensor
+from ..tensor import _apply, _constant, _is_tensor, _view_of
 from ._base import TensorBase
 from ._dims import axes, axis, index
 
@@ -37,7 +37,7 @@ class ShapeMethods(TensorBase):
         """The same elements in a new shape (one entry may be -1)."""
         new_shape = _shape_arg(shape)
         try:
-            return _apply(Reshape, (self,), {"shape": new_shape})
+            return _view_of(_apply(Reshape, (self,), {"shape": new_shape}), self)
         except ValueError:
             raise ValueError(
                 f"reshape: shape {tuple(new_shape)} is invalid for a tensor of shape "
@@ -66,19 +66,21 @@ class ShapeMethods(TensorBase):
         order = _shape_arg(dims)
         if sorted(d % max(self.ndim, 1) for d in order) != list(range(self.ndim)):
             raise ValueError(f"permute: dims {order} are not a permutation of {self.ndim} dims")
-        return _apply(Permute, (self,), {"axes": tuple(d % self.ndim for d in order)})
+        return _view_of(_apply(Permute, (self,), {"axes": tuple(d % self.ndim for d in order)}),
+                        self)
 
     def transpose(self, dim0: int, dim1: int) -> Tensor:
         """Swap two dims."""
         order = list(range(self.ndim))
         a, b = axis(dim0, self.ndim, "transpose"), axis(dim1, self.ndim, "transpose")
         order[a], order[b] = order[b], order[a]
-        return _apply(Permute, (self,), {"axes": tuple(order)})
+        return _view_of(_apply(Permute, (self,), {"axes": tuple(order)}), self)
 
     @property
     def T(self) -> Tensor:
         """Every dim reversed."""
-        return _apply(Permute, (self,), {"axes": tuple(reversed(range(self.ndim)))})
+        return _view_of(_apply(Permute, (self,), {"axes": tuple(reversed(range(self.ndim)))}),
+                        self)
 
     @property
     def mT(self) -> Tensor:
@@ -119,7 +121,7 @@ class ShapeMethods(TensorBase):
             np.broadcast_shapes(self.shape, shape)
         except ValueError:
             raise ValueError(f"expand: shape {self.shape} can't be expanded to {target}") from None
-        return _apply(Expand, (self,), {"shape": shape})
+        return _view_of(_apply(Expand, (self,), {"shape": shape}), self)
 
     def expand_as(self, other: Tensor) -> Tensor:
         return self.expand(other.shape)
@@ -128,7 +130,8 @@ class ShapeMethods(TensorBase):
         return self.expand(shape)
 
     def __getitem__(self, idx: Any) -> Tensor:
-        return _apply(GetItem, (self,), {"index": index(idx)})
+        key = index(idx)
+        return _view_of(_apply(GetItem, (self,), {"index": key}), self, key)
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple:
         """Pieces along ``dim``: see :func:`split`."""
