@@ -213,6 +213,12 @@ _add("xlog1py", lambda m, a, b: m.special.xlog1py(a, b), [[(2, 3), (2, 3)], [(3,
 _add("ndtr", lambda m, a: m.special.ndtr(a * 3), SHAPES)
 _add("ldexp", lambda m, a, b: m.ldexp(a, b), TWO_SHAPES)
 _add("clamp_min_max", lambda m, a: a.clamp_min(-0.5) * m.clamp_max(a, 0.8), SHAPES)
+_add("fmax", lambda m, a, b: m.fmax(a, b), TWO_SHAPES)
+_add("fmin", lambda m, a, b: a.fmin(b), TWO_SHAPES)
+_add("add_sub_alpha", lambda m, a, b: m.add(a, b, alpha=2.5) * m.sub(a, b, alpha=-0.5)
+     + a.add(b, alpha=3) - a.sub(b, alpha=0.5), TWO_SHAPES)
+_add("mul_subtract_fns", lambda m, a, b: m.mul(a, b) + m.multiply(a, 2.0) - m.subtract(b, a)
+     + a.multiply(b).subtract(a) + m.positive(a), [[(2, 3), (3,)]])
 
 # -- nan and inf -----------------------------------------------------------------------
 # (the default posinf/neginf, the dtype's extremes, swamp central differences of the
@@ -267,6 +273,10 @@ NONDIFF_CASES = [
          .bitwise_xor(_ints(b)).bitwise_not(), ((2, 3), (2, 3))),
     Case("gcd", lambda m, a, b: m.gcd(_ints(a, 30), _ints(b, 20)), ((2, 3), (3,))),
     Case("lcm", lambda m, a, b: _ints(a).int().lcm(_ints(b)), ((3, 1), (1, 4))),
+    Case("comparison_fns", lambda m, a, b: m.eq(a, a) & m.ne(a, b) & (m.lt(a, b) | m.le(b, a))
+         ^ (m.gt(a, 0.2) | m.ge(b, a)), ((2, 3), (3,))),
+    Case("comparison_aliases", lambda m, a, b: m.greater(a, b) | a.less(b).logical_not()
+         ^ m.greater_equal(a, 0.1) & m.less_equal(b, a) | a.not_equal(b), ((3, 1), (1, 4))),
     # logical ops: bool results for any dtype
     Case("logical_and", lambda m, a, b: m.logical_and(a, b), ((2, 3), (2, 3))),
     Case("logical_or_mixed", lambda m, a, b: m.logical_or(a > 0, _ints(b)), ((3, 1), (1, 4))),

@@ -654,7 +654,10 @@ INPLACE_UNARY = {
     "digamma_": (), "sinc_": (), "abs_": (), "relu_": (), "sign_": (), "floor_": (),
     "ceil_": (), "trunc_": (), "round_": (), "nan_to_num_": (), "square_": (),
     "polygamma_": (1,), "atan2_": ("other",), "hypot_": ("other",), "copysign_": ("other",),
-    "xlogy_": ("other",), "lerp_": ("other", 0.3),
+    "xlogy_": ("other",), "lerp_": ("other", 0.3), "neg_": (), "negative_": (),
+    "reciprocal_": (), "pow_": (2.5,), "divide_": ("other",), "true_divide_": ("other",),
+    "subtract_": ("other",), "multiply_": ("other",), "frac_": (), "deg2rad_": (),
+    "rad2deg_": (), "ldexp_": ("other",), "clamp_min_": (0.5,), "clamp_max_": (0.5,),
 }
 
 
@@ -703,3 +706,34 @@ def test_ndtr_keeps_its_lower_tail_and_gcd_refuses_bools():
                                0.5, 0.9986501019683699], rtol=1e-14)
     with pytest.raises(NotImplementedError, match="gcd: .*only for integer tensors"):
         cr.gcd(cr.tensor([True]), cr.tensor([True]))
+
+
+def test_fmax_fmin_ignore_nan_and_send_ties_to_the_first_operand():
+    values_a, values_b = [1.0, NAN, 2.0, 3.0, NAN], [1.0, 0.0, NAN, 1.0, NAN]
+    for name in ("fmax", "fmin"):
+        a = cr.tensor(values_a, requires_grad=True)
+        b = cr.tensor(values_b, requires_grad=True)
+        ta = torch.tensor(values_a, requires_grad=True)
+        tb = torch.tensor(values_b, requires_grad=True)
+        out, tout = getattr(cr, name)(a, b), getattr(torch, name)(ta, tb)
+        _same(out.detach(), tout.detach())
+        out.sum().backward()
+        tout.sum().backward()
+        _same(a.grad, ta.grad)
+        _same(b.grad, tb.grad)
+
+
+def test_logical_inplace_and_positive():
+    m, tm = _pair([True, False, True], "bool")
+    other, tother = _pair([1.0, 1.0, 0.0], "float32")
+    for name in ("logical_and_", "logical_or_", "logical_xor_"):
+        getattr(m, name)(other)
+        getattr(tm, name)(tother)
+        _same(m, tm)
+    m.logical_not_()
+    tm.logical_not_()
+    _same(m, tm)
+    f = cr.tensor([1.5, -2.0])
+    assert cr.positive(f) is f
+    with pytest.raises(TypeError, match="positive"):
+        cr.positive(cr.tensor([True]))

@@ -800,14 +800,18 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
     def pow(self, exponent: Any) -> Tensor:
         return self ** exponent
 
-    def add(self, other: Any) -> Tensor:
-        return self + other
+    def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self + alpha * other."""
+        return self + (other * alpha if alpha != 1 else other)
 
-    def sub(self, other: Any) -> Tensor:
-        return self - other
+    def sub(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """self - alpha * other."""
+        return self - (other * alpha if alpha != 1 else other)
 
     def mul(self, other: Any) -> Tensor:
         return self * other
+
+    subtract, multiply = sub, mul
 
     def div(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
         """self / other; ``rounding_mode="trunc"`` or ``"floor"`` rounds the quotient
@@ -842,6 +846,7 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return self._compare(other, np.not_equal)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    not_equal, less, less_equal, greater, greater_equal = ne, lt, le, gt, ge
 
     # -- integer division and remainder (// %): floor_divide and remainder ----------
     def __floordiv__(self, other: Any) -> Tensor:

@@ -726,6 +726,45 @@ class Minimum(Function):
         return ga, g - ga
 
 
+class Fmax(Function):
+    """The larger of the two, ignoring nan (nan only where both are).
+
+    As PyTorch, the gradient goes to a where a >= b or b is nan, to b elsewhere (ties
+    are not split, unlike :class:`Maximum`).
+    """
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = promote(a, b)
+        ctx.to_a = (a >= b) | np.isnan(b)
+        return np.fmax(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        need_a, need_b = ctx.needs_input_grad
+        return (xp.where(ctx.to_a, g, 0) if need_a else None), \
+            (xp.where(ctx.to_a, 0, g) if need_b else None)
+
+
+class Fmin(Function):
+    """The smaller of the two, ignoring nan; the gradient goes to a where a <= b or b is
+    nan, to b elsewhere."""
+
+    @staticmethod
+    def forward(ctx, a, b):
+        a, b = promote(a, b)
+        ctx.to_a = (a <= b) | np.isnan(b)
+        return np.fmin(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        xp = ctx.xp
+        need_a, need_b = ctx.needs_input_grad
+        return (xp.where(ctx.to_a, g, 0) if need_a else None), \
+            (xp.where(ctx.to_a, 0, g) if need_b else None)
+
+
 class Where(Function):
     """cond ? a : b. ``cond`` is a boolean array and gets no gradient."""
 

@@ -39,6 +39,8 @@ from ..ops.elementwise import (
     Exp2,
     Expm1,
     Floor,
+    Fmax,
+    Fmin,
     Fmod,
     Gcd,
     Hypot,
@@ -89,7 +91,10 @@ __all__ = [
     "square", "reciprocal", "rsqrt", "exp2", "expm1", "log2", "log10", "log1p",
     "tan", "asin", "acos", "atan", "arcsin", "arccos", "arctan", "sinh", "cosh",
     "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg",
-    "neg", "negative", "absolute", "clip", "clamp_min", "clamp_max", "float_power", "ldexp",
+    "neg", "negative", "positive", "absolute", "clip", "clamp_min", "clamp_max", "fmax", "fmin",
+    "float_power", "ldexp", "add", "sub", "subtract", "mul", "multiply",
+    "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
+    "not_equal",
     # special functions
     "erf", "erfc", "erfinv", "lgamma", "digamma", "polygamma", "logit", "sinc",
     # binary
@@ -451,6 +456,20 @@ class ElementwiseMethods(TensorBase):
         """The smaller of the two, elementwise; a tie gives each side half the gradient."""
         return _apply(Minimum, _same_dtype(self, other), {})
 
+    def fmax(self, other: Any) -> Tensor:
+        """The larger of the two, ignoring nan; a tie's gradient goes to self."""
+        return _apply(Fmax, _same_dtype(self, other), {})
+
+    def fmin(self, other: Any) -> Tensor:
+        """The smaller of the two, ignoring nan; a tie's gradient goes to self."""
+        return _apply(Fmin, _same_dtype(self, other), {})
+
+    def positive(self) -> Tensor:
+        """self (PyTorch refuses bool tensors here too)."""
+        if self.dtype.kind == "b":
+            raise TypeError("positive: not supported for bool tensors")
+        return self  # type: ignore[return-value]
+
     def lerp(self, end: Any, weight: Any) -> Tensor:
         """self + weight * (end - self); ``weight`` is a number or a Tensor.
 
@@ -638,6 +657,65 @@ class ElementwiseMethods(TensorBase):
     arcsinh_, arccosh_, arctanh_ = asinh_, acosh_, atanh_
     absolute_, sgn_, fix_ = abs_, sign_, trunc_
 
+    def neg_(self) -> Tensor:
+        """``neg`` in place."""
+        return self._inplace(lambda old: -old, "neg_")
+
+    def reciprocal_(self) -> Tensor:
+        """``reciprocal`` in place."""
+        return self._inplace(lambda old: 1 / old, "reciprocal_")
+
+    def pow_(self, exponent: Any) -> Tensor:
+        """``self ** exponent`` in place."""
+        return self._inplace(lambda old: old ** exponent, "pow_", (exponent,))
+
+    def divide_(self, other: Any, *, rounding_mode: str | None = None) -> Tensor:
+        """``divide`` in place."""
+        return self._inplace(lambda old: div(old, other, rounding_mode=rounding_mode),
+                             "divide_", (other,))
+
+    def true_divide_(self, other: Any) -> Tensor:
+        return self.divide_(other)
+
+    def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        return self._inplace(lambda old: old.sub(other, alpha=alpha), "subtract_", (other,))
+
+    def multiply_(self, other: Any) -> Tensor:
+        return self._inplace(lambda old: old * other, "multiply_", (other,))
+
+    def frac_(self) -> Tensor:
+        """``frac`` in place."""
+        return self._inplace(lambda old: old.frac(), "frac_")
+
+    def deg2rad_(self) -> Tensor:
+        return self._inplace(lambda old: old.deg2rad(), "deg2rad_")
+
+    def rad2deg_(self) -> Tensor:
+        return self._inplace(lambda old: old.rad2deg(), "rad2deg_")
+
+    def ldexp_(self, other: Any) -> Tensor:
+        return self._inplace(lambda old: old.ldexp(other), "ldexp_", (other,))
+
+    def clamp_min_(self, min: Any) -> Tensor:
+        return self._inplace(lambda old: old.clamp(min=min), "clamp_min_", (min,))
+
+    def clamp_max_(self, max: Any) -> Tensor:
+        return self._inplace(lambda old: old.clamp(max=max), "clamp_max_", (max,))
+
+    def logical_and_(self, other: Any) -> Tensor:
+        return self._inplace(lambda old: logical_and(old, other), "logical_and_")
+
+    def logical_or_(self, other: Any) -> Tensor:
+        return self._inplace(lambda old: logical_or(old, other), "logical_or_")
+
+    def logical_xor_(self, other: Any) -> Tensor:
+        return self._inplace(lambda old: logical_xor(old, other), "logical_xor_")
+
+    def logical_not_(self) -> Tensor:
+        return self._inplace(lambda old: logical_not(old), "logical_not_")
+
+    negative_ = neg_
+
     def square_(self) -> Tensor:
         """``square`` in place."""
         return self._inplace_op(PowScalar, "square_", c=2)
@@ -666,6 +744,61 @@ def maximum(a: Any, b: Any) -> Tensor:
 def minimum(a: Any, b: Any) -> Tensor:
     """The smaller of ``a`` and ``b``, elementwise."""
     return _apply(Minimum, _same_dtype(a, b), {})
+
+
+def fmax(input: Any, other: Any) -> Tensor:
+    """The larger of the two, ignoring nan."""
+    return _binary(Fmax, input, other)
+
+
+def fmin(input: Any, other: Any) -> Tensor:
+    """The smaller of the two, ignoring nan."""
+    return _binary(Fmin, input, other)
+
+
+def add(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+    """input + alpha * other."""
+    return _as_tensor(input).add(other, alpha=alpha) if _is_tensor(input) else \
+        input + _as_tensor(other) * alpha
+
+
+def sub(input: Any, other: Any, *, alpha: Any = 1) -> Tensor:
+    """input - alpha * other."""
+    return _as_tensor(input).sub(other, alpha=alpha) if _is_tensor(input) else \
+        input - _as_tensor(other) * alpha
+
+
+subtract = sub
+
+
+def mul(input: Any, other: Any) -> Tensor:
+    """input * other."""
+    return input * other if _is_tensor(input) else _as_tensor(other) * input
+
+
+multiply = mul
+
+
+def _comparison(name: str) -> Callable[[Any, Any], Tensor]:
+    def fn(input: Any, other: Any) -> Tensor:
+        return getattr(_as_tensor(input), name)(other)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``chainrule.{name}(a, b)`` is ``a.{name}(b)``: a bool tensor, no gradient."
+    return fn
+
+
+eq = _comparison("eq")
+ne = _comparison("ne")
+lt = _comparison("lt")
+le = _comparison("le")
+gt = _comparison("gt")
+ge = _comparison("ge")
+greater = _comparison("greater")
+greater_equal = _comparison("greater_equal")
+less = _comparison("less")
+less_equal = _comparison("less_equal")
+not_equal = _comparison("not_equal")
 
 
 def div(input: Any, other: Any, *, rounding_mode: str | None = None) -> Tensor:
@@ -930,6 +1063,7 @@ rad2deg = _function("rad2deg")
 negative = _function("negative")
 absolute = _function("absolute")
 clip = _function("clip")
+positive = _function("positive")
 clamp_min = _function("clamp_min")
 clamp_max = _function("clamp_max")
 ldexp = _function("ldexp")
