@@ -113,6 +113,7 @@ CALLS = {
     "sum_to": lambda xp, a: xp.sum_to(a, (1, 3)),
     "take_along_axis": lambda xp, a: xp.take_along_axis(a, IDX, 1),
     "scatter_add_along": lambda xp, a: xp.scatter_add_along(a, (2, 3), IDX, 1),
+    "scatter_reduce": lambda xp, a: xp.scatter_reduce(a, a, IDX, 1, "prod", True),
     "reshape": lambda xp, a: xp.reshape(a, (3, 2)),
     "broadcast_to": lambda xp, a: xp.broadcast_to(a, (4, 2, 3)),
     "transpose": lambda xp, a: xp.transpose(a),

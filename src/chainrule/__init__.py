@@ -39,7 +39,70 @@ from .io import load, save
 from .scalar import Scalar
 from .tensor import Tensor
 from .tensor_methods.elementwise import maximum, minimum, where
-from .tensor_methods.shape import cat, chunk, split, stack
+from .tensor_methods.index import (
+    argwhere,
+    diag,
+    diag_embed,
+    diagonal,
+    gather,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_put_,
+    index_select,
+    masked_fill,
+    masked_scatter,
+    masked_select,
+    nonzero,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    take,
+    take_along_dim,
+    trace,
+    tril,
+    triu,
+)
+from .tensor_methods.shape import MemoryFormat as memory_format
+from .tensor_methods.shape import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    cat,
+    channels_last,
+    channels_last_3d,
+    chunk,
+    clone,
+    column_stack,
+    contiguous_format,
+    dsplit,
+    dstack,
+    flip,
+    fliplr,
+    flipud,
+    hsplit,
+    hstack,
+    moveaxis,
+    movedim,
+    narrow,
+    preserve_format,
+    repeat_interleave,
+    roll,
+    rot90,
+    row_stack,
+    select,
+    split,
+    stack,
+    swapaxes,
+    swapdims,
+    tensor_split,
+    tile,
+    unbind,
+    unflatten,
+    vsplit,
+    vstack,
+)
 
 __version__ = "0.1.0"
 
@@ -92,4 +155,3 @@ unsqueeze = _unary("unsqueeze")
 matmul = _unary("matmul")
 softmax = _unary("softmax")
 log_softmax = _unary("log_softmax")
-gather = _unary("gather")

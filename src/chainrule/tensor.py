@@ -251,15 +251,17 @@ def _is_tensor(x: Any) -> bool:
 # and _is_tensor, which they call
 # ---------------------------------------------------------------------------
 
-from .tensor_methods._dims import index as index_arg  # noqa: E402
+from .tensor_methods._indexing import torch_index  # noqa: E402
 from .tensor_methods.elementwise import ElementwiseMethods  # noqa: E402
 from .tensor_methods.fused import FusedMethods  # noqa: E402
+from .tensor_methods.index import IndexMethods  # noqa: E402
 from .tensor_methods.linalg import LinalgMethods  # noqa: E402
 from .tensor_methods.reduce import ReduceMethods  # noqa: E402
 from .tensor_methods.shape import ShapeMethods  # noqa: E402
 
 
-class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, FusedMethods):
+class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods,
+             FusedMethods):
     """A multi-dimensional array that records the ops applied to it.
 
     Create one with :func:`chainrule.tensor`. ``numpy()`` gives its NumPy array;
@@ -544,7 +546,8 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
     div_ = __itruediv__
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        self._inplace(SetItem, value, index=index_arg(index), name="index_put_")
+        select, idx = torch_index(index, self.ndim)
+        self._inplace(SetItem, value, index=idx, select=select, name="index_put_")
 
     def zero_(self) -> Tensor:
         return self.fill_(0)

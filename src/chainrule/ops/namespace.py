@@ -14,6 +14,7 @@ import numpy as np
 from .arrays import ArrayNamespace, value
 from .conv import Col2Im, SlidingWindows
 from .elementwise import Abs, Cast, Cos, Exp, Log, Maximum, Minimum, Sigmoid, Sin, Sqrt, Tanh, Where
+from .index import ScatterReduce
 from .linalg import Matmul
 from .reduce import ScatterAddAlong, Sum, TakeAlongAxis
 from .shape import Expand, Permute, Reshape, ScatterAdd
@@ -79,6 +80,8 @@ TENSOR = ArrayNamespace("chainrule tensors", {
                                                                     axis=axis),
     "scatter_add_along": lambda g, shape, indices, axis: ScatterAddAlong.apply(
         g, shape=shape, indices=indices, axis=axis),
+    "scatter_reduce": lambda x, src, index, axis, reduce, include_self=True: ScatterReduce.apply(
+        x, src, index=index, axis=axis, reduce=reduce, include_self=include_self),
     # shape and indexing
     "reshape": lambda x, shape: Reshape.apply(x, shape=tuple(shape)),
     "broadcast_to": lambda x, shape: Expand.apply(x, shape=tuple(shape)),
