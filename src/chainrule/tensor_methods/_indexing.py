@@ -46,6 +46,7 @@ __all__ = ["torch_index"]
 _INT, _SLICE, _NONE, _ELLIPSIS, _BOOL, _ARRAY, _MASK = range(7)
 
 _BASIC_TYPES = (int, slice, type(None), type(Ellipsis))
+_KINDS = {int: _INT, slice: _SLICE, type(None): _NONE, type(Ellipsis): _ELLIPSIS}
 
 
 def torch_index(idx: Any, ndim: int) -> tuple[Any, Any]:
@@ -53,18 +54,24 @@ def torch_index(idx: Any, ndim: int) -> tuple[Any, Any]:
     dims, as ``x[select][index]`` (or ``x[index]`` when ``select`` is None)."""
     if type(idx) in _BASIC_TYPES:
         return None, _basic_part(idx)
-    if type(idx) is tuple and all(type(p) in _BASIC_TYPES for p in idx):
-        return None, tuple(_basic_part(p) for p in idx)
-    parts = list(idx) if type(idx) is tuple or _sequence_as_tuple(idx) else [idx]
+    if type(idx) is tuple:
+        for p in idx:  # the common case, ints and slices, as it is
+            if type(p) not in _BASIC_TYPES or (type(p) is slice and not _plain(p)):
+                break
+        else:
+            return None, idx
+    if type(idx) is not tuple and not _sequence_as_tuple(idx):
+        return None, _classify(idx)[1]  # one part: NumPy's meaning is PyTorch's
     kinds = []
-    for part in parts:  # a loop, not a comprehension: warnings point at the user's line
+    for part in idx:  # a loop, not a comprehension: warnings point at the user's line
         kinds.append(_classify(part))
-    _check_count(kinds, ndim)
-    has_int = any(k == _INT for k, _ in kinds)
-    has_advanced = any(k in (_ARRAY, _MASK, _BOOL) for k, _ in kinds)
+    has_int = has_advanced = False
+    for kind, _ in kinds:
+        has_int = has_int or kind == _INT
+        has_advanced = has_advanced or kind in (_ARRAY, _MASK, _BOOL)
     if not (has_int and has_advanced):
-        values = tuple(v for _, v in kinds)
-        return None, values[0] if type(idx) is not tuple and len(values) == 1 else values
+        return None, tuple(v for _, v in kinds)
+    _check_count(kinds, ndim)
     return _two_stage(kinds, ndim)
 
 
@@ -84,11 +91,18 @@ def _sequence_as_tuple(idx: Any) -> bool:
     return False
 
 
+def _plain(s: slice) -> bool:
+    """True for a slice whose bounds are ints or None."""
+    return (type(s.start) in _BOUNDS and type(s.stop) in _BOUNDS and type(s.step) in _BOUNDS)
+
+
+_BOUNDS = (int, type(None))
+
+
 def _basic_part(part: Any) -> Any:
-    if type(part) is slice:
-        start, stop, step = part.start, part.stop, part.step
-        if any(b is not None and type(b) is not int for b in (start, stop, step)):
-            return slice(_to_int(start), _to_int(stop), _to_int(step))
+    """An int, None, Ellipsis or slice, with a slice's tensor bounds made ints."""
+    if type(part) is slice and not _plain(part):
+        return slice(_to_int(part.start), _to_int(part.stop), _to_int(part.step))
     return part
 
 
@@ -106,12 +120,9 @@ def _to_int(bound: Any) -> int | None:
 
 def _classify(part: Any) -> tuple[int, Any]:
     """``(kind, value)`` of one index part, with tensors and lists made NumPy arrays."""
-    if part is None:
-        return _NONE, None
-    if part is Ellipsis:
-        return _ELLIPSIS, part
-    if isinstance(part, slice):
-        return _SLICE, _basic_part(part)
+    basic = _KINDS.get(type(part))
+    if basic is not None:
+        return basic, _basic_part(part) if basic == _SLICE else part
     if isinstance(part, (bool, np.bool_)):
         return _BOOL, bool(part)
     if isinstance(part, (int, np.integer)):

@@ -171,7 +171,9 @@ class IndexMethods(TensorBase):
         x = _tensor(self)
         d, idx = _dim_index(x, dim, index, "index_select")
         if x.ndim == 0:
-            return x.reshape(1)[idx]
+            if idx.size != 1:
+                raise RuntimeError(f"index_select: a 0-d tensor takes one index, got {idx.size}")
+            return x.reshape(1)[idx].reshape(())
         return x[_at_dim(d, idx)]
 
     def index_add(self, dim: int, index: Any, source: Any, *, alpha: Any = 1) -> Tensor:
@@ -185,7 +187,7 @@ class IndexMethods(TensorBase):
         if x.ndim == 0:
             return x.reshape(1).index_add(0, idx, source.reshape(-1), alpha=alpha).reshape(())
         if alpha != 1:
-            source = source * alpha
+            source = (source * alpha).type(x.dtype)
         return x + _apply(ScatterAdd, (source,), {"shape": x.shape, "index": _at_dim(d, idx)})
 
     def index_copy(self, dim: int, index: Any, source: Any) -> Tensor:
@@ -478,8 +480,8 @@ def _index_array(index: Any, op: str, int64: bool = False, allow_bool: bool = Fa
     a = index._array if _is_tensor(index) else np.asarray(index)
     if a.dtype.kind == "b" and allow_bool:
         return a
-    if a.dtype.kind not in "iu" or (a.size == 0 and a.dtype.kind == "f"):
-        if a.size == 0:
+    if a.dtype.kind not in "iu":
+        if a.size == 0:  # an empty list
             return a.astype(np.int64)
         raise IndexError(f"{op}: expected an integer index tensor, got dtype {a.dtype.name}")
     if int64 and a.dtype != np.int64:

@@ -297,6 +297,8 @@ class ShapeMethods(TensorBase):
         if len(shift_list) != len(dim_list):
             raise RuntimeError(f"roll: shifts {shift_list} and dims {dim_list} must have the "
                                "same length")
+        if x.ndim == 0:
+            raise IndexError("roll: a 0-d tensor has no dims to roll along; give dims=None")
         out = x
         for shift, dim in zip(shift_list, dim_list):
             d = axis(int(dim), x.ndim, "roll")
@@ -399,6 +401,8 @@ class ShapeMethods(TensorBase):
     def narrow(self, dim: int, start: Any, length: int) -> Tensor:
         """``length`` elements along ``dim`` from ``start`` (a negative start counts from
         the end)."""
+        if self.ndim == 0:
+            raise RuntimeError("narrow: a 0-d tensor has no dim to narrow")
         d = axis(dim, self.ndim, "narrow")
         n = self.shape[d]
         begin = _int(start)
@@ -457,12 +461,10 @@ class ShapeMethods(TensorBase):
             if len(set(ds)) != len(ds):
                 raise RuntimeError(f"movedim: repeated dim in {name} {ds}")
         order: list = [None] * self.ndim
-        for s, t in zip(src, dst):
+        for s, t in zip(src if self.ndim else [], dst):
             order[t] = s
         rest = iter(i for i in range(self.ndim) if i not in src)
         order = [next(rest) if o is None else o for o in order]
-        if order == list(range(self.ndim)):
-            return _tensor(self)
         return _apply(Permute, (self,), {"axes": tuple(order)})
 
     moveaxis = movedim
