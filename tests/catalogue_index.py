@@ -101,6 +101,24 @@ _add("index_put_rows", lambda m, a, b: a.index_put((m.tensor([1, 1]),), b, accum
      [[(3, 4), (4,)]])
 _add("index_put_inplace", lambda m, a, b: (a * 1).index_put_((m.tensor([0]),), b),
      [[(2, 3), (3,)]])
+for _mode in ("prod", "mean", "amax", "amin"):
+    _add(f"index_reduce_{_mode}",
+         lambda m, a, b, mode=_mode: a.index_reduce(0, m.tensor([0, 2, 0]), b, mode),
+         [[(3, 2), (3, 2)]])
+    _add(f"index_reduce_{_mode}_noself",
+         lambda m, a, b, mode=_mode: m.index_reduce(a, 1, m.tensor([1, 1]), b, mode,
+                                                    include_self=False), [[(2, 3), (2, 2)]])
+_add("index_fill_negative", lambda m, a: a.index_fill(0, m.tensor([-1]), 2.0), [[(3, 2)]])
+_add("put", lambda m, a, b: a.put(m.tensor([0, -1, 4]), b), [[(2, 3), (3,)]])
+_add("put_accumulate", lambda m, a, b: m.put(a, m.tensor([[1, 1]]), b, accumulate=True),
+     [[(2, 3), (1, 2)]])
+_add("put_inplace", lambda m, a, b: (a * 1).put_(m.tensor([2]), b), [[(3,), (1,)]])
+_add("select_scatter", lambda m, a, b: m.select_scatter(a, b, 1, -1), [[(2, 3), (2,)]])
+_add("slice_scatter", lambda m, a, b: a.slice_scatter(b, 1, 0, None, 2), [[(2, 4), (2, 2)]])
+_add("slice_scatter_fn", lambda m, a, b: m.slice_scatter(a, b, start=1), [[(3, 2), (2, 2)]])
+_add("diagonal_scatter", lambda m, a, b: m.diagonal_scatter(a, b, 1), [[(3, 4), (3,)]])
+_add("diagonal_scatter_dims", lambda m, a, b: a.diagonal_scatter(b, -1, 2, 0),
+     [[(3, 2, 3), (2, 2)]])
 
 # -- masks ----------------------------------------------------------------------------------------
 _add("masked_fill", lambda m, a: a.masked_fill(a > 0, 0.5), [[(3, 4)], [()]])
@@ -125,6 +143,8 @@ _add("take_along_dim", lambda m, a: a.take_along_dim(m.tensor([[0], [2], [1]]), 
 _add("take_along_dim_broadcast", lambda m, a: m.take_along_dim(a, m.tensor([[[0, 1]]]), 2),
      [[(2, 1, 3)]])
 _add("take_along_dim_flat", lambda m, a: a.take_along_dim(m.tensor([5, 0, 5])), [[(2, 3)]])
+_add("take_along_dim_negative", lambda m, a: a.take_along_dim(m.tensor([[-1], [0]]), 1),
+     [[(2, 3)]])
 
 # -- triangles and diagonals ----------------------------------------------------------------------
 _add("tril", lambda m, a: a.tril(), [[(3, 4)], [(2, 3, 3)]])
@@ -171,6 +191,8 @@ _add("tile_fn", lambda m, a: m.tile(a, (2, 1, 2)), [[(2, 2)]])
 # -- slices, views and dims -----------------------------------------------------------------------
 _add("narrow", lambda m, a: a.narrow(1, 1, 2), [[(2, 4)]])
 _add("narrow_fn_negative", lambda m, a: m.narrow(a, -1, -2, 2), [[(2, 4)]])
+_add("narrow_copy", lambda m, a: m.narrow_copy(a, 0, 1, 1) * a.narrow_copy(1, 0, 1),
+     [[(2, 2)]])
 _add("narrow_tensor_start", lambda m, a: a.narrow(0, m.tensor(1), 2), [[(3, 2)]])
 _add("select", lambda m, a: a.select(1, -1), [[(2, 3)]])
 _add("select_fn", lambda m, a: m.select(a, 0, 1), [[(2, 3, 2)]])

@@ -2,9 +2,10 @@
 boolean masks and Python bools, against PyTorch.
 
 hypothesis draws a shape and an index; ``x[index]`` must give PyTorch's shape, values
-and gradient, and ``x[index] = v`` PyTorch's values and gradients (for ``x`` and
-``v``). NumPy disagrees with PyTorch on many of these indices (integers count as
-index arrays there), so this is what pins PyTorch's rule.
+and gradient (or fail where PyTorch fails), and ``x[index] = v`` PyTorch's values and
+gradients (for ``x`` and ``v``). NumPy disagrees with PyTorch on many of these indices
+(integers count as index arrays there, an empty Ellipsis keeps index arrays apart), so
+this is what pins PyTorch's rule.
 """
 
 from __future__ import annotations
@@ -25,22 +26,22 @@ def mixed_indices(draw):
     that both libraries can be given: see :func:`_build`)."""
     ndim = draw(st.integers(1, 5))
     shape = tuple(draw(st.lists(st.integers(1, 4), min_size=ndim, max_size=ndim)))
-    kinds = draw(st.lists(st.sampled_from(["int", "slice", "none", "array", "int_tensor",
-                                           "true", "mask"]), min_size=1, max_size=6))
+    kinds = draw(st.lists(st.sampled_from(["int", "slice", "none", "array", "list", "int_tensor",
+                                           "true", "false", "mask"]), min_size=1, max_size=6))
     if draw(st.booleans()):
         kinds.insert(draw(st.integers(0, len(kinds))), "ellipsis")
     adv_shape = tuple(draw(st.lists(st.integers(1, 3), min_size=0, max_size=2)))
     if "mask" in kinds:  # a mask's length broadcasts with nothing else: it is alone
-        kinds = [k for k in kinds if k not in ("array", "mask")]
+        kinds = [k for k in kinds if k not in ("array", "list", "mask")]
         kinds.insert(draw(st.integers(0, len(kinds))), "mask")
     parts, dim = [], 0
-    rest = ndim - sum(1 for k in kinds if k in ("int", "slice", "array", "int_tensor"))
+    rest = ndim - sum(1 for k in kinds if k in ("int", "slice", "array", "list", "int_tensor"))
     for kind in kinds:
         if kind == "ellipsis":
             dim += max(rest, 0)
             parts.append(("ellipsis", None))
             continue
-        if kind in ("none", "true"):
+        if kind in ("none", "true", "false"):
             parts.append((kind, None))
             continue
         if dim >= ndim:
@@ -54,12 +55,12 @@ def mixed_indices(draw):
             bound = st.none() | st.integers(-n - 2, n + 2)
             step = st.none() | st.integers(1, 3)
             parts.append(("slice", slice(draw(bound), draw(bound), draw(step))))
-        elif kind == "array":
+        elif kind in ("array", "list"):
             own = tuple(1 if draw(st.booleans()) else s for s in adv_shape)
             own = own[draw(st.integers(0, len(own))):]  # leading dims may be left out
             seed = draw(st.integers(0, 2**16))
             values = np.random.default_rng(seed).integers(-n, n, size=own)
-            parts.append(("array", values))
+            parts.append((kind, values if kind == "array" else values.tolist()))
         else:  # a mask over as many dims as are left, at most 2
             k = draw(st.integers(1, min(2, ndim - dim)))
             seed = draw(st.integers(0, 2**16))
@@ -79,9 +80,9 @@ def _build(lib, parts):
             out.append(Ellipsis)
         elif kind == "none":
             out.append(None)
-        elif kind == "true":
-            out.append(True)
-        elif kind in ("int", "slice"):
+        elif kind in ("true", "false"):
+            out.append(kind == "true")
+        elif kind in ("int", "slice", "list"):
             out.append(v)
         elif kind == "int_tensor":
             out.append(lib.tensor(v))

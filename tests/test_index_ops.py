@@ -50,6 +50,8 @@ def test_the_issue_example_gives_pytorchs_shape_and_values():
     lambda m: (0, slice(None), True),                       # a bool adds a dim of 1
     lambda m: (m.tensor([0, 1]), None, m.tensor([1, 1])),   # None splits: indexed dims first
     lambda m: (Ellipsis, 1, m.tensor([[0], [3]])),
+    lambda m: (m.tensor([0, 1]), Ellipsis, m.tensor([1, 1]), slice(None)),  # an empty Ellipsis
+    lambda m: (slice(None), True, Ellipsis, True, 1, 2),
 ])
 def test_mixed_indices_follow_pytorch_not_numpy(index):
     x, xt = _pair(np.arange(24.0).reshape(2, 3, 4))
@@ -412,7 +414,8 @@ NAMES = [
     "new_ones", "new_full", "new_empty", "new_tensor", "clone", "unfold", "view", "squeeze",
     "hstack", "vstack", "row_stack", "dstack", "column_stack", "atleast_1d", "atleast_2d",
     "atleast_3d", "split", "tensor_split", "hsplit", "vsplit", "dsplit", "select", "expand",
-    "gather", "tril_", "triu_",
+    "gather", "tril_", "triu_", "index_reduce", "index_reduce_", "put", "put_", "select_scatter",
+    "slice_scatter", "diagonal_scatter", "narrow_copy",
 ]
 
 

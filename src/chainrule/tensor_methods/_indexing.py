@@ -12,7 +12,8 @@ None, Ellipsis) and on index arrays alone, but not on their mixture:
 - The advanced indices (index tensors, lists, boolean masks) then follow the rule
   both libraries share: their broadcast shape replaces the indexed dims in place
   when they are next to each other (nothing, not even None, between them), and
-  goes first otherwise.
+  goes first otherwise. PyTorch looks at dims, so an Ellipsis that stands for no dims
+  does not keep two index tensors apart (in NumPy it does).
 - A list that holds a tensor, a sequence, a slice, None or Ellipsis (and has
   fewer than 32 items) is read as a tuple, as PyTorch still does (with a warning).
 
@@ -65,14 +66,19 @@ def torch_index(idx: Any, ndim: int) -> tuple[Any, Any]:
     kinds = []
     for part in idx:  # a loop, not a comprehension: warnings point at the user's line
         kinds.append(_classify(part))
-    has_int = has_advanced = False
+    has_int = has_advanced = has_ellipsis = False
     for kind, _ in kinds:
         has_int = has_int or kind == _INT
         has_advanced = has_advanced or kind in (_ARRAY, _MASK, _BOOL)
-    if not (has_int and has_advanced):
+        has_ellipsis = has_ellipsis or kind == _ELLIPSIS
+    if not has_advanced:
         return None, tuple(v for _, v in kinds)
     _check_count(kinds, ndim)
-    return _two_stage(kinds, ndim)
+    if has_ellipsis:  # NumPy counts an Ellipsis between index arrays as apart, even if empty
+        kinds = _expand_ellipsis(kinds, ndim)
+    if not has_int:
+        return None, tuple(v for _, v in kinds)
+    return _two_stage(kinds)
 
 
 def _sequence_as_tuple(idx: Any) -> bool:
@@ -173,9 +179,21 @@ def _dims_used(kind: int, value: Any) -> int:
     return 0
 
 
-def _two_stage(kinds: list, ndim: int) -> tuple[tuple, tuple]:
-    """Integers applied first as a basic index, then the advanced index on what is left."""
+def _expand_ellipsis(kinds: list, ndim: int) -> list:
+    """The parts with the Ellipsis replaced by the full slices it stands for."""
     rest = ndim - sum(_dims_used(k, v) for k, v in kinds)
+    out = []
+    for kind, value in kinds:
+        if kind == _ELLIPSIS:
+            out.extend([(_SLICE, slice(None))] * rest)
+        else:
+            out.append((kind, value))
+    return out
+
+
+def _two_stage(kinds: list) -> tuple[tuple, tuple]:
+    """Integers applied first as a basic index, then the advanced index on what is left
+    (``kinds`` has no Ellipsis)."""
     select: list = []
     index: list = []
     for kind, value in kinds:
@@ -184,9 +202,6 @@ def _two_stage(kinds: list, ndim: int) -> tuple[tuple, tuple]:
         elif kind in (_SLICE, _NONE):
             select.append(value)
             index.append(slice(None))
-        elif kind == _ELLIPSIS:
-            select.extend([slice(None)] * rest)
-            index.extend([slice(None)] * rest)
         elif kind == _BOOL:  # a new dim of size 1, indexed by [0] (True) or [] (False)
             select.append(None)
             index.append(np.zeros(1 if value else 0, dtype=np.intp))

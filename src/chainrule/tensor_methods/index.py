@@ -37,7 +37,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "IndexMethods", "gather", "scatter", "scatter_add", "scatter_reduce", "index_select",
-    "index_add", "index_copy", "index_fill", "index_put", "index_put_", "masked_fill",
+    "index_add", "index_copy", "index_fill", "index_put", "index_put_", "index_reduce", "put",
+    "select_scatter", "slice_scatter", "diagonal_scatter", "masked_fill",
     "masked_select", "masked_scatter", "take", "take_along_dim", "nonzero", "argwhere", "tril",
     "triu", "diag", "diag_embed", "diagonal", "trace",
 ]
@@ -206,7 +207,7 @@ class IndexMethods(TensorBase):
         """A copy of ``self`` with the slices ``index`` along ``dim`` set to ``value`` (a
         number or a 0-d tensor, which gets the gradient of every filled place once)."""
         x = _tensor(self)
-        d, idx = _dim_index(x, dim, index, "index_fill", int64=True)
+        d, idx = _dim_index(x, dim, index, "index_fill", int64=True, negative=True)
         _check_fill_value(value, "index_fill")
         if x.ndim == 0:
             return x.reshape(1).index_fill(0, idx, value).reshape(())
@@ -237,6 +238,40 @@ class IndexMethods(TensorBase):
             raise RuntimeError(f"index_put: values of shape {values.shape} can't be broadcast "
                                f"to the indexed shape {target}") from None
         return x + _apply(ScatterAdd, (values,), {"shape": x.shape, "index": index})
+
+    def index_reduce(self, dim: int, index: Any, source: Any, reduce: str, *,
+                     include_self: bool = True) -> Tensor:
+        """A copy of ``self`` with the slices of ``source`` reduced into the slices ``index``
+        along ``dim``: "prod", "mean", "amax" or "amin", as :meth:`scatter_reduce`."""
+        x = _tensor(self)
+        if reduce not in ("prod", "mean", "amax", "amin"):
+            raise ValueError(f"index_reduce: reduce must be one of prod, mean, amax, amin, got "
+                             f"{reduce!r}")
+        d, idx = _dim_index(x, dim, index, "index_reduce")
+        source = _as_tensor_like(source, x)
+        _same_dtype_or_raise(x, source, "index_reduce")
+        _check_source(x, d, idx, source, "index_reduce")
+        if x.ndim == 0:
+            return x.reshape(1).index_reduce(0, idx, source.reshape(-1), reduce,
+                                             include_self=include_self).reshape(())
+        along = idx.reshape([-1 if i == d else 1 for i in range(x.ndim)])
+        return x.scatter_reduce(d, np.broadcast_to(along, source.shape), source, reduce,
+                                include_self=include_self)
+
+    def put(self, index: Any, source: Any, accumulate: bool = False) -> Tensor:
+        """A copy of ``self`` with ``source`` written at the positions ``index`` of ``self``
+        read as a vector (added there with ``accumulate=True``)."""
+        x = _tensor(self)
+        idx = _index_array(index, "put", int64=True).reshape(-1)
+        source = _as_tensor_like(source, x)
+        _same_dtype_or_raise(x, source, "put")
+        if source.numel() != idx.size:
+            raise RuntimeError(f"put: {idx.size} positions but source has {source.numel()} "
+                               f"elements")
+        n = x.numel()
+        _check_range(idx, n, "put", 0, negative=True)
+        flat = x.reshape(-1)
+        return flat.index_put((_constant(idx),), source.reshape(-1), accumulate).reshape(x.shape)
 
     # -- masks ---------------------------------------------------------------------
     def masked_fill(self, mask: Any, value: Any) -> Tensor:
@@ -304,7 +339,7 @@ class IndexMethods(TensorBase):
         x = _tensor(self)
         idx = _index_array(indices, "take_along_dim", int64=True)
         if dim is None:
-            return x.reshape(-1).gather(0, idx.reshape(-1))
+            return x.reshape(-1).take_along_dim(idx.reshape(-1), 0)
         d = axis(dim, x.ndim, "take_along_dim")
         if idx.ndim != x.ndim:
             raise RuntimeError(f"take_along_dim: indices of {idx.ndim} dims for a tensor of "
@@ -316,6 +351,8 @@ class IndexMethods(TensorBase):
         idx_shape = tuple(shape[:d] + [idx.shape[d]] + shape[d:])
         if x.shape != x_shape:
             x = x.expand(x_shape)
+        _check_range(idx, x.shape[d], "take_along_dim", d, negative=True)
+        idx = np.where(idx < 0, idx + x.shape[d], idx)
         return x.gather(d, np.broadcast_to(idx, idx_shape))
 
     def nonzero(self, *, as_tuple: bool = False) -> Any:
@@ -401,6 +438,37 @@ class IndexMethods(TensorBase):
             d = d.type(np.int64)
         return d.sum()
 
+    # -- writing into a view's places, out of place -------------------------------------
+    def select_scatter(self, src: Any, dim: int, index: int) -> Tensor:
+        """A copy of ``self`` with ``src`` written where ``self.select(dim, index)`` reads."""
+        x = _tensor(self)
+        shape = x.select(dim, index).shape
+        d = axis(dim, x.ndim, "select_scatter")
+        return _write(x, src, (slice(None),) * d + (int(index),), shape, "select_scatter")
+
+    def slice_scatter(self, src: Any, dim: int = 0, start: int | None = None,
+                      end: int | None = None, step: int = 1) -> Tensor:
+        """A copy of ``self`` with ``src`` written where ``self[..., start:end:step, ...]``
+        (along ``dim``) reads."""
+        x = _tensor(self)
+        d = axis(dim, x.ndim, "slice_scatter")
+        index = (slice(None),) * d + (slice(start, end, step),)
+        return _write(x, src, index, x[index].shape, "slice_scatter")
+
+    def diagonal_scatter(self, src: Any, offset: int = 0, dim1: int = 0, dim2: int = 1
+                         ) -> Tensor:
+        """A copy of ``self`` with ``src`` written where ``self.diagonal(offset, dim1, dim2)``
+        reads."""
+        x = _tensor(self)
+        shape = x.diagonal(offset, dim1, dim2).shape
+        d1, d2 = axis(dim1, x.ndim, "diagonal_scatter"), axis(dim2, x.ndim, "diagonal_scatter")
+        rest = [i for i in range(x.ndim) if i not in (d1, d2)]
+        order = rest + [d1, d2]
+        moved = _apply(Permute, (x,), {"axes": tuple(order)})
+        rows, cols = _diagonal_positions(moved.shape[-2], moved.shape[-1], offset)
+        out = _write(moved, src, (Ellipsis, rows, cols), shape, "diagonal_scatter")
+        return _apply(Permute, (out,), {"axes": tuple(np.argsort(order))})
+
     # -- in place ----------------------------------------------------------------------
     def masked_fill_(self, mask: Any, value: Any) -> Tensor:
         """``masked_fill`` in place."""
@@ -438,6 +506,16 @@ class IndexMethods(TensorBase):
     def index_fill_(self, dim: int, index: Any, value: Any) -> Tensor:
         """``index_fill`` in place."""
         return _in_place(self, "index_fill_", IndexMethods.index_fill, dim, index, value)
+
+    def index_reduce_(self, dim: int, index: Any, source: Any, reduce: str, *,
+                      include_self: bool = True) -> Tensor:
+        """``index_reduce`` in place."""
+        return _in_place(self, "index_reduce_", IndexMethods.index_reduce, dim, index, source,
+                         reduce, include_self=include_self)
+
+    def put_(self, index: Any, source: Any, accumulate: bool = False) -> Tensor:
+        """``put`` in place."""
+        return _in_place(self, "put_", IndexMethods.put, index, source, accumulate)
 
     def index_put_(self, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
         """``index_put`` in place."""
@@ -513,16 +591,18 @@ def _along_dim_index(x: Tensor, dim: int, index: Any, op: str, src: Any = None
     return d, idx
 
 
-def _dim_index(x: Tensor, dim: int, index: Any, op: str, int64: bool = False
-               ) -> tuple[int, np.ndarray]:
-    """``dim`` and the vector of positions of the index_* ops."""
+def _dim_index(x: Tensor, dim: int, index: Any, op: str, int64: bool = False,
+               negative: bool = False) -> tuple[int, np.ndarray]:
+    """``dim`` and the vector of positions of the index_* ops (negative positions count
+    from the end where PyTorch allows them: ``negative``)."""
     d = axis(dim, x.ndim, op)
     idx = _index_array(index, op, int64=int64)
     if idx.ndim > 1:
         raise IndexError(f"{op}: index must be a vector (or 0-d), got shape {idx.shape}")
     idx = idx.reshape(-1)
-    _check_range(idx, x.shape[d] if x.ndim else 1, op, d, negative=True)
-    return d, idx
+    size = x.shape[d] if x.ndim else 1
+    _check_range(idx, size, op, d, negative=negative)
+    return d, np.where(idx < 0, idx + size, idx) if negative else idx
 
 
 def _check_range(idx: np.ndarray, size: int, op: str, d: int, negative: bool) -> None:
@@ -608,6 +688,16 @@ def _diagonal_positions(rows: int, cols: int, offset: int) -> tuple[np.ndarray, 
     return steps + r0, steps + c0
 
 
+def _write(x: Tensor, src: Any, index: tuple, shape: tuple, op: str) -> Tensor:
+    """``x`` with ``src`` (of exactly ``shape``, ``x``'s dtype) written at ``index``."""
+    src = _as_tensor_like(src, x)
+    _same_dtype_or_raise(x, src, op)
+    if tuple(src.shape) != tuple(shape):
+        raise RuntimeError(f"{op}: src has shape {src.shape} but the places written to have "
+                           f"shape {shape}")
+    return _apply(SetItem, (x, src), {"index": index})
+
+
 def _triangle(x: Tensor, diagonal: int, op: str) -> Tensor:
     if x.ndim < 2:
         raise RuntimeError(f"{op}: expected a tensor of at least 2 dims, got shape {x.shape}")
@@ -675,6 +765,34 @@ def index_put(input: Tensor, indices: Any, values: Any, accumulate: bool = False
 def index_put_(input: Tensor, indices: Any, values: Any, accumulate: bool = False) -> Tensor:
     """``input.index_put_(indices, values, accumulate)``."""
     return input.index_put_(indices, values, accumulate)
+
+
+def index_reduce(input: Tensor, dim: int, index: Any, source: Any, reduce: str, *,
+                 include_self: bool = True) -> Tensor:
+    """``input.index_reduce(dim, index, source, reduce)``."""
+    return input.index_reduce(dim, index, source, reduce, include_self=include_self)
+
+
+def put(input: Tensor, index: Any, source: Any, accumulate: bool = False) -> Tensor:
+    """``input.put(index, source, accumulate)``."""
+    return input.put(index, source, accumulate)
+
+
+def select_scatter(input: Tensor, src: Any, dim: int, index: int) -> Tensor:
+    """``input.select_scatter(src, dim, index)``."""
+    return input.select_scatter(src, dim, index)
+
+
+def slice_scatter(input: Tensor, src: Any, dim: int = 0, start: int | None = None,
+                  end: int | None = None, step: int = 1) -> Tensor:
+    """``input.slice_scatter(src, dim, start, end, step)``."""
+    return input.slice_scatter(src, dim, start, end, step)
+
+
+def diagonal_scatter(input: Tensor, src: Any, offset: int = 0, dim1: int = 0,
+                     dim2: int = 1) -> Tensor:
+    """``input.diagonal_scatter(src, offset, dim1, dim2)``."""
+    return input.diagonal_scatter(src, offset, dim1, dim2)
 
 
 def masked_fill(input: Tensor, mask: Any, value: Any) -> Tensor:

@@ -23,9 +23,9 @@ __all__ = [
     "ShapeMethods", "cat", "stack", "split", "chunk", "tensor_split", "hsplit", "vsplit",
     "dsplit", "hstack", "vstack", "row_stack", "dstack", "column_stack", "atleast_1d",
     "atleast_2d", "atleast_3d", "flip", "fliplr", "flipud", "roll", "rot90", "repeat_interleave",
-    "tile", "narrow", "select", "unbind", "unflatten", "movedim", "moveaxis", "swapaxes",
-    "swapdims", "clone", "MemoryFormat", "preserve_format", "contiguous_format", "channels_last",
-    "channels_last_3d",
+    "tile", "narrow", "narrow_copy", "select", "unbind", "unflatten", "movedim", "moveaxis",
+    "swapaxes", "swapdims", "clone", "MemoryFormat", "preserve_format", "contiguous_format",
+    "channels_last", "channels_last_3d",
 ]
 
 
@@ -414,6 +414,10 @@ class ShapeMethods(TensorBase):
             raise RuntimeError(f"narrow: start ({begin}) + length ({length}) exceeds the size "
                                f"({n}) of dim {d}")
         return _tensor(self)[(slice(None),) * d + (slice(begin, begin + length),)]
+
+    def narrow_copy(self, dim: int, start: Any, length: int) -> Tensor:
+        """``narrow``, as a copy."""
+        return self.narrow(dim, start, length).clone()
 
     def select(self, dim: int, index: Any) -> Tensor:
         """The slice at ``index`` along ``dim``, which goes away."""
@@ -807,6 +811,11 @@ def tile(input: Tensor, dims: Any) -> Tensor:
 def narrow(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
     """``input.narrow(dim, start, length)``."""
     return input.narrow(dim, start, length)
+
+
+def narrow_copy(input: Tensor, dim: int, start: Any, length: int) -> Tensor:
+    """``input.narrow_copy(dim, start, length)``."""
+    return input.narrow_copy(dim, start, length)
 
 
 def select(input: Tensor, dim: int, index: Any) -> Tensor:
