@@ -298,18 +298,19 @@ def _is_tensor(x: Any) -> bool:
 # _constant and _is_tensor, which they call
 # ---------------------------------------------------------------------------
 
-from .tensor_methods._dims import index as index_arg  # noqa: E402
+from .tensor_methods._indexing import torch_index  # noqa: E402
 from .tensor_methods.dtype import DtypeMethods  # noqa: E402
 from .tensor_methods.elementwise import ElementwiseMethods  # noqa: E402
 from .tensor_methods.fused import FusedMethods  # noqa: E402
+from .tensor_methods.index import IndexMethods  # noqa: E402
 from .tensor_methods.linalg import LinalgMethods  # noqa: E402
 from .tensor_methods.random import RandomMethods  # noqa: E402
 from .tensor_methods.reduce import ReduceMethods  # noqa: E402
 from .tensor_methods.shape import ShapeMethods  # noqa: E402
 
 
-class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, FusedMethods,
-             DtypeMethods, RandomMethods):
+class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods,
+             FusedMethods, DtypeMethods, RandomMethods):
     """A multi-dimensional array that records the ops applied to it.
 
     Create one with :func:`chainrule.tensor`. ``numpy()`` gives its NumPy array;
@@ -711,9 +712,9 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return self + (quotient * value if value != 1 else quotient)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        idx = index_arg(index)
-        self._inplace(lambda old: _apply(SetItem, (old, value), {"index": idx}), "index_put_",
-                      (value,))
+        select, idx = torch_index(index, self.ndim)
+        self._inplace(lambda old: _apply(SetItem, (old, value), {"index": idx, "select": select}),
+                      "index_put_", (value,))
 
     def zero_(self) -> Tensor:
         """Fill with zeros, in place."""

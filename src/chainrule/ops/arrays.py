@@ -27,7 +27,7 @@ from .contract import einsum
 
 __all__ = ["ARRAY_API", "NUMPY", "ArrayNamespace", "sum_to", "scatter_add", "scatter_add_along",
            "value", "sigmoid", "max_shift", "logcumsumexp", "sliding_windows", "col2im",
-           "window_slices"]
+           "window_slices", "along", "scatter_reduce"]
 
 
 # ---------------------------------------------------------------------------
@@ -85,6 +85,60 @@ def scatter_add_along(g: np.ndarray, shape: tuple, indices: np.ndarray, axis: in
     index[axis] = indices
     np.add.at(out, tuple(index), g)
     return out
+
+
+def along(index: np.ndarray, axis: int) -> tuple:
+    """The NumPy index that picks ``index`` along ``axis`` and the same place elsewhere:
+    ``a[along(index, axis)]`` is ``np.take_along_axis(a, index, axis)`` for an ``a`` at least
+    as large as ``index`` outside ``axis``."""
+    mesh: list = list(np.indices(index.shape, sparse=True))
+    mesh[axis] = index
+    return tuple(mesh)
+
+
+_SCATTER_UFUNCS = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
+                   "amin": np.minimum}
+
+
+def scatter_reduce(x: np.ndarray, src: np.ndarray, index: np.ndarray, axis: int, reduce: str,
+                   include_self: bool = True) -> np.ndarray:
+    """``torch.scatter_reduce``: ``x`` with each ``src[i]`` reduced into its place
+    ``index[i]`` along ``axis`` (``src`` has ``index``'s shape).
+
+    ``reduce`` is "sum", "prod", "mean", "amax" or "amin"; without ``include_self`` the
+    places that receive values forget ``x``'s. An integer mean rounds down, as PyTorch's.
+
+    >>> scatter_reduce(np.array([5.0, 6.0]), np.array([1.0, 2.0, 4.0]), np.array([0, 0, 1]),
+    ...                0, "mean").tolist()
+    [2.6666666666666665, 5.0]
+    """
+    mesh = along(index, axis)
+    out = np.array(x, copy=True)
+    if not include_self:
+        out[mesh] = _scatter_identity(reduce, out.dtype)
+    _SCATTER_UFUNCS[reduce].at(out, mesh, src.astype(out.dtype, copy=False))
+    if reduce == "mean":
+        count = np.zeros(x.shape, dtype=np.int64)
+        np.add.at(count, mesh, 1)
+        count = count + 1 if include_self else np.maximum(count, 1)
+        if out.dtype.kind in "fc":
+            out = out / count.astype(out.dtype)
+        else:
+            out = np.floor_divide(out, count).astype(out.dtype)
+    return out
+
+
+def _scatter_identity(reduce: str, dtype: np.dtype) -> Any:
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    if dtype.kind == "b":
+        return reduce == "amin"
+    info = np.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -229,7 +283,7 @@ ARRAY_API: Mapping[str, Callable[..., Any]] = MappingProxyType({
     "zeros_like": _zeros_like, "astype": _astype,
     # reductions and their adjoints
     "sum": np.sum, "sum_to": sum_to, "take_along_axis": np.take_along_axis,
-    "scatter_add_along": scatter_add_along,
+    "scatter_add_along": scatter_add_along, "scatter_reduce": scatter_reduce,
     # scans
     "cumsum": np.cumsum, "cumprod": np.cumprod, "logcumsumexp": logcumsumexp,
     # shape and indexing

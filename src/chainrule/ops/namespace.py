@@ -14,6 +14,7 @@ import numpy as np
 from .arrays import ArrayNamespace, value
 from .conv import Col2Im, SlidingWindows
 from .elementwise import Abs, Cast, Cos, Exp, Log, Maximum, Minimum, Sigmoid, Sin, Sqrt, Tanh, Where
+from .index import ScatterReduce
 from .linalg import Det, Einsum, Matmul, Solve
 from .reduce import ScatterAddAlong, Sum, TakeAlongAxis
 from .scan import Cumprod, Cumsum, LogCumSumExp
@@ -89,6 +90,8 @@ TENSOR = ArrayNamespace("chainrule tensors", {
         g, shape=shape, indices=indices, axis=axis),
     # scans
     "cumsum": _scan(Cumsum), "cumprod": _scan(Cumprod), "logcumsumexp": _scan(LogCumSumExp),
+    "scatter_reduce": lambda x, src, index, axis, reduce, include_self=True: ScatterReduce.apply(
+        x, src, index=index, axis=axis, reduce=reduce, include_self=include_self),
     # shape and indexing
     "reshape": lambda x, shape: Reshape.apply(x, shape=tuple(shape)),
     "broadcast_to": lambda x, shape: Expand.apply(x, shape=tuple(shape)),
