@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import graph as _graph
-from .dtypes import to_array
+from .dtypes import result_type, to_array
 from .function import Context, Function, _sequence, register_engine
 from .graph import RemovableHandle, _mode, check_forward_anomaly
 from .ops.arrays import ArrayNamespace
@@ -215,28 +215,12 @@ def _grad_output(out: Tensor, gradient: Any, create_graph: bool, where: str) -> 
     return start
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-
-
 def _promote_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """Two tensors cast to PyTorch's result dtype (differentiable casts where needed).
-
-    Like ``torch.result_type``: a 0-d tensor does not widen a tensor with dims of the
-    same or a higher kind (bool < int < float < complex), so float32 with a 0-d
-    float64 tensor stays float32; a 0-d tensor of a higher kind gives its dtype.
-    Otherwise the higher kind's dtype (float32 with int64: float32), and within one
-    kind NumPy's promotion (float32 with float64: float64).
-    """
+    """Two tensors cast to ``torch.result_type``'s dtype (:func:`chainrule.dtypes.result_type`):
+    float32 with a 0-d float64 tensor stays float32, float32 with int64 stays float32,
+    float32 with float64 gives float64. The casts are recorded, so gradients cross them."""
     da, db = a._array.dtype, b._array.dtype
-    a_zero, b_zero = a._array.ndim == 0, b._array.ndim == 0
-    ka, kb = _CATEGORY[da.kind], _CATEGORY[db.kind]
-    if a_zero != b_zero:
-        dims, zero = (db, da) if a_zero else (da, db)
-        result = zero if _CATEGORY[zero.kind] > _CATEGORY[dims.kind] else dims
-    elif ka == kb:
-        result = np.promote_types(da, db)
-    else:  # the higher kind's dtype: float32 with int64 stays float32
-        result = da if ka > kb else db
+    result = result_type(a, b)
     return (a if da == result else a.type(result)), (b if db == result else b.type(result))
 
 
