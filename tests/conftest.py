@@ -3,9 +3,8 @@ import pytest
 
 import chainrule as cr
 
-# The families' op cases (tests/catalogue_<family>.py) are read by tests/op_catalogue.py;
-# collected on their own (--doctest-modules imports every file) they would import
-# op_catalogue while half-initialised.
+# The families' catalogue files are read by op_catalogue.py (which imports them); imported
+# first on their own by --doctest-modules, they would import op_catalogue half-way.
 collect_ignore_glob = ["catalogue_*.py"]
 
 

@@ -15,7 +15,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.function import Function
-from chainrule.ops.conv import AvgPool, MaxPool
+from chainrule.ops.conv import AvgPool, MaxPool, TakeAxis
 from chainrule.ops.fused import CrossEntropy
 
 RNG = np.random.default_rng(0)
@@ -60,6 +60,14 @@ CASES = {
                                                 "scale": 0.25}),
         ((RNG.standard_normal((1, 2, 7, 5)),), {"window": (3, 2), "stride": (1, 2),
                                                 "scale": 1.0 / 6}),
+    ],
+    TakeAxis: [  # unsorted positions with repeats, as padding makes; sorted, as resizing does
+        ((RNG.standard_normal((2, 4, 3)),), {"index": np.array([2, 1, 0, 1, 2, 3, 2]),
+                                             "axis": 1}),
+        ((RNG.standard_normal((3, 5)),), {"index": np.array([0, 0, 0, 1, 1, 2, 4, 4]),
+                                          "axis": 1}),
+        ((RNG.standard_normal((4, 2)),), {"index": np.array([3, 0, 3, 0]), "axis": 0}),
+        ((RNG.standard_normal((2, 3)),), {"index": np.array([], dtype=np.int64), "axis": 1}),
     ],
 }
 

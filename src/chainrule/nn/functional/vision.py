@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ...ops.conv import Pad
+from ...ops.conv import Pad, TakeAxis
 from ...ops.shape import GetItem
 from ...tensor import Tensor
 from ...tensor_methods.shape import cat
@@ -44,6 +44,9 @@ def _runs(index: np.ndarray) -> list[tuple[int, int, int]]:
     return runs
 
 
+_MAX_RUNS = 4
+
+
 def _take(x: Tensor, axis: int, index: np.ndarray) -> Tensor:
     """``x`` at positions ``index`` along ``axis``. A few runs of neighbouring positions
     (as padding makes) are slices joined with ``cat``, whose gradients are plain writes;
@@ -55,8 +58,8 @@ def _take(x: Tensor, axis: int, index: np.ndarray) -> Tensor:
     if len(index) == 0:
         return GetItem.apply(x, index=lead + (slice(0, 0),))
     runs = _runs(index)
-    if len(runs) > 4:
-        return GetItem.apply(x, index=lead + (index,))
+    if len(runs) > _MAX_RUNS:
+        return TakeAxis.apply(x, index=index, axis=axis)
     pieces = []
     for start, length, step in runs:
         if step == 0:
