@@ -28,6 +28,11 @@ def small_positive(rng, shape, dtype):
     return (0.3 + rng.permutation(n) / n).reshape(shape).astype(dtype)
 
 
+def points(rng, shape, dtype):
+    """Sampling points in [-1.3, 1.3]: inside and a little outside the image."""
+    return rng.uniform(-1.3, 1.3, shape).astype(dtype)
+
+
 def F(m):
     return m.nn.functional
 
@@ -174,6 +179,35 @@ _add("interpolate_bicubic_align", _interp(scale_factor=1.6, mode="bicubic", alig
      [[(1, 1, 3, 4)]])
 _add("interpolate_trilinear", _interp(size=(3, 4, 2), mode="trilinear"), [[(1, 1, 2, 3, 4)]])
 _add("interpolate_area", _interp(size=(2, 3), mode="area"), [[(1, 2, 5, 4)]])
+
+# -- vision: sampling at points --------------------------------------------------------
+
+
+def _sample(**kw):
+    return lambda m, x, g: F(m).grid_sample(x, g, **kw)
+
+
+_add("grid_sample", _sample(align_corners=False), [[(1, 2, 3, 4), (1, 2, 3, 2)]],
+     (small, points))
+_add("grid_sample_border_align", _sample(padding_mode="border", align_corners=True),
+     [[(2, 1, 3, 3), (2, 2, 2, 2)]], (small, points))
+_add("grid_sample_reflection_3d", _sample(padding_mode="reflection", align_corners=False),
+     [[(1, 1, 2, 3, 3), (1, 2, 1, 2, 3)]], (small, points))
+_add("grid_sample_nearest", _sample(mode="nearest", padding_mode="reflection",
+                                    align_corners=True), [[(1, 2, 3, 3), (1, 2, 2, 2)]],
+     (small, points))
+_add("grid_sample_bicubic", _sample(mode="bicubic", align_corners=False),
+     [[(1, 1, 4, 4), (1, 2, 2, 2)]], (small, points))
+_add("grid_sample_bicubic_reflection", _sample(mode="bicubic", padding_mode="reflection",
+                                               align_corners=True),
+     [[(1, 1, 3, 4), (1, 1, 3, 2)]], (small, points))
+_add("affine_grid", lambda m, t: F(m).affine_grid(t, (2, 1, 3, 4), align_corners=False),
+     [[(2, 2, 3)]])
+_add("affine_grid_3d", lambda m, t: F(m).affine_grid(t, (1, 2, 2, 3, 2), align_corners=True),
+     [[(1, 3, 4)]])
+_add("spatial_transformer", lambda m, x, t: F(m).grid_sample(
+    x, F(m).affine_grid(t, (1, 2, 3, 3), align_corners=False), align_corners=False),
+    [[(1, 2, 4, 4), (1, 2, 3)]])
 
 # -- vision: rearranging --------------------------------------------------------------
 _add("pixel_shuffle", lambda m, x: F(m).pixel_shuffle(x, 2), [[(1, 8, 2, 3)], [(2, 1, 4, 1, 2)]])

@@ -15,7 +15,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.function import Function
-from chainrule.ops.conv import AvgPool, MaxPool, TakeAxis
+from chainrule.ops.conv import AvgPool, MaxPool, TakeAxis, TakePoints
 from chainrule.ops.fused import CrossEntropy
 
 RNG = np.random.default_rng(0)
@@ -68,6 +68,11 @@ CASES = {
                                           "axis": 1}),
         ((RNG.standard_normal((4, 2)),), {"index": np.array([3, 0, 3, 0]), "axis": 0}),
         ((RNG.standard_normal((2, 3)),), {"index": np.array([], dtype=np.int64), "axis": 1}),
+    ],
+    TakePoints: [  # points with repeats, shared by the channels or one set per channel
+        ((RNG.standard_normal((2, 3, 5)),), {"index": np.array([[[4, 0, 4, 2]], [[1, 1, 1, 3]]])}),
+        ((RNG.standard_normal((2, 2, 4)),), {"index": RNG.integers(0, 4, (2, 2, 6))}),
+        ((RNG.standard_normal((3, 4)),), {"index": np.array([0, 3, 3])}),
     ],
 }
 

@@ -40,7 +40,8 @@ def _grads(lib, fn, arrays, seed=0):
     out = fn(lib, *xs)
     v = rng.standard_normal(tuple(out.shape)).astype(arrays[0].dtype)
     (out * lib.tensor(v)).sum().backward()
-    return _np(out), [_np(x.grad) if x.grad is not None else None for x in xs]
+    return _np(out), [_np(x.grad) if x.grad is not None else np.zeros_like(a)
+                      for x, a in zip(xs, arrays)]
 
 
 def _assert_same(lib_fn, arrays, rtol=1e-10, atol=1e-12):
@@ -316,6 +317,33 @@ def test_interpolate_errors():
 
 
 # ---------------------------------------------------------------------------
+# grid_sample and affine_grid
+# ---------------------------------------------------------------------------
+
+GRID_SETTINGS = [(dims, mode, padding, align)
+                 for dims in (2, 3) for mode in ("bilinear", "nearest", "bicubic")
+                 for padding in ("zeros", "border", "reflection") for align in (False, True)
+                 if not (dims == 3 and mode == "bicubic")]
+
+
+@pytest.mark.parametrize("dims, mode, padding, align", GRID_SETTINGS)
+def test_grid_sample_matches_torch(dims, mode, padding, align):
+    rng = np.random.default_rng(dims)
+    x = rng.standard_normal((2, 3, 4, 5) if dims == 2 else (2, 2, 3, 4, 5))
+    grid = rng.uniform(-1.6, 1.6, (2, 3, 2, 2) if dims == 2 else (2, 2, 3, 2, 3))
+    _assert_same(lambda m, x, g: m.nn.functional.grid_sample(
+        x, g, mode=mode, padding_mode=padding, align_corners=align), [x, grid])
+
+
+def test_grid_sample_and_affine_grid_warn_without_align_corners():
+    theta = cr.tensor([[[1.0, 0.2, 0.1], [0.0, 0.9, -0.1]]])
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        grid = F.affine_grid(theta, (1, 1, 3, 3))
+    with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):
+        F.grid_sample(cr.ones(1, 1, 3, 3), grid)
+
+
+# ---------------------------------------------------------------------------
 # transposed convolution is the adjoint of convolution
 # ---------------------------------------------------------------------------
 
@@ -467,6 +495,18 @@ ERRORS = [
     (lambda: F.pixel_unshuffle(cr.zeros(2, 4, 5), 2), ValueError, "divisible by downscale"),
     (lambda: F.channel_shuffle(cr.zeros(2, 6, 3), 4), ValueError, "not divisible by groups=4"),
     (lambda: F.channel_shuffle(cr.zeros(2, 6), 2), ValueError, "more than 2 dims"),
+    (lambda: F.grid_sample(cr.zeros(1, 1, 3, 3), cr.zeros(1, 2, 2, 3), align_corners=False),
+     ValueError, r"grid \(N, Ho, Wo, 2\)"),
+    (lambda: F.grid_sample(cr.zeros(1, 1, 2, 3, 3), cr.zeros(1, 2, 2, 2, 3), mode="bicubic",
+                           align_corners=False), ValueError, "bicubic interpolation only"),
+    (lambda: F.grid_sample(cr.zeros(1, 1, 3, 3), cr.zeros(1, 2, 2, 2), mode="area",
+                           align_corners=False), ValueError, "mode must be"),
+    (lambda: F.grid_sample(cr.zeros(1, 1, 3, 3), cr.zeros(1, 2, 2, 2), padding_mode="wrap",
+                           align_corners=False), ValueError, "padding_mode must be"),
+    (lambda: F.affine_grid(cr.zeros(1, 2, 3), (1, 1, 2, 3, 3), align_corners=False), ValueError,
+     r"expected theta of shape \(1, 3, 4\)"),
+    (lambda: F.affine_grid(cr.zeros(1, 2, 3), (1, 1, 3), align_corners=False),
+     NotImplementedError, "size must be"),
 ]
 
 

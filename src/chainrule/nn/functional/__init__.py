@@ -67,7 +67,9 @@ from .pooling import (
 )
 from .sparse import embedding, one_hot
 from .vision import (
+    affine_grid,
     channel_shuffle,
+    grid_sample,
     interpolate,
     pad,
     pixel_shuffle,
@@ -94,6 +96,8 @@ __all__ = [
     "upsample",
     "upsample_nearest",
     "upsample_bilinear",
+    "grid_sample",
+    "affine_grid",
     "pixel_shuffle",
     "pixel_unshuffle",
     "channel_shuffle",

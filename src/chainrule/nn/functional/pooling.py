@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 
 from ...ops.arrays import sliding_windows
-from ...ops.conv import AvgPool, MaxPool, MaxUnpool, Pad, lowest
-from ...ops.reduce import TakeAlongAxis
+from ...ops.conv import AvgPool, MaxPool, MaxUnpool, Pad, TakePoints, lowest
 from ...tensor import Tensor, _constant
 from ._checks import _check_float, _desc, _pair, _tensor
 
@@ -89,7 +88,7 @@ def _gather_flat(x: Tensor, indices: np.ndarray, dims: int) -> Tensor:
     """``x``'s values at ``indices``, flat indices into its last ``dims`` dims."""
     lead = tuple(x.shape[:x.ndim - dims])
     flat = x.reshape(lead + (-1,))
-    picked = TakeAlongAxis.apply(flat, indices=indices.reshape(lead + (-1,)), axis=len(lead))
+    picked = TakePoints.apply(flat, index=indices.reshape(lead + (-1,)))
     return picked.reshape(indices.shape)
 
 

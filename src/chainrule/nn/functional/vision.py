@@ -9,19 +9,25 @@ where PyTorch computes in float32), so the same pixels are picked and weighted.
 
 from __future__ import annotations
 
+import functools
+import itertools
+import math
+import operator
 import warnings
 from typing import Any
 
 import numpy as np
 
-from ...ops.conv import Pad, TakeAxis
+from ...ops.arrays import value
+from ...ops.conv import Pad, TakeAxis, TakePoints
 from ...ops.shape import GetItem
 from ...tensor import Tensor
+from ...tensor_methods.elementwise import where
 from ...tensor_methods.shape import cat
-from ._checks import _check_float, _desc, _tensor
+from ._checks import _check_float, _desc, _same_dtype, _tensor
 
 __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilinear",
-           "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
+           "grid_sample", "affine_grid", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle"]
 
 
 # ---------------------------------------------------------------------------
@@ -368,11 +374,17 @@ def _cubic_taps(n: int, o: int, scale: float | None, align_corners: bool,
 def _weighted(x: Tensor, axis: int, indices: list, weights: list) -> Tensor:
     """sum_j weights[j] * x[indices[j]] along ``axis`` (weights broadcast along it)."""
     shape = (-1,) + (1,) * (x.ndim - 1 - axis)
-    out = None
-    for index, w in zip(indices, weights):
-        term = _take(x, axis, index) * w.reshape(shape)
-        out = term if out is None else out + term
-    return out  # type: ignore[return-value]
+    return _total([_take(x, axis, index) * w.reshape(shape) for index, w in zip(indices, weights)])
+
+
+def _total(terms: list[Tensor]) -> Tensor:
+    """terms[0] + terms[1] + ..., added left to right."""
+    return functools.reduce(operator.add, terms)
+
+
+def _product(factors: list[Tensor]) -> Tensor:
+    """factors[0] * factors[1] * ..., multiplied left to right."""
+    return functools.reduce(operator.mul, factors)
 
 
 def upsample(input: Tensor, size: Any = None, scale_factor: Any = None, mode: str = "nearest",
@@ -396,6 +408,217 @@ def upsample_bilinear(input: Tensor, size: Any = None, scale_factor: Any = None)
     warnings.warn("nn.functional.upsample_bilinear is deprecated. Use "
                   "nn.functional.interpolate instead.", stacklevel=2)
     return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)
+
+
+# ---------------------------------------------------------------------------
+# Sampling at given points
+# ---------------------------------------------------------------------------
+
+def _warn_align_corners() -> None:
+    warnings.warn("Default grid_sample and affine_grid behavior has changed to "
+                  "align_corners=False since 1.3.0. Please specify align_corners=True if the "
+                  "old behavior is desired. See the documentation of grid_sample for details.",
+                  stacklevel=3)
+
+
+def affine_grid(theta: Tensor, size: Any, align_corners: bool | None = None) -> Tensor:
+    """The sampling grid of a batch of affine maps, for :func:`grid_sample`: theta (N, 2, 3)
+    and ``size`` (N, C, H, W) give (N, H, W, 2); theta (N, 3, 4) and (N, C, D, H, W) give
+    (N, D, H, W, 3). Each point is theta times (x, y[, z], 1), with x, y, z the output
+    pixel centres in [-1, 1] (the corner pixels' centres with ``align_corners=True``).
+
+    >>> import chainrule as cr
+    >>> affine_grid(cr.tensor([[[1.0, 0, 0], [0, 1, 0]]]), (1, 1, 1, 2), False).tolist()
+    [[[[-0.5, 0.0], [0.5, 0.0]]]]
+    """
+    theta = _tensor(theta, "affine_grid")
+    if align_corners is None:
+        _warn_align_corners()
+        align_corners = False
+    if theta.dtype.kind != "f":
+        raise ValueError(f"affine_grid: expected a floating-point theta, got {_desc(theta)}")
+    size = tuple(int(n) for n in size)
+    if len(size) not in (4, 5):
+        raise NotImplementedError(f"affine_grid: size must be (N, C, H, W) or (N, C, D, H, W), "
+                                  f"got {size}")
+    dims = len(size) - 2
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (dims, dims + 1) or \
+            theta.shape[0] != size[0]:
+        raise ValueError(f"affine_grid: expected theta of shape ({size[0]}, {dims}, {dims + 1}) "
+                         f"for size {size}, got {_desc(theta)}")
+    spatial = size[2:]
+    if align_corners and min(spatial) == 1:
+        warnings.warn("Since version 1.3.0, affine_grid behavior has changed for unit-size "
+                      "grids when align_corners=True. This is not an intended use case of "
+                      "affine_grid. See the documentation of affine_grid for details.",
+                      stacklevel=2)
+    elif min(size) <= 0:
+        raise ValueError(f"affine_grid: expected a positive size, got {size}")
+    t = theta.dtype.type
+    steps = []
+    for n in spatial:  # PyTorch's linspace_from_neg_one
+        line = np.linspace(-1.0, 1.0, n).astype(theta.dtype) if n > 1 else \
+            np.zeros(1, dtype=theta.dtype)
+        steps.append(line if align_corners else line * t(n - 1) / t(n))
+    mesh = np.meshgrid(*steps, indexing="ij")  # (D,) H, W
+    base = np.stack(list(mesh[::-1]) + [np.ones(spatial, dtype=theta.dtype)], axis=-1)
+    grid = base.reshape(1, -1, dims + 1) @ theta.transpose(1, 2)
+    return grid.reshape((size[0],) + spatial + (dims,))
+
+
+_GRID_MODES = ("bilinear", "nearest", "bicubic")
+_GRID_PADDING = ("zeros", "border", "reflection")
+
+
+def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
+                padding_mode: str = "zeros", align_corners: bool | None = None) -> Tensor:
+    """Sample (N, C, H, W) at the points of ``grid`` (N, Ho, Wo, 2), given as (x, y) in
+    [-1, 1] (-1 the left/top edge, or the corner pixels' centres with ``align_corners``),
+    giving (N, C, Ho, Wo); or (N, C, D, H, W) at (N, Do, Ho, Wo, 3) points (x, y, z).
+
+    ``mode``: ``'bilinear'`` (trilinear for 5-d), ``'nearest'`` (ties to even) or
+    ``'bicubic'`` (4-d; a = -0.75). ``padding_mode`` for points outside: ``'zeros'``,
+    ``'border'`` (clamp the point) or ``'reflection'`` (mirror it at the border).
+    Differentiable in the input and the grid, to any order.
+
+    >>> import chainrule as cr
+    >>> x = cr.arange(4.0).reshape(1, 1, 2, 2)
+    >>> grid_sample(x, cr.tensor([[[[0.0, 0.0], [1.0, -1.0]]]]), align_corners=True).tolist()
+    [[[[1.5, 1.0]]]]
+    """
+    input = _tensor(input, "grid_sample")
+    grid = _tensor(grid, "grid_sample")
+    if mode not in _GRID_MODES:
+        raise ValueError(f"grid_sample: mode must be 'bilinear', 'nearest' or 'bicubic', got "
+                         f"{mode!r}")
+    if padding_mode not in _GRID_PADDING:
+        raise ValueError(f"grid_sample: padding_mode must be 'zeros', 'border' or "
+                         f"'reflection', got {padding_mode!r}")
+    if align_corners is None:
+        _warn_align_corners()
+        align_corners = False
+    dims = input.ndim - 2
+    if input.ndim not in (4, 5) or grid.ndim != input.ndim or \
+            grid.shape[0] != input.shape[0] or grid.shape[-1] != dims:
+        raise ValueError(f"grid_sample: expected a 4-d input (N, C, H, W) with a grid "
+                         f"(N, Ho, Wo, 2), or a 5-d input with a grid (N, Do, Ho, Wo, 3); got "
+                         f"input {_desc(input)} and grid {_desc(grid)}")
+    if mode == "bicubic" and dims == 3:
+        raise ValueError("grid_sample: bicubic interpolation only supports 4-d input")
+    _check_float(input, "grid_sample")
+    _same_dtype(input, grid, "grid_sample", "grid")
+    n, c = input.shape[:2]
+    spatial = tuple(input.shape[2:])
+    out_shape = tuple(grid.shape[1:-1])
+    length = math.prod(out_shape)
+    flat = input.reshape(n, c, -1)
+    points = grid.reshape(n, length, dims)
+    srcs = [_unnormalize(points[:, :, dims - 1 - i], size, bool(align_corners))
+            for i, size in enumerate(spatial)]  # source coordinates along D, H, W
+
+    def gather(coords: list) -> Tensor:  # input values at integer coordinates, 0 outside
+        inside = np.ones((n, length), dtype=bool)
+        for k, size in zip(coords, spatial):
+            inside &= (k >= 0) & (k < size)
+        clipped = [np.clip(k, 0, size - 1) for k, size in zip(coords, spatial)]
+        index = np.ravel_multi_index(tuple(clipped), spatial)[:, None, :]
+        picked = TakePoints.apply(flat, index=index)
+        return picked if inside.all() else picked * inside[:, None, :].astype(input.dtype)
+
+    if mode == "bicubic":
+        out = _grid_bicubic(srcs, spatial, gather, padding_mode, bool(align_corners), n, length)
+    else:
+        srcs = [_grid_coordinates(src, size, padding_mode, bool(align_corners))
+                for src, size in zip(srcs, spatial)]
+        if mode == "nearest":
+            out = gather([np.rint(value(src)).astype(np.int64) for src in srcs])
+        else:
+            out = _grid_linear(srcs, gather, n, length)
+    return out.reshape((n, c) + out_shape)
+
+
+def _unnormalize(coord: Tensor, size: int, align_corners: bool) -> Tensor:
+    """PyTorch's ``grid_sampler_unnormalize``: [-1, 1] to pixel coordinates."""
+    if align_corners:
+        return ((coord + 1) / 2) * (size - 1)
+    return ((coord + 1) * size - 1) / 2
+
+
+def _coordinate_values(v: np.ndarray, size: int, padding_mode: str,
+                       align_corners: bool) -> tuple[np.ndarray, np.ndarray]:
+    """PyTorch's ``compute_coordinates`` on values: the padding mode applied to source
+    coordinates ``v``; returns them and their slope with respect to ``v`` (0, 1 or -1)."""
+    slope = np.ones(v.shape, dtype=v.dtype)
+    if padding_mode == "zeros":
+        return v, slope
+    if padding_mode == "reflection":  # mirror into [low, low + span], PyTorch's arithmetic
+        low2, high2 = (0, 2 * (size - 1)) if align_corners else (-1, 2 * size - 1)
+        if low2 == high2:
+            return np.zeros_like(v), np.zeros_like(v)
+        low, span = low2 / 2, (high2 - low2) / 2
+        shifted = v - low
+        inner = np.abs(shifted)
+        extra = np.fmod(inner, span)
+        even = np.floor(inner / span) % 2 == 0
+        v = np.where(even, extra + low, span - extra + low).astype(slope.dtype)
+        slope = (np.where(shifted < 0, -1, 1) * np.where(even, 1, -1)).astype(slope.dtype)
+    inside = (v > 0) & (v < size - 1)  # clip, with no gradient at or beyond the bounds
+    return np.clip(v, 0, size - 1), slope * inside
+
+
+def _grid_coordinates(src: Tensor, size: int, padding_mode: str, align_corners: bool) -> Tensor:
+    """The padding mode applied to a source coordinate, as ``slope * src + offset`` with
+    constants from the values (the mirror and the clip are piecewise linear)."""
+    if padding_mode == "zeros":
+        return src
+    v = value(src)
+    mapped, slope = _coordinate_values(v, size, padding_mode, align_corners)
+    if (slope == 1).all():
+        return src
+    return where(slope != 0, src * slope + (mapped - slope * v), mapped)
+
+
+def _grid_linear(srcs: list, gather: Any, n: int, length: int) -> Tensor:
+    """Bilinear (trilinear) sampling: the 2 ** d corners around each point, weighted by the
+    products of the distances to the opposite corners (x first, as PyTorch)."""
+    lows = [np.floor(value(src)).astype(np.int64) for src in srcs]
+    near = [src - low.astype(value(src).dtype) for src, low in zip(srcs, lows)]
+    far = [-src + (low + 1).astype(value(src).dtype) for src, low in zip(srcs, lows)]
+    terms = []
+    for corner in itertools.product((0, 1), repeat=len(srcs)):  # the last dim fastest
+        weight = _product([near[i] if corner[i] else far[i] for i in reversed(range(len(srcs)))])
+        terms.append(gather([low + b for low, b in zip(lows, corner)])
+                     * weight.reshape(n, 1, length))
+    return _total(terms)
+
+
+def _grid_bicubic(srcs: list, spatial: tuple, gather: Any, padding_mode: str,
+                  align_corners: bool, n: int, length: int) -> Tensor:
+    """Bicubic sampling (a = -0.75) over the 4 x 4 pixels around each point; each tap's
+    coordinate gets the padding mode, as PyTorch's ``get_value_bounded``."""
+    a = -0.75
+    coefficients = []
+    lows = []
+    for src in srcs:
+        low = np.floor(value(src))
+        t = src - low.astype(value(src).dtype)
+        coefficients.append([(((t + 1) * a - 5 * a) * (t + 1) + 8 * a) * (t + 1) - 4 * a,
+                             ((t * (a + 2)) - (a + 3)) * t * t + 1,
+                             (((1 - t) * (a + 2)) - (a + 3)) * (1 - t) * (1 - t) + 1,
+                             (((2 - t) * a - 5 * a) * (2 - t) + 8 * a) * (2 - t) - 4 * a])
+        lows.append(low)
+
+    def tap(axis: int, k: int) -> np.ndarray:
+        coord, _ = _coordinate_values(lows[axis] - 1 + k, spatial[axis], padding_mode,
+                                      align_corners)
+        return np.trunc(coord).astype(np.int64)
+
+    rows = []
+    for j in range(4):  # rows (y), each a cubic along x first, as PyTorch
+        row = _total([gather([tap(0, j), tap(1, i)]) * coefficients[1][i].reshape(n, 1, length)
+                      for i in range(4)])
+        rows.append(row * coefficients[0][j].reshape(n, 1, length))
+    return _total(rows)
 
 
 # ---------------------------------------------------------------------------
