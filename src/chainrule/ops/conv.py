@@ -31,7 +31,7 @@ from ..function import Function
 from .arrays import col2im, sliding_windows, value, window_slices
 
 __all__ = ["Pad", "TakeAxis", "TakePoints", "SlidingWindows", "Col2Im", "MaxPool", "AvgPool",
-           "MaxUnpool", "lowest"]
+           "MaxUnpool", "lowest", "max_pool_winners"]
 
 
 # ---------------------------------------------------------------------------
@@ -286,6 +286,20 @@ class MaxPool(Function):
         gp = _scatter_windows(lambda o: g * masks[o], padded.shape, g.dtype, ctx.window,
                               ctx.stride, ctx.dilation)
         return gp if ctx.padding is None else gp[_unpad(ctx.padding, gp.shape)]
+
+
+def max_pool_winners(x: np.ndarray, out: np.ndarray, window: tuple, stride: tuple,
+                     dilation: tuple, padding: tuple | None) -> np.ndarray:
+    """For each output of ``MaxPool`` (``out``, from ``x``), the row-major number of the
+    window offset that won: where its gradient goes, and what ``return_indices`` reports."""
+    if padding is not None and not any(b or a for b, a in padding):
+        padding = None
+    masks = MaxPool._winner_masks(_pad_lowest(x, padding), out, window, stride, dilation,
+                                  padding)
+    winner = np.zeros(out.shape, dtype=np.int64)
+    for k, offset in enumerate(np.ndindex(*window)):
+        winner[masks[offset]] = k
+    return winner
 
 
 class AvgPool(Function):

@@ -1,13 +1,14 @@
 """Pooling functions: max, average, power-average and adaptive pooling over 1, 2 or 3
 spatial dims, and max unpooling.
 
-Max and average pooling are the window ops of :mod:`chainrule.ops.conv`.
-``return_indices=True`` finds each window's winner (PyTorch's: the first maximum,
-or the last NaN) on the arrays and gathers the values at those indices, so the
-values' gradient goes where the indices say. Adaptive average pooling averages
-separably, one spatial dim at a time (a reshape and a mean where the windows tile
-the dim, a product with an averaging matrix where they overlap); adaptive max
-pooling gathers at its winners. Everything here has gradients of any order.
+Max and average pooling are the window ops of :mod:`chainrule.ops.conv`. A max
+pooling window's winner is PyTorch's (the first maximum, or the last NaN, never the
+padding): its gradient goes there, and ``return_indices=True`` reports it as a flat
+index into the spatial dims. Adaptive average pooling averages separably, one
+spatial dim at a time (a reshape and a mean where the windows tile the dim, a product
+with an averaging matrix where they overlap); adaptive max pooling finds the winners
+on the arrays and gathers the values there. Everything here has gradients of any
+order.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from ...ops.arrays import sliding_windows
-from ...ops.conv import AvgPool, MaxPool, MaxUnpool, Pad, TakePoints, lowest
+from ...ops.conv import AvgPool, MaxPool, MaxUnpool, Pad, TakePoints, max_pool_winners
 from ...tensor import Tensor, _constant
 from ._checks import _check_float, _desc, _pair, _tensor
 
@@ -92,15 +93,10 @@ def _gather_flat(x: Tensor, indices: np.ndarray, dims: int) -> Tensor:
     return picked.reshape(indices.shape)
 
 
-def _winners(windows: np.ndarray, valid: np.ndarray | None) -> np.ndarray:
+def _winners(windows: np.ndarray) -> np.ndarray:
     """Position of each window's winner along the last axis, by PyTorch's rule: the
-    first maximum among the valid positions, or the last NaN of a window holding NaNs."""
-    if valid is not None:
-        masked = np.where(valid, windows, windows.dtype.type(lowest(windows.dtype)))
-        hit = (windows == masked.max(-1, keepdims=True)) & valid
-    else:
-        hit = windows == windows.max(-1, keepdims=True)
-    first = hit.argmax(-1)
+    first maximum, or the last NaN of a window holding NaNs."""
+    first = (windows == windows.max(-1, keepdims=True)).argmax(-1)
     if windows.dtype.kind == "f":
         nans = np.isnan(windows)
         if nans.any():
@@ -163,32 +159,17 @@ def _max_pool(input: Any, kernel_size: Any, stride: Any, padding: Any, dilation:
     if x.dtype == np.bool_:
         raise NotImplementedError(f"{who}: not implemented for bool input ({_desc(x)}); "
                                   "convert it with .float() or .int()")
+    values = MaxPool.apply(x, window=kernel, stride=stride, dilation=dilation, padding=pads)
     if not return_indices:
-        return MaxPool.apply(x, window=kernel, stride=stride, dilation=dilation, padding=pads)
-    indices = _max_pool_indices(x._array, kernel, stride, dilation, pads)
-    return _gather_flat(x, indices, dims), _constant(indices)
-
-
-def _max_pool_indices(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple,
-                      pads: tuple) -> np.ndarray:
-    """The flat index (into the spatial dims) of each window's winner."""
-    d = len(kernel)
-    spatial = x.shape[x.ndim - d:]
-    pairs = ((0, 0),) * (x.ndim - d) + pads
-    padded = np.pad(x, pairs, constant_values=lowest(x.dtype))
-    windows = sliding_windows(padded, kernel, stride, dilation)
-    out_shape = windows.shape[:windows.ndim - d]
-    valid = sliding_windows(np.pad(np.ones(spatial, dtype=bool), pads), kernel, stride,
-                            dilation)
-    area = math.prod(kernel)
-    winner = _winners(windows.reshape(out_shape + (area,)),
-                      valid.reshape(valid.shape[:d] + (area,)))
+        return values
+    winner = max_pool_winners(x._array, values._array, kernel, stride, dilation, pads)
     offsets = np.unravel_index(winner, kernel)
+    spatial = x.shape[x.ndim - dims:]
     coords = []
-    for i in range(d):
-        place = np.arange(out_shape[x.ndim - d + i]).reshape((-1,) + (1,) * (d - 1 - i))
+    for i in range(dims):  # the input coordinate along dim i of each window's winner
+        place = np.arange(values.shape[x.ndim - dims + i]).reshape((-1,) + (1,) * (dims - 1 - i))
         coords.append(place * stride[i] + offsets[i] * dilation[i] - pads[i][0])
-    return np.ravel_multi_index(tuple(np.broadcast_arrays(*coords)), spatial).astype(np.int64)
+    return values, _constant(np.ravel_multi_index(tuple(coords), spatial).astype(np.int64))
 
 
 # ---------------------------------------------------------------------------
@@ -445,7 +426,7 @@ def _adaptive_max(input: Any, output_size: Any, return_indices: bool, dims: int,
     windows = x._array[(Ellipsis,) + tuple(index)]  # (..., *out, *window)
     lead = tuple(x.shape[:x.ndim - dims])
     widths = tuple(g.shape[1] for g in grids)
-    winner = _winners(windows.reshape(lead + sizes + (math.prod(widths),)), None)
+    winner = _winners(windows.reshape(lead + sizes + (math.prod(widths),)))
     offsets = np.unravel_index(winner, widths)
     coords = []
     for i, grid in enumerate(grids):
