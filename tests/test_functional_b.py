@@ -186,13 +186,14 @@ def test_max_pool_gradient_goes_where_torch_sends_it(values, dims, return_indice
 
 
 @pytest.mark.parametrize("dims", [1, 2])
-def test_adaptive_max_pool_nan_and_ties_match_torch(dims):
+@pytest.mark.parametrize("size", [4, 3])  # overlapping windows; windows that tile the input
+def test_adaptive_max_pool_nan_and_ties_match_torch(dims, size):
     x = np.array([NAN, 1.0, NAN, 2.0, 5.0, 5.0, 1.0, 7.0, 7.0]).reshape((1,) * dims + (9,))
     results = []
     for m in (cr, torch):
         t = m.tensor(x, requires_grad=True)
         pool = getattr(m.nn.functional, f"adaptive_max_pool{dims}d")
-        value, index = pool(t, (1,) * (dims - 1) + (4,), return_indices=True)
+        value, index = pool(t, (1,) * (dims - 1) + (size,), return_indices=True)
         value.sum().backward()
         results.append((_np(value), _np(t.grad), _np(index)))
     for a, b in zip(*results):

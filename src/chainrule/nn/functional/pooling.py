@@ -413,6 +413,9 @@ def _adaptive_max(input: Any, output_size: Any, return_indices: bool, dims: int,
                   who: str) -> Any:
     x, spatial, sizes = _adaptive_sizes(input, output_size, dims, who)
     _check_float(x, who)
+    if all(o and n % o == 0 for n, o in zip(spatial, sizes)):  # the windows tile the input
+        kernel = tuple(n // o for n, o in zip(spatial, sizes))
+        return _max_pool(x, kernel, kernel, 0, 1, False, return_indices, dims, who)
     grids = []  # per dim, (o, kmax) input positions of each window (its last one repeated)
     for n, o in zip(spatial, sizes):
         starts, ends = _bounds(n, o)
