@@ -62,6 +62,8 @@ _add("conv_transpose2d", lambda m, x, w: F(m).conv_transpose2d(x, w, stride=(2, 
 _add("conv_transpose2d_args", lambda m, x, w, b: F(m).conv_transpose2d(
     x, w, b, stride=2, padding=(1, 0), output_padding=(1, 0), groups=2, dilation=(1, 2)),
     [[(1, 4, 3, 2), (4, 1, 2, 2), (2,)]])
+_add("conv_transpose2d_unbatched", lambda m, x, w: F(m).conv_transpose2d(x, w, stride=2),
+     [[(2, 3, 2), (2, 1, 2, 2)]])
 _add("conv_transpose2d_pad_crops", lambda m, x, w: F(m).conv_transpose2d(x, w, padding=2),
      [[(1, 1, 3, 4), (1, 2, 3, 3)]])
 _add("conv_transpose2d_outpad_dilation", lambda m, x, w: F(m).conv_transpose2d(
@@ -99,7 +101,7 @@ _add("avg_pool2d_divisor", lambda m, x: F(m).avg_pool2d(x, 3, stride=2, padding=
      [[(1, 2, 6, 5)]])
 _add("avg_pool1d_ceil_pad", lambda m, x: F(m).avg_pool1d(x, 3, stride=2, padding=1,
                                                          ceil_mode=True), [[(2, 2, 6)]])
-_add("lp_pool1d", lambda m, x: F(m).lp_pool1d(x, 2, 3, stride=2), [[(2, 2, 7)]])
+_add("lp_pool1d", lambda m, x: F(m).lp_pool1d(x, 2, 3, stride=2), [[(2, 2, 7)], [(2, 7)]])
 _add("lp_pool2d", lambda m, x: F(m).lp_pool2d(x, 1.5, (2, 3), ceil_mode=True),
      [[(1, 2, 5, 7)]], (small_positive,))
 _add("lp_pool3d", lambda m, x: F(m).lp_pool3d(x, 3, 2), [[(1, 1, 2, 4, 4)]], (small_positive,))
