@@ -34,11 +34,14 @@ __all__ = ["pad", "interpolate", "upsample", "upsample_nearest", "upsample_bilin
 # Gathering along one dim
 # ---------------------------------------------------------------------------
 
-def _runs(index: np.ndarray) -> list[tuple[int, int, int]]:
-    """``index`` split into runs (start, length, step) with step 1, -1 or 0."""
+def _runs(index: np.ndarray, limit: int) -> list[tuple[int, int, int]] | None:
+    """``index`` split into runs (start, length, step) with step 1, -1 or 0; None when
+    there are more than ``limit``."""
     runs: list[tuple[int, int, int]] = []
     i = 0
     while i < len(index):
+        if len(runs) == limit:
+            return None
         j = i + 1
         step = int(index[j] - index[i]) if j < len(index) else 1
         if step not in (-1, 0, 1):
@@ -48,9 +51,6 @@ def _runs(index: np.ndarray) -> list[tuple[int, int, int]]:
         runs.append((int(index[i]), j - i, step))
         i = j
     return runs
-
-
-_MAX_RUNS = 4
 
 
 def _take(x: Tensor, axis: int, index: np.ndarray) -> Tensor:
@@ -63,8 +63,8 @@ def _take(x: Tensor, axis: int, index: np.ndarray) -> Tensor:
     lead = (slice(None),) * axis
     if len(index) == 0:
         return GetItem.apply(x, index=lead + (slice(0, 0),))
-    runs = _runs(index)
-    if len(runs) > _MAX_RUNS:
+    runs = _runs(index, limit=4)
+    if runs is None:
         return TakeAxis.apply(x, index=index, axis=axis)
     pieces = []
     for start, length, step in runs:
@@ -269,6 +269,8 @@ def interpolate(input: Tensor, size: Any = None, scale_factor: Any = None,
     for i in reversed(range(dims)):  # the last dim first: PyTorch's order of the sums
         axis = 2 + i
         n, o, scale = spatial[i], out_sizes[i], scales[i]
+        if o == n and mode in ("linear", "bilinear", "trilinear") and not align_corners:
+            continue  # PyTorch copies such a dim
         if mode in ("nearest", "nearest-exact"):
             x = _nearest(x, axis, _nearest_index(n, o, scale, mode == "nearest-exact", x.dtype))
         elif mode == "bicubic":
@@ -345,8 +347,6 @@ def _linear_taps(n: int, o: int, scale: float | None, align_corners: bool,
                  dtype: Any) -> tuple[list, list]:
     """Source indices and weights of linear interpolation along one dim."""
     t = np.dtype(dtype).type
-    if o == n and not align_corners:
-        return [np.arange(o)], [np.ones(o, dtype=dtype)]
     i0, lam1 = _guard(_source_coords(n, o, scale, align_corners, False, dtype), n)
     i1 = i0 + (i0 < n - 1)
     return [i0, i1], [t(1) - lam1, lam1]
