@@ -15,6 +15,7 @@ array library with NumPy's interface (CuPy) could be slotted in later.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -156,11 +157,13 @@ def window_slices(shape: tuple, window: tuple, stride: tuple,
     [((0, 0), slice(0, 3, 2)), ((0, 1), slice(1, 4, 2))]
     """
     spatial = shape[len(shape) - len(window):]
-    outs = [_out_size(n, k, s, d) for n, k, s, d in zip(spatial, window, stride, dilation)]
-    for offset in np.ndindex(*window):
-        yield offset, (Ellipsis,) + tuple(
-            slice(i * d, i * d + s * (o - 1) + 1, s)
-            for i, d, s, o in zip(offset, dilation, stride, outs))
+    per_axis = []
+    for n, k, s, d in zip(spatial, window, stride, dilation):
+        last = s * (_out_size(n, k, s, d) - 1) + 1
+        per_axis.append([slice(i * d, i * d + last, s) for i in range(k)])
+    offsets = itertools.product(*[range(k) for k in window])
+    for offset, parts in zip(offsets, itertools.product(*per_axis)):
+        yield offset, (Ellipsis,) + parts
 
 
 def sliding_windows(x: np.ndarray, window: tuple, stride: tuple, dilation: tuple) -> np.ndarray:

@@ -25,6 +25,8 @@ at the positions max pooling took them from.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 
 from ..function import Function
@@ -142,6 +144,11 @@ def _pad_lowest(x: np.ndarray, padding: tuple | None) -> np.ndarray:
         return x
     pairs = ((0, 0),) * (x.ndim - len(padding)) + tuple(padding)
     return np.pad(x, pairs, mode="constant", constant_values=lowest(x.dtype))
+
+
+def _offsets(window: tuple) -> itertools.product:
+    """Every offset in a window, in row-major order: (0, 0), (0, 1), ..."""
+    return itertools.product(*[range(k) for k in window])
 
 
 def _unpad(padding: tuple, shape: tuple) -> tuple:
@@ -269,7 +276,7 @@ class MaxPool(Function):
         padded = _pad_lowest(value(x), ctx.padding)
         masks = MaxPool._winner_masks(padded, value(out), ctx.window, ctx.stride,
                                       ctx.dilation, ctx.padding)  # constants to a second pass
-        mask = np.stack([masks[o] for o in np.ndindex(*ctx.window)], -1)
+        mask = np.stack([masks[o] for o in _offsets(ctx.window)], -1)
         mask = mask.reshape(g.shape + tuple(ctx.window)).astype(g.dtype)
         gw = xp.reshape(g, g.shape + (1,) * len(ctx.window))
         gp = xp.col2im(gw * mask, padded.shape, ctx.stride, ctx.dilation)
@@ -297,7 +304,7 @@ def max_pool_winners(x: np.ndarray, out: np.ndarray, window: tuple, stride: tupl
     masks = MaxPool._winner_masks(_pad_lowest(x, padding), out, window, stride, dilation,
                                   padding)
     winner = np.zeros(out.shape, dtype=np.int64)
-    for k, offset in enumerate(np.ndindex(*window)):
+    for k, offset in enumerate(_offsets(window)):
         winner[masks[offset]] = k
     return winner
 
