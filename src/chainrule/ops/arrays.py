@@ -16,6 +16,7 @@ array library with NumPy's interface (CuPy) could be slotted in later.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -215,35 +216,37 @@ def _out_size(n: int, k: int, stride: int, dilation: int) -> int:
 
 
 def window_slices(shape: tuple, window: tuple, stride: tuple,
-                  dilation: tuple) -> Iterator[tuple[tuple[int, int], tuple]]:
-    """Yield ``((i, j), index)``: the strided slice of the last two axes that window
-    offset (i, j) covers, for each of the kh * kw offsets.
+                  dilation: tuple) -> Iterator[tuple[tuple[int, ...], tuple]]:
+    """Yield ``(offset, index)``: the strided slice of the last ``len(window)`` axes that
+    window offset ``offset`` (one int per axis) covers, for every offset in row-major order.
 
-    >>> [(ij, ix[-1]) for ij, ix in window_slices((1, 4), (1, 2), (1, 2), (1, 1))]
+    >>> [(o, ix[-1]) for o, ix in window_slices((1, 4), (1, 2), (1, 2), (1, 1))]
     [((0, 0), slice(0, 3, 2)), ((0, 1), slice(1, 4, 2))]
     """
-    (kh, kw), (sh, sw), (dh, dw) = window, stride, dilation
-    ho = _out_size(shape[-2], kh, sh, dh)
-    wo = _out_size(shape[-1], kw, sw, dw)
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-        for j in range(kw):
-            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-            yield (i, j), (Ellipsis, rows, cols)
+    spatial = shape[len(shape) - len(window):]
+    per_axis = []
+    for n, k, s, d in zip(spatial, window, stride, dilation):
+        last = s * (_out_size(n, k, s, d) - 1) + 1
+        per_axis.append([slice(i * d, i * d + last, s) for i in range(k)])
+    offsets = itertools.product(*[range(k) for k in window])
+    for offset, parts in zip(offsets, itertools.product(*per_axis)):
+        yield offset, (Ellipsis,) + parts
 
 
 def sliding_windows(x: np.ndarray, window: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
-    """Every window of the last two axes: shape (..., Ho, Wo, kh, kw), a read-only view.
+    """Every window of the last ``len(window)`` axes, a read-only view: for two axes,
+    shape (..., Ho, Wo, kh, kw).
 
     >>> w = sliding_windows(np.arange(6.0).reshape(2, 3), (2, 2), (1, 1), (1, 1))
     >>> w.shape, w[0, 1].tolist()
     ((1, 2, 2, 2), [[1.0, 2.0], [4.0, 5.0]])
     """
-    (kh, kw), (sh, sw), (dh, dw) = window, stride, dilation
-    span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
-    view = sliding_window_view(x, span, axis=(-2, -1))
-    if (sh, sw, dh, dw) != (1, 1, 1, 1):
-        view = view[..., ::sh, ::sw, ::dh, ::dw]
+    axes = tuple(range(-len(window), 0))
+    span = tuple((k - 1) * d + 1 for k, d in zip(window, dilation))
+    view = sliding_window_view(x, span, axis=axes)
+    if any(s != 1 for s in stride) or any(d != 1 for d in dilation):
+        view = view[(Ellipsis,) + tuple(slice(None, None, s) for s in stride)
+                    + tuple(slice(None, None, d) for d in dilation)]
     return view
 
 
@@ -254,10 +257,10 @@ def col2im(g: np.ndarray, shape: tuple, stride: tuple, dilation: tuple) -> np.nd
     >>> col2im(np.ones((1, 2, 2, 2)), (2, 3), (1, 1), (1, 1)).tolist()
     [[1.0, 2.0, 1.0], [1.0, 2.0, 1.0]]
     """
-    window = g.shape[-2:]
+    window = g.shape[g.ndim - len(stride):]
     out = np.zeros(shape, dtype=g.dtype)
-    for (i, j), index in window_slices(shape, window, stride, dilation):
-        out[index] += g[..., i, j]
+    for offset, index in window_slices(shape, window, stride, dilation):
+        out[index] += g[(Ellipsis,) + offset]
     return out
 
 
