@@ -15,7 +15,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.function import Function
-from chainrule.ops.conv import AvgPool2d, MaxPool2d
+from chainrule.ops.conv import AvgPool, MaxPool, TakeAxis, TakePoints
 from chainrule.ops.elementwise import Relu
 from chainrule.ops.fused import CrossEntropy
 from chainrule.ops.scan import Cumprod
@@ -56,7 +56,7 @@ CASES = {
         ((_logits(), np.array([0, 1, -1, 3, 4, 0])),
          {"weight": np.linspace(0.5, 2.0, 5), "ignore_index": -1, "reduction": "none"}),
     ],
-    MaxPool2d: [
+    MaxPool: [
         ((RNG.standard_normal((2, 3, 6, 6)),), {"window": (2, 2), "stride": (2, 2),
                                                 "dilation": (1, 1)}),
         ((_ties((2, 2, 7, 7)),), {"window": (3, 3), "stride": (1, 1), "dilation": (1, 1)}),
@@ -68,11 +68,24 @@ CASES = {
         ((RNG.standard_normal((2, 3, 4)),), {"axis": 2}),
         ((np.array([0.0, 0.0, 1.5, -2.0]),), {"axis": 0}),
     ],
-    AvgPool2d: [
+    AvgPool: [
         ((RNG.standard_normal((2, 3, 6, 6)),), {"window": (2, 2), "stride": (2, 2),
                                                 "scale": 0.25}),
         ((RNG.standard_normal((1, 2, 7, 5)),), {"window": (3, 2), "stride": (1, 2),
                                                 "scale": 1.0 / 6}),
+    ],
+    TakeAxis: [  # unsorted positions with repeats, as padding makes; sorted, as resizing does
+        ((RNG.standard_normal((2, 4, 3)),), {"index": np.array([2, 1, 0, 1, 2, 3, 2]),
+                                             "axis": 1}),
+        ((RNG.standard_normal((3, 5)),), {"index": np.array([0, 0, 0, 1, 1, 2, 4, 4]),
+                                          "axis": 1}),
+        ((RNG.standard_normal((4, 2)),), {"index": np.array([3, 0, 3, 0]), "axis": 0}),
+        ((RNG.standard_normal((2, 3)),), {"index": np.array([], dtype=np.int64), "axis": 1}),
+    ],
+    TakePoints: [  # points with repeats, shared by the channels or one set per channel
+        ((RNG.standard_normal((2, 3, 5)),), {"index": np.array([[[4, 0, 4, 2]], [[1, 1, 1, 3]]])}),
+        ((RNG.standard_normal((2, 2, 4)),), {"index": RNG.integers(0, 4, (2, 2, 6))}),
+        ((RNG.standard_normal((3, 4)),), {"index": np.array([0, 3, 3])}),
     ],
     Relu: [
         ((RNG.standard_normal((4, 5)),), {}),
@@ -122,17 +135,17 @@ def test_backward_used_at_second_order_is_right(fn, arrays, params):
 
 def test_ordinary_backward_runs_the_fast_kernel():
     calls = []
-    original = MaxPool2d._array_backward
+    original = MaxPool._array_backward
 
     def spy(ctx, g):
         calls.append("fast")
         return original(ctx, g)
 
-    MaxPool2d._array_backward = spy
+    MaxPool._array_backward = spy
     try:
         x = cr.tensor(RNG.standard_normal((1, 1, 4, 4)), requires_grad=True)
-        MaxPool2d.apply(x, window=(2, 2), stride=(2, 2), dilation=(1, 1)).sum().backward()
+        MaxPool.apply(x, window=(2, 2), stride=(2, 2), dilation=(1, 1)).sum().backward()
     finally:
-        MaxPool2d._array_backward = original
+        MaxPool._array_backward = original
     assert calls == ["fast"]
-    assert MaxPool2d._array_backward is MaxPool2d.__dict__["fast_backward"].__func__
+    assert MaxPool._array_backward is MaxPool.__dict__["fast_backward"].__func__

@@ -117,6 +117,7 @@ CALLS = {
     "scatter_add_along": lambda xp, a: xp.scatter_add_along(a, (2, 3), IDX, 1),
     "cumsum": lambda xp, a: xp.cumsum(a, axis=1), "cumprod": lambda xp, a: xp.cumprod(a, axis=0),
     "logcumsumexp": lambda xp, a: xp.logcumsumexp(a, 1),
+    "scatter_reduce": lambda xp, a: xp.scatter_reduce(a, a, IDX, 1, "prod", True),
     "reshape": lambda xp, a: xp.reshape(a, (3, 2)),
     "broadcast_to": lambda xp, a: xp.broadcast_to(a, (4, 2, 3)),
     "transpose": lambda xp, a: xp.transpose(a),

@@ -161,7 +161,7 @@ def test_to_double_keeps_parameter_objects():
     model.float()
     assert model(cr.zeros(2, 1, 8, 8)).dtype == np.float32
     assert model.to("cpu") is model and model.to("cpu", cr.float64)[0].weight.dtype == np.float64
-    with pytest.raises(ValueError, match="CPU only"):
+    with pytest.raises(RuntimeError, match="CPU only"):
         model.to("cuda")
 
 

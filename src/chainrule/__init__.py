@@ -261,6 +261,36 @@ from .tensor_methods.elementwise import (  # elementwise math
     where,
     xlogy,
 )
+from .tensor_methods.index import (
+    argwhere,
+    diag,
+    diag_embed,
+    diagonal,
+    diagonal_scatter,
+    gather,
+    index_add,
+    index_copy,
+    index_fill,
+    index_put,
+    index_put_,
+    index_reduce,
+    index_select,
+    masked_fill,
+    masked_scatter,
+    masked_select,
+    nonzero,
+    put,
+    scatter,
+    scatter_add,
+    scatter_reduce,
+    select_scatter,
+    slice_scatter,
+    take,
+    take_along_dim,
+    trace,
+    tril,
+    triu,
+)
 from .tensor_methods.linalg import (
     addbmm,
     addmm,
@@ -310,7 +340,41 @@ from .tensor_methods.reduce import (  # reductions, scans, sorting and statistic
 )
 from .tensor_methods.reduce import any as any  # noqa: A001
 from .tensor_methods.scan import cummax, cummin, cumprod, cumsum, logcumsumexp
-from .tensor_methods.shape import cat, chunk, split, stack
+from .tensor_methods.shape import (
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    cat,
+    chunk,
+    clone,
+    column_stack,
+    dsplit,
+    dstack,
+    flip,
+    fliplr,
+    flipud,
+    hsplit,
+    hstack,
+    moveaxis,
+    movedim,
+    narrow,
+    narrow_copy,
+    repeat_interleave,
+    roll,
+    rot90,
+    row_stack,
+    select,
+    split,
+    stack,
+    swapaxes,
+    swapdims,
+    tensor_split,
+    tile,
+    unbind,
+    unflatten,
+    vsplit,
+    vstack,
+)
 from .tensor_methods.sort import (
     argsort,
     kthvalue,
@@ -327,7 +391,6 @@ from .tensor_methods.sort import (
 bool = _np.dtype(_np.bool_)  # noqa: A001  (PyTorch's names)
 float = float32  # noqa: A001
 int = int32  # noqa: A001
-
 __version__ = "0.1.0"
 
 
@@ -370,4 +433,3 @@ squeeze = _unary("squeeze")
 unsqueeze = _unary("unsqueeze")
 softmax = _unary("softmax")
 log_softmax = _unary("log_softmax")
-gather = _unary("gather")

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import graph as _graph
-from .dtypes import to_array
+from .dtypes import result_type, to_array
 from .function import Context, Function, _sequence, register_engine
 from .graph import RemovableHandle, _mode, check_forward_anomaly
 from .ops.arrays import ArrayNamespace
@@ -232,28 +232,12 @@ def _grad_output(out: Tensor, gradient: Any, create_graph: bool, where: str) -> 
     return start
 
 
-_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
-
-
 def _promote_pair(a: Tensor, b: Tensor) -> tuple[Tensor, Tensor]:
-    """Two tensors cast to PyTorch's result dtype (differentiable casts where needed).
-
-    Like ``torch.result_type``: a 0-d tensor does not widen a tensor with dims of the
-    same or a higher kind (bool < int < float < complex), so float32 with a 0-d
-    float64 tensor stays float32; a 0-d tensor of a higher kind gives its dtype.
-    Otherwise the higher kind's dtype (float32 with int64: float32), and within one
-    kind NumPy's promotion (float32 with float64: float64).
-    """
+    """Two tensors cast to ``torch.result_type``'s dtype (:func:`chainrule.dtypes.result_type`):
+    float32 with a 0-d float64 tensor stays float32, float32 with int64 stays float32,
+    float32 with float64 gives float64. The casts are recorded, so gradients cross them."""
     da, db = a._array.dtype, b._array.dtype
-    a_zero, b_zero = a._array.ndim == 0, b._array.ndim == 0
-    ka, kb = _CATEGORY[da.kind], _CATEGORY[db.kind]
-    if a_zero != b_zero:
-        dims, zero = (db, da) if a_zero else (da, db)
-        result = zero if _CATEGORY[zero.kind] > _CATEGORY[dims.kind] else dims
-    elif ka == kb:
-        result = np.promote_types(da, db)
-    else:  # the higher kind's dtype: float32 with int64 stays float32
-        result = da if ka > kb else db
+    result = result_type(a, b)
     return (a if da == result else a.type(result)), (b if db == result else b.type(result))
 
 
@@ -315,18 +299,19 @@ def _is_tensor(x: Any) -> bool:
 # _constant and _is_tensor, which they call
 # ---------------------------------------------------------------------------
 
-from .tensor_methods._dims import index as index_arg  # noqa: E402
+from .tensor_methods._indexing import torch_index  # noqa: E402
 from .tensor_methods.dtype import DtypeMethods  # noqa: E402
 from .tensor_methods.elementwise import ElementwiseMethods  # noqa: E402
 from .tensor_methods.fused import FusedMethods  # noqa: E402
+from .tensor_methods.index import IndexMethods  # noqa: E402
 from .tensor_methods.linalg import LinalgMethods  # noqa: E402
 from .tensor_methods.random import RandomMethods  # noqa: E402
 from .tensor_methods.reduce import ReduceMethods  # noqa: E402
 from .tensor_methods.shape import ShapeMethods  # noqa: E402
 
 
-class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, FusedMethods,
-             DtypeMethods, RandomMethods):
+class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods,
+             FusedMethods, DtypeMethods, RandomMethods):
     """A multi-dimensional array that records the ops applied to it.
 
     Create one with :func:`chainrule.tensor`. ``numpy()`` gives its NumPy array;
@@ -728,9 +713,9 @@ class Tensor(ElementwiseMethods, ReduceMethods, ShapeMethods, LinalgMethods, Fus
         return self + (quotient * value if value != 1 else quotient)
 
     def __setitem__(self, index: Any, value: Any) -> None:
-        idx = index_arg(index)
-        self._inplace(lambda old: _apply(SetItem, (old, value), {"index": idx}), "index_put_",
-                      (value,))
+        select, idx = torch_index(index, self.ndim)
+        self._inplace(lambda old: _apply(SetItem, (old, value), {"index": idx, "select": select}),
+                      "index_put_", (value,))
 
     def zero_(self) -> Tensor:
         """Fill with zeros, in place."""

@@ -28,6 +28,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from ..devices import check_device, to_arguments
 from ..graph import no_grad
 from ..tensor import Tensor
 from .parameter import Parameter
@@ -290,29 +291,39 @@ class Module:
                 p.grad = Tensor(np.zeros_like(p._array))
 
     # -- dtype ----------------------------------------------------------------------
-    def to(self, *args: Any, dtype: Any = None) -> Module:
+    def to(self, *args: Any, **kwargs: Any) -> Module:
         """Cast floating-point parameters and buffers to a dtype in place; returns self.
 
-        Accepts PyTorch's spellings ``to(dtype)``, ``to("cpu")``, ``to("cpu", dtype)``
-        (chainrule runs on the CPU, so a device of "cpu" is a no-op). The Parameter
-        objects stay the same, so an optimizer built before still holds them.
+        Accepts PyTorch's signatures: ``to(dtype)``, ``to(device)``, ``to(device, dtype)``,
+        ``to(tensor)`` and the keywords ``device=``, ``dtype=``, ``non_blocking=``.
+        chainrule runs on the CPU, so the CPU device is a no-op and any other device is
+        refused in one line. The Parameter objects stay the same, so an optimizer built
+        before still holds them.
         """
-        for arg in args:
-            if isinstance(arg, str) and arg.split(":")[0] == "cpu":
-                continue
-            if isinstance(arg, str) and arg.split(":")[0] in ("cuda", "mps", "xpu"):
-                raise ValueError(f"{type(self).__name__}.to({arg!r}): chainrule runs on the "
-                                 "CPU only; use .to('cpu') or leave the device out")
-            dtype = arg
+        device, dtype, _, _ = to_arguments(args, kwargs)
+        if device is not None:
+            check_device(device, f"{type(self).__name__}.to")
         if dtype is None:
             return self
         dt = np.dtype(dtype)
+        if dt.kind not in "fc":
+            raise TypeError(f"{type(self).__name__}.to: only floating point dtypes are accepted, "
+                            f"got {dt.name}")
         with no_grad():
             for t in list(self.parameters()) + list(self.buffers()):
                 if t._array.dtype.kind == "f" and t._array.dtype != dt:
                     t._array = t._array.astype(dt)
                     if t.grad is not None:
                         t.grad = Tensor(t.grad._array.astype(dt))
+        return self
+
+    def cpu(self) -> Module:
+        """This module, on the CPU (where it already is); returns self."""
+        return self
+
+    def cuda(self, device: Any = None) -> Module:
+        """Refused in one line: chainrule runs on the CPU."""
+        check_device(device if device is not None else "cuda", f"{type(self).__name__}.cuda")
         return self
 
     def double(self) -> Module:

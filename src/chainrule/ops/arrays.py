@@ -17,6 +17,7 @@ array library with NumPy's interface (CuPy) could be slotted in later.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -29,7 +30,7 @@ from .specfun import polygamma
 
 __all__ = ["ARRAY_API", "NUMPY", "ArrayNamespace", "sum_to", "scatter_add", "scatter_add_along",
            "value", "sign", "sigmoid", "max_shift", "logcumsumexp", "sliding_windows", "col2im",
-           "window_slices"]
+           "window_slices", "along", "scatter_reduce"]
 
 
 # ---------------------------------------------------------------------------
@@ -87,6 +88,60 @@ def scatter_add_along(g: np.ndarray, shape: tuple, indices: np.ndarray, axis: in
     index[axis] = indices
     np.add.at(out, tuple(index), g)
     return out
+
+
+def along(index: np.ndarray, axis: int) -> tuple:
+    """The NumPy index that picks ``index`` along ``axis`` and the same place elsewhere:
+    ``a[along(index, axis)]`` is ``np.take_along_axis(a, index, axis)`` for an ``a`` at least
+    as large as ``index`` outside ``axis``."""
+    mesh: list = list(np.indices(index.shape, sparse=True))
+    mesh[axis] = index
+    return tuple(mesh)
+
+
+_SCATTER_UFUNCS = {"sum": np.add, "mean": np.add, "prod": np.multiply, "amax": np.maximum,
+                   "amin": np.minimum}
+
+
+def scatter_reduce(x: np.ndarray, src: np.ndarray, index: np.ndarray, axis: int, reduce: str,
+                   include_self: bool = True) -> np.ndarray:
+    """``torch.scatter_reduce``: ``x`` with each ``src[i]`` reduced into its place
+    ``index[i]`` along ``axis`` (``src`` has ``index``'s shape).
+
+    ``reduce`` is "sum", "prod", "mean", "amax" or "amin"; without ``include_self`` the
+    places that receive values forget ``x``'s. An integer mean rounds down, as PyTorch's.
+
+    >>> scatter_reduce(np.array([5.0, 6.0]), np.array([1.0, 2.0, 4.0]), np.array([0, 0, 1]),
+    ...                0, "mean").tolist()
+    [2.6666666666666665, 5.0]
+    """
+    mesh = along(index, axis)
+    out = np.array(x, copy=True)
+    if not include_self:
+        out[mesh] = _scatter_identity(reduce, out.dtype)
+    _SCATTER_UFUNCS[reduce].at(out, mesh, src.astype(out.dtype, copy=False))
+    if reduce == "mean":
+        count = np.zeros(x.shape, dtype=np.int64)
+        np.add.at(count, mesh, 1)
+        count = count + 1 if include_self else np.maximum(count, 1)
+        if out.dtype.kind in "fc":
+            out = out / count.astype(out.dtype)
+        else:
+            out = np.floor_divide(out, count).astype(out.dtype)
+    return out
+
+
+def _scatter_identity(reduce: str, dtype: np.dtype) -> Any:
+    if reduce in ("sum", "mean"):
+        return 0
+    if reduce == "prod":
+        return 1
+    if dtype.kind == "f":
+        return -np.inf if reduce == "amax" else np.inf
+    if dtype.kind == "b":
+        return reduce == "amin"
+    info = np.iinfo(dtype)
+    return info.min if reduce == "amax" else info.max
 
 
 def _is_basic_index(index: Any) -> bool:
@@ -177,35 +232,37 @@ def _out_size(n: int, k: int, stride: int, dilation: int) -> int:
 
 
 def window_slices(shape: tuple, window: tuple, stride: tuple,
-                  dilation: tuple) -> Iterator[tuple[tuple[int, int], tuple]]:
-    """Yield ``((i, j), index)``: the strided slice of the last two axes that window
-    offset (i, j) covers, for each of the kh * kw offsets.
+                  dilation: tuple) -> Iterator[tuple[tuple[int, ...], tuple]]:
+    """Yield ``(offset, index)``: the strided slice of the last ``len(window)`` axes that
+    window offset ``offset`` (one int per axis) covers, for every offset in row-major order.
 
-    >>> [(ij, ix[-1]) for ij, ix in window_slices((1, 4), (1, 2), (1, 2), (1, 1))]
+    >>> [(o, ix[-1]) for o, ix in window_slices((1, 4), (1, 2), (1, 2), (1, 1))]
     [((0, 0), slice(0, 3, 2)), ((0, 1), slice(1, 4, 2))]
     """
-    (kh, kw), (sh, sw), (dh, dw) = window, stride, dilation
-    ho = _out_size(shape[-2], kh, sh, dh)
-    wo = _out_size(shape[-1], kw, sw, dw)
-    for i in range(kh):
-        rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
-        for j in range(kw):
-            cols = slice(j * dw, j * dw + sw * (wo - 1) + 1, sw)
-            yield (i, j), (Ellipsis, rows, cols)
+    spatial = shape[len(shape) - len(window):]
+    per_axis = []
+    for n, k, s, d in zip(spatial, window, stride, dilation):
+        last = s * (_out_size(n, k, s, d) - 1) + 1
+        per_axis.append([slice(i * d, i * d + last, s) for i in range(k)])
+    offsets = itertools.product(*[range(k) for k in window])
+    for offset, parts in zip(offsets, itertools.product(*per_axis)):
+        yield offset, (Ellipsis,) + parts
 
 
 def sliding_windows(x: np.ndarray, window: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
-    """Every window of the last two axes: shape (..., Ho, Wo, kh, kw), a read-only view.
+    """Every window of the last ``len(window)`` axes, a read-only view: for two axes,
+    shape (..., Ho, Wo, kh, kw).
 
     >>> w = sliding_windows(np.arange(6.0).reshape(2, 3), (2, 2), (1, 1), (1, 1))
     >>> w.shape, w[0, 1].tolist()
     ((1, 2, 2, 2), [[1.0, 2.0], [4.0, 5.0]])
     """
-    (kh, kw), (sh, sw), (dh, dw) = window, stride, dilation
-    span = ((kh - 1) * dh + 1, (kw - 1) * dw + 1)
-    view = sliding_window_view(x, span, axis=(-2, -1))
-    if (sh, sw, dh, dw) != (1, 1, 1, 1):
-        view = view[..., ::sh, ::sw, ::dh, ::dw]
+    axes = tuple(range(-len(window), 0))
+    span = tuple((k - 1) * d + 1 for k, d in zip(window, dilation))
+    view = sliding_window_view(x, span, axis=axes)
+    if any(s != 1 for s in stride) or any(d != 1 for d in dilation):
+        view = view[(Ellipsis,) + tuple(slice(None, None, s) for s in stride)
+                    + tuple(slice(None, None, d) for d in dilation)]
     return view
 
 
@@ -216,10 +273,10 @@ def col2im(g: np.ndarray, shape: tuple, stride: tuple, dilation: tuple) -> np.nd
     >>> col2im(np.ones((1, 2, 2, 2)), (2, 3), (1, 1), (1, 1)).tolist()
     [[1.0, 2.0, 1.0], [1.0, 2.0, 1.0]]
     """
-    window = g.shape[-2:]
+    window = g.shape[g.ndim - len(stride):]
     out = np.zeros(shape, dtype=g.dtype)
-    for (i, j), index in window_slices(shape, window, stride, dilation):
-        out[index] += g[..., i, j]
+    for offset, index in window_slices(shape, window, stride, dilation):
+        out[index] += g[(Ellipsis,) + offset]
     return out
 
 
@@ -246,7 +303,7 @@ ARRAY_API: Mapping[str, Callable[..., Any]] = MappingProxyType({
     "zeros_like": _zeros_like, "astype": _astype,
     # reductions and their adjoints
     "sum": np.sum, "sum_to": sum_to, "take_along_axis": np.take_along_axis,
-    "scatter_add_along": scatter_add_along,
+    "scatter_add_along": scatter_add_along, "scatter_reduce": scatter_reduce,
     # scans
     "cumsum": np.cumsum, "cumprod": np.cumprod, "logcumsumexp": logcumsumexp,
     # shape and indexing

@@ -5,50 +5,164 @@ again (DESIGN.md, decision 1)::
 
     pad  ->  sliding_windows  ->  (permute, reshape: the im2col copy)  ->  linear
 
-:class:`SlidingWindows` returns every (kh, kw) window of the last two axes as a
-strided view, without copying (``numpy.lib.stride_tricks.sliding_window_view``).
-Its VJP is :class:`Col2Im`, which adds each window's gradient back where the
-window came from (kh * kw strided adds), and the VJP of that is
-``sliding_windows`` again: the pair is closed under differentiation.
+:class:`SlidingWindows` returns every window of the last d axes (d = 1, 2 or 3, the
+length of the window) as a strided view, without copying
+(``numpy.lib.stride_tricks.sliding_window_view``). Its VJP is :class:`Col2Im`,
+which adds each window's gradient back where the window came from (one strided
+add per window offset), and the VJP of that is ``sliding_windows`` again: the pair
+is closed under differentiation. A transposed convolution is the VJP of a
+convolution written forward: a matmul, then ``col2im``.
 
-Max pooling is one op (:class:`MaxPool2d`): a running maximum over the kh * kw
-strided slices, keeping which slice won. The gradient goes to the first maximum
-in each window, as in PyTorch.
+:class:`Pad` pads with a constant or crops (a negative amount), and its VJP is the
+opposite crop and pad.
 
-Every kernel here works on the last two axes, so a 1-d version is the 2-d one
-with a height of 1.
+Max pooling is one op (:class:`MaxPool`): a running maximum over the window's
+strided slices. Its gradient goes where PyTorch sends it: to the first maximum of
+each window in row-major order, to the last NaN of a window holding NaNs, never to
+the padding. :class:`AvgPool` sums the slices; :class:`MaxUnpool` puts values back
+at the positions max pooling took them from.
 """
 
 from __future__ import annotations
+
+import itertools
 
 import numpy as np
 
 from ..function import Function
 from .arrays import col2im, sliding_windows, value, window_slices
 
-__all__ = ["Pad", "SlidingWindows", "Col2Im", "MaxPool2d", "AvgPool2d"]
+__all__ = ["Pad", "TakeAxis", "TakePoints", "SlidingWindows", "Col2Im", "MaxPool", "AvgPool",
+           "MaxUnpool", "lowest", "max_pool_winners"]
 
 
 # ---------------------------------------------------------------------------
-# Ops
+# Padding
 # ---------------------------------------------------------------------------
-
 
 class Pad(Function):
-    """Constant padding; ``pad`` is one (before, after) pair per axis."""
+    """Constant padding; ``pad`` is one (before, after) pair per axis, and a negative
+    amount crops that many elements instead. The VJP crops what was padded and puts
+    zeros where the input was cropped."""
 
     @staticmethod
     def forward(ctx, x, pad, value=0.0):
-        ctx.index = tuple(slice(b, n + b) for (b, _), n in zip(pad, x.shape))
-        return np.pad(x, pad, mode="constant", constant_values=value)
+        crop = tuple(slice(max(-b, 0), n - max(-a, 0)) for (b, a), n in zip(pad, x.shape))
+        grow = tuple((max(b, 0), max(a, 0)) for b, a in pad)
+        cropped = any(b < 0 or a < 0 for b, a in pad)
+        inner = x[crop] if cropped else x
+        ctx.in_shape, ctx.crop = x.shape, (crop if cropped else None)
+        ctx.inner = tuple(slice(b, b + n) for (b, _), n in zip(grow, inner.shape))
+        if any(b or a for b, a in grow):
+            return np.pad(inner, grow, mode="constant", constant_values=value)
+        return inner if cropped else x.view()
 
     @staticmethod
     def backward(ctx, g):
-        return g[ctx.index]
+        g = g[ctx.inner]
+        if ctx.crop is None:
+            return g
+        return ctx.xp.scatter_add(g, ctx.in_shape, ctx.crop)
 
+
+class TakeAxis(Function):
+    """``x`` at the positions ``index`` (one integer array, repeats allowed) along ``axis``:
+    the gathers of ``pad``'s reflect, replicate and circular modes and of ``interpolate``.
+    The VJP adds ``g`` back at the same positions."""
+
+    op_name = "take"
+
+    @staticmethod
+    def forward(ctx, x, index, axis):
+        ctx.in_shape, ctx.index, ctx.axis = x.shape, index, axis
+        return np.take(x, index, axis=axis)
+
+    @staticmethod
+    def backward(ctx, g):
+        where = (slice(None),) * ctx.axis + (ctx.index,)
+        return ctx.xp.scatter_add(g, ctx.in_shape, where)
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        """``backward`` on arrays without ``np.add.at`` (3-4x slower): on a view with the
+        axis in front, one pass per repeat adds the k-th occurrence of every position at
+        once (distinct within a pass), so each sum adds its terms in the same order."""
+        index, axis = ctx.index, ctx.axis
+        front = np.moveaxis(g, axis, 0)
+        out = np.zeros((ctx.in_shape[axis],) + front.shape[1:], dtype=g.dtype)
+        if len(index):
+            order = np.argsort(index, kind="stable")
+            ordered = index[order]
+            starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+            counts = np.diff(np.append(starts, len(index)))
+            rank = np.arange(len(index)) - np.repeat(starts, counts)
+            for k in range(int(counts.max())):
+                chosen = order[rank == k]  # the k-th occurrence of each position, in order
+                out[index[chosen]] += front[chosen]
+        return np.moveaxis(out, 0, axis)
+
+
+class TakePoints(Function):
+    """``x`` (..., P) at positions ``index`` (..., L) of its last axis, the index broadcast
+    over the leading axes (one set of points for every channel): the gathers of
+    ``grid_sample``, and of max pooling's winners. The VJP adds ``g`` back there."""
+
+    op_name = "take_points"
+
+    @staticmethod
+    def forward(ctx, x, index):
+        index = np.broadcast_to(index, x.shape[:-1] + index.shape[-1:])
+        ctx.in_shape, ctx.index = x.shape, index
+        return np.take_along_axis(x, index, axis=-1)
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.scatter_add_along(g, ctx.in_shape, ctx.index, len(ctx.in_shape) - 1)
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        """``backward`` on arrays with one ``np.bincount`` over the flat positions instead
+        of ``np.add.at`` (about 10x faster); float32 sums are taken in float64."""
+        size = ctx.in_shape[-1]
+        rows = np.arange(g.size // max(g.shape[-1], 1)).reshape(g.shape[:-1] + (1,)) * size
+        sums = np.bincount((rows + ctx.index).ravel(), weights=g.ravel(),
+                           minlength=int(np.prod(ctx.in_shape)))
+        return sums.reshape(ctx.in_shape).astype(g.dtype, copy=False)
+
+
+def lowest(dtype: np.dtype) -> float | int:
+    """The value that no element of ``dtype`` is below: ``-inf``, or an integer type's min."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        return int(np.iinfo(dtype).min)
+    return -np.inf
+
+
+def _pad_lowest(x: np.ndarray, padding: tuple | None) -> np.ndarray:
+    """``x`` padded on its last axes with :func:`lowest` (one (before, after) pair each)."""
+    if padding is None:
+        return x
+    pairs = ((0, 0),) * (x.ndim - len(padding)) + tuple(padding)
+    return np.pad(x, pairs, mode="constant", constant_values=lowest(x.dtype))
+
+
+def _offsets(window: tuple) -> itertools.product:
+    """Every offset in a window, in row-major order: (0, 0), (0, 1), ..."""
+    return itertools.product(*[range(k) for k in window])
+
+
+def _unpad(padding: tuple, shape: tuple) -> tuple:
+    """The index that crops ``padding`` off the last axes of an array of ``shape``."""
+    spatial = shape[len(shape) - len(padding):]
+    return (Ellipsis,) + tuple(slice(b, n - a) for (b, a), n in zip(padding, spatial))
+
+
+# ---------------------------------------------------------------------------
+# Sliding windows and their adjoint
+# ---------------------------------------------------------------------------
 
 class SlidingWindows(Function):
-    """Windows of the last two axes, (..., H, W) -> (..., Ho, Wo, kh, kw), as a view."""
+    """Windows of the last d axes as a view: (..., H, W) -> (..., Ho, Wo, kh, kw) for d = 2."""
 
     op_name = "sliding_windows"
 
@@ -69,7 +183,7 @@ class Col2Im(Function):
 
     @staticmethod
     def forward(ctx, g, shape, stride, dilation):
-        ctx.window, ctx.stride, ctx.dilation = g.shape[-2:], stride, dilation
+        ctx.window, ctx.stride, ctx.dilation = g.shape[g.ndim - len(stride):], stride, dilation
         return col2im(g, shape, stride, dilation)
 
     @staticmethod
@@ -84,91 +198,129 @@ def _disjoint(window: tuple, stride: tuple, dilation: tuple) -> bool:
 
 def _scatter_windows(pieces, shape: tuple, dtype, window: tuple, stride: tuple,
                      dilation: tuple) -> np.ndarray:
-    """Zeros of ``shape`` with ``pieces[(i, j)]`` added through each offset's slice."""
+    """Zeros of ``shape`` with ``pieces(offset)`` added through each offset's slice."""
     disjoint = _disjoint(window, stride, dilation)
-    tiled = dilation == (1, 1) and tuple(stride) == tuple(window) and all(
-        n % k == 0 for n, k in zip(shape[-2:], window))
+    spatial = shape[len(shape) - len(window):]
+    tiled = all(d == 1 for d in dilation) and tuple(stride) == tuple(window) and all(
+        n % k == 0 for n, k in zip(spatial, window))
     # windows that tile the input exactly write every element once: no zero fill needed
     out = np.empty(shape, dtype=dtype) if tiled else np.zeros(shape, dtype=dtype)
-    for ij, index in window_slices(shape, window, stride, dilation):
+    for offset, index in window_slices(shape, window, stride, dilation):
         if disjoint:
-            out[index] = pieces(ij)
+            out[index] = pieces(offset)
         else:
-            out[index] += pieces(ij)
+            out[index] += pieces(offset)
     return out
 
 
-class MaxPool2d(Function):
-    """Max over (kh, kw) windows of the last two axes (pad beforehand with -inf).
+# ---------------------------------------------------------------------------
+# Pooling
+# ---------------------------------------------------------------------------
 
-    Forward is a running maximum over the kh * kw strided slices. The gradient of each
-    window goes to its first maximum in row-major order, like PyTorch: backward walks
-    the slices in order and routes g to the first one equal to the maximum.
+class MaxPool(Function):
+    """Max over windows of the last d axes; ``padding`` (one (before, after) pair per axis,
+    the ``after`` with any ceil-mode overhang) is filled with :func:`lowest` and never wins.
+
+    Forward is a running maximum over the window's strided slices (NaN propagates).
+    The gradient of each window goes to its first maximum in row-major order, or to
+    its last NaN, like PyTorch's kernel (``val > max || isnan(val)``).
     """
 
-    op_name = "max_pool2d"
+    op_name = "max_pool"
 
     @staticmethod
-    def forward(ctx, x, window, stride, dilation):
+    def forward(ctx, x, window, stride, dilation, padding=None):
+        if padding is not None and not any(b or a for b, a in padding):
+            padding = None
+        padded = _pad_lowest(x, padding)
         out = None
-        for _, index in window_slices(x.shape, window, stride, dilation):
+        for _, index in window_slices(padded.shape, window, stride, dilation):
             if out is None:
-                out = x[index].copy()
+                out = padded[index].copy()
             else:
-                np.maximum(out, x[index], out=out)
+                np.maximum(out, padded[index], out=out)
         ctx.save_for_backward(x, out)
-        ctx.window, ctx.stride, ctx.dilation = window, stride, dilation
+        ctx.window, ctx.stride, ctx.dilation, ctx.padding = window, stride, dilation, padding
         return out
 
     @staticmethod
-    def _first_max_masks(x, out, window, stride, dilation) -> dict:
+    def _winner_masks(padded, out, window, stride, dilation, padding) -> dict:
+        """One boolean mask of ``out``'s shape per window offset: where that offset won."""
+        valid = None
+        if padding is not None:
+            valid = np.zeros(padded.shape[padded.ndim - len(window):], dtype=bool)
+            valid[_unpad(padding, valid.shape)] = True
+        slices = list(window_slices(padded.shape, window, stride, dilation))
         taken = np.zeros(out.shape, dtype=bool)
-        nan_out = np.isnan(out)
-        if not nan_out.any():
-            nan_out = None
         masks = {}
-        for ij, index in window_slices(x.shape, window, stride, dilation):
-            hit = x[index] == out
-            if nan_out is not None:  # a window whose maximum is NaN routes g to a NaN
-                hit |= np.isnan(x[index]) & nan_out
+        for offset, index in slices:
+            hit = padded[index] == out
+            if valid is not None:
+                hit &= valid[index]
             hit &= ~taken
             taken |= hit
-            masks[ij] = hit
+            masks[offset] = hit
+        nan_out = np.isnan(out) if out.dtype.kind == "f" else None
+        if nan_out is not None and nan_out.any():  # a NaN window routes g to its last NaN
+            seen = np.zeros(out.shape, dtype=bool)
+            for offset, index in reversed(slices):
+                hit = np.isnan(padded[index]) & nan_out & ~seen
+                seen |= hit
+                masks[offset] |= hit
         return masks
 
     @staticmethod
     def backward(ctx, g):
         x, out = ctx.saved_tensors
         xp = ctx.xp
-        masks = MaxPool2d._first_max_masks(value(x), value(out), ctx.window, ctx.stride,
-                                           ctx.dilation)  # constants to a second pass
-        kh, kw = ctx.window
-        mask = np.stack([np.stack([masks[(i, j)] for j in range(kw)], -1) for i in range(kh)],
-                        -2).astype(g.dtype)
-        g6 = xp.reshape(g, g.shape + (1, 1))
-        return xp.col2im(g6 * mask, x.shape, ctx.stride, ctx.dilation)
+        padded = _pad_lowest(value(x), ctx.padding)
+        masks = MaxPool._winner_masks(padded, value(out), ctx.window, ctx.stride,
+                                      ctx.dilation, ctx.padding)  # constants to a second pass
+        mask = np.stack([masks[o] for o in _offsets(ctx.window)], -1)
+        mask = mask.reshape(g.shape + tuple(ctx.window)).astype(g.dtype)
+        gw = xp.reshape(g, g.shape + (1,) * len(ctx.window))
+        gp = xp.col2im(gw * mask, padded.shape, ctx.stride, ctx.dilation)
+        return gp if ctx.padding is None else gp[_unpad(ctx.padding, gp.shape)]
 
     @staticmethod
     def fast_backward(ctx, g):
-        """``backward`` on arrays without the (..., kh, kw) one-hot tensor: one masked
+        """``backward`` on arrays without the (..., *window) one-hot tensor: one masked
         write per window offset."""
         x, out = ctx.saved_tensors
-        masks = MaxPool2d._first_max_masks(x, out, ctx.window, ctx.stride, ctx.dilation)
-        return _scatter_windows(lambda ij: g * masks[ij], x.shape, g.dtype, ctx.window,
-                                ctx.stride, ctx.dilation)
+        padded = _pad_lowest(x, ctx.padding)
+        masks = MaxPool._winner_masks(padded, out, ctx.window, ctx.stride, ctx.dilation,
+                                      ctx.padding)
+        gp = _scatter_windows(lambda o: g * masks[o], padded.shape, g.dtype, ctx.window,
+                              ctx.stride, ctx.dilation)
+        return gp if ctx.padding is None else gp[_unpad(ctx.padding, gp.shape)]
 
 
-class AvgPool2d(Function):
-    """Sum over (kh, kw) windows of the last two axes, times ``scale`` (1 / (kh kw) for
-    a mean); zero padding is applied beforehand. Backward spreads ``g * scale`` back
-    through the same slices."""
+def max_pool_winners(x: np.ndarray, out: np.ndarray, window: tuple, stride: tuple,
+                     dilation: tuple, padding: tuple | None) -> np.ndarray:
+    """For each output of ``MaxPool`` (``out``, from ``x``), the row-major number of the
+    window offset that won: where its gradient goes, and what ``return_indices`` reports."""
+    if padding is not None and not any(b or a for b, a in padding):
+        padding = None
+    masks = MaxPool._winner_masks(_pad_lowest(x, padding), out, window, stride, dilation,
+                                  padding)
+    winner = np.zeros(out.shape, dtype=np.int64)
+    for k, offset in enumerate(_offsets(window)):
+        winner[masks[offset]] = k
+    return winner
 
-    op_name = "avg_pool2d"
+
+class AvgPool(Function):
+    """Sum over windows of the last d axes, times ``scale`` (1 / window size for a mean);
+    zero padding is applied beforehand. Backward spreads ``g * scale`` back through the
+    same slices."""
+
+    op_name = "avg_pool"
 
     @staticmethod
     def forward(ctx, x, window, stride, scale):
+        ones = (1,) * len(window)
         out = None
-        for _, index in window_slices(x.shape, window, stride, (1, 1)):
+        for _, index in window_slices(x.shape, window, stride, ones):
             if out is None:
                 out = x[index].copy()
             else:
@@ -180,12 +332,33 @@ class AvgPool2d(Function):
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
-        g6 = xp.broadcast_to(xp.reshape(g * ctx.scale, g.shape + (1, 1)), g.shape + ctx.window)
-        return xp.col2im(g6, ctx.in_shape, ctx.stride, (1, 1))
+        d = len(ctx.window)
+        g6 = xp.broadcast_to(xp.reshape(g * ctx.scale, g.shape + (1,) * d),
+                             g.shape + tuple(ctx.window))
+        return xp.col2im(g6, ctx.in_shape, ctx.stride, (1,) * d)
 
     @staticmethod
     def fast_backward(ctx, g):
         """``backward`` on arrays: the scaled gradient written through each offset's slice."""
         gs = g * ctx.scale
-        return _scatter_windows(lambda ij: gs, ctx.in_shape, g.dtype, ctx.window, ctx.stride,
-                                (1, 1))
+        return _scatter_windows(lambda o: gs, ctx.in_shape, g.dtype, ctx.window, ctx.stride,
+                                (1,) * len(ctx.window))
+
+
+class MaxUnpool(Function):
+    """Zeros of (..., ``size``) with each value of ``x`` (..., L) put at its flat index
+    along the last axis (where indices repeat, the last value wins, as in PyTorch's
+    kernel). The VJP gathers ``g`` at the same indices, PyTorch's rule."""
+
+    op_name = "max_unpool"
+
+    @staticmethod
+    def forward(ctx, x, indices, size):
+        out = np.zeros(x.shape[:-1] + (size,), dtype=x.dtype)
+        np.put_along_axis(out, indices, x, axis=-1)
+        ctx.indices = indices
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        return ctx.xp.take_along_axis(g, ctx.indices, -1)

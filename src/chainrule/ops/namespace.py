@@ -30,6 +30,7 @@ from .elementwise import (
     Tanh,
     Where,
 )
+from .index import ScatterReduce
 from .linalg import Det, Einsum, Matmul, Solve
 from .reduce import ScatterAddAlong, Sum, TakeAlongAxis
 from .scan import Cumprod, Cumsum, LogCumSumExp
@@ -107,6 +108,8 @@ TENSOR = ArrayNamespace("chainrule tensors", {
         g, shape=shape, indices=indices, axis=axis),
     # scans
     "cumsum": _scan(Cumsum), "cumprod": _scan(Cumprod), "logcumsumexp": _scan(LogCumSumExp),
+    "scatter_reduce": lambda x, src, index, axis, reduce, include_self=True: ScatterReduce.apply(
+        x, src, index=index, axis=axis, reduce=reduce, include_self=include_self),
     # shape and indexing
     "reshape": lambda x, shape: Reshape.apply(x, shape=tuple(shape)),
     "broadcast_to": lambda x, shape: Expand.apply(x, shape=tuple(shape)),

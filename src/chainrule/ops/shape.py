@@ -43,10 +43,14 @@ class Expand(Function):
 
 
 class GetItem(Function):
-    """``x[index]``: slices, integers, None, Ellipsis, integer arrays, boolean masks.
+    """``x[index]`` for a NumPy index: slices, integers, None, Ellipsis, integer arrays,
+    boolean masks.
 
     The VJP adds the gradient back at the indexed places, so repeated integer
-    indices accumulate.
+    indices accumulate. ``Tensor.__getitem__`` turns PyTorch's indices into one or
+    two of these (:mod:`chainrule.tensor_methods._indexing`); an index that means the
+    same in NumPy and PyTorch (no integers beside index arrays) can be used on
+    arrays and Tensors alike, as the VJPs do.
     """
 
     op_name = "index"
@@ -59,6 +63,22 @@ class GetItem(Function):
     @staticmethod
     def backward(ctx, g):
         return ctx.xp.scatter_add(g, ctx.in_shape, ctx.index)
+
+
+class Flip(Function):
+    """``x[index]`` copied, for an index of full slices, some with step -1: ``flip``.
+
+    Reversing is its own inverse, so the VJP indexes the gradient the same way.
+    """
+
+    @staticmethod
+    def forward(ctx, x, index):
+        ctx.index = index
+        return x[index].copy()
+
+    @staticmethod
+    def backward(ctx, g):
+        return g[ctx.index]
 
 
 class ScatterAdd(Function):
@@ -96,16 +116,23 @@ class Concatenate(Function):
 
 
 class SetItem(Function):
-    """``x[index] = v`` as a recorded op: out-of-place on the arrays it is given."""
+    """``x[index] = v`` as a recorded op: out-of-place on the arrays it is given.
+
+    With ``select`` (a basic index), it is ``x[select][index] = v``: PyTorch's
+    integers-then-advanced indexing (:mod:`chainrule.tensor_methods._indexing`).
+    The VJP is PyTorch's ``index_put``'s: ``x`` gets the gradient where nothing was
+    written, ``v`` the gradient at every place it was written to (each of repeated
+    indices, although one write wins), summed back to ``v``'s shape.
+    """
 
     op_name = "index_put"
 
     @staticmethod
-    def forward(ctx, x, v, index):
-        ctx.index = index
+    def forward(ctx, x, v, index, select=None):
+        ctx.index, ctx.select = index, select
         ctx.v_shape = np.shape(v)
         out = x.copy()
-        out[index] = v
+        _at(out, select)[index] = v
         return out
 
     @staticmethod
@@ -114,14 +141,23 @@ class SetItem(Function):
         gx = gv = None
         need_x, need_v = ctx.needs_input_grad
         if need_x:
-            mask = np.ones(g.shape, dtype=bool)
-            mask[ctx.index] = False
-            gx = g * mask
+            kept = np.ones(g.shape, dtype=bool)
+            _at(kept, ctx.select)[ctx.index] = False
+            gx = xp.where(kept, g, 0)
         if need_v:
-            gv = g[ctx.index]
+            gv = _at(g, ctx.select)[ctx.index]
             if gv.shape != ctx.v_shape:
-                gv = xp.sum_to(gv, ctx.v_shape)
+                v_shape = ctx.v_shape
+                lead = len(v_shape) - gv.ndim  # v may have extra leading 1s
+                gv = xp.sum_to(gv, v_shape[lead:] if lead > 0 else v_shape)
+                if lead > 0:
+                    gv = xp.reshape(gv, v_shape)
         return gx, gv
+
+
+def _at(a, select):
+    """``a[select]`` (a view: ``select`` is basic), or ``a`` when there is none."""
+    return a if select is None else a[select]
 
 
 class Clone(Function):

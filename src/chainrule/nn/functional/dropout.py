@@ -77,7 +77,7 @@ def dropout1d(input: Tensor, p: float = 0.5, training: bool = True,
     """Zero whole channels of (N, C, L) or (C, L) with probability ``p``; scale by 1 / (1 - p).
 
     >>> import chainrule as cr
-    >>> cr.manual_seed(0)
+    >>> _ = cr.manual_seed(0)
     >>> out = dropout1d(cr.ones(1, 4, 3))
     >>> sorted(set(out.flatten().tolist()))  # each channel is all 0 or all 2
     [0.0, 2.0]
