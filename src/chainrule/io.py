@@ -223,7 +223,8 @@ class _Flattener:
         while name in self.arrays or name == _MANIFEST:
             n += 1
             name = f"{where}#{n}"
-        self.arrays[name] = np.ascontiguousarray(array)
+        # (ascontiguousarray alone makes a 0-d array 1-d: keep the shape)
+        self.arrays[name] = np.ascontiguousarray(array).reshape(array.shape)
         return name
 
 
