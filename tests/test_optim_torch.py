@@ -401,3 +401,274 @@ def test_lbfgs_rejects_groups_and_a_missing_closure():
         opt.add_param_group({"params": [b]})
     with pytest.raises(TypeError, match="needs a closure"):
         opt.step()
+
+
+# ---------------------------------------------------------------------------
+# Learning-rate schedulers
+# ---------------------------------------------------------------------------
+
+class _Warmup:
+    """A callable object as lr_lambda: its attributes go into the state dict."""
+
+    def __init__(self, steps):
+        self.steps = steps
+
+    def __call__(self, epoch):
+        return min(1.0, (epoch + 1) / self.steps)
+
+
+SGD_M = lambda m, p: m.SGD(p, lr=0.05, momentum=0.9)  # noqa: E731
+ADAM = lambda m, p: m.Adam(p, lr=0.02)  # noqa: E731
+
+SCHEDULERS = {
+    "lambda": (SGD_M, lambda s, o: s.LambdaLR(o, lambda e: 0.9 ** e + 0.1 * (e % 3))),
+    "lambda-per-group": (SGD_M, lambda s, o: s.LambdaLR(o, [lambda e: 1 / (1 + e),
+                                                            _Warmup(4)])),
+    "multiplicative": (ADAM, lambda s, o: s.MultiplicativeLR(o, lambda e: 0.95 if e % 2
+                                                             else 1.02)),
+    "multistep": (SGD_M, lambda s, o: s.MultiStepLR(o, milestones=[2, 5, 5, 9], gamma=0.5)),
+    "constant": (SGD_M, lambda s, o: s.ConstantLR(o)),
+    "constant-factor": (ADAM, lambda s, o: s.ConstantLR(o, factor=0.2, total_iters=7)),
+    "linear": (SGD_M, lambda s, o: s.LinearLR(o)),
+    "linear-decay": (ADAM, lambda s, o: s.LinearLR(o, start_factor=1.0, end_factor=0.1,
+                                                   total_iters=8)),
+    "exponential": (ADAM, lambda s, o: s.ExponentialLR(o, gamma=0.8)),
+    "polynomial": (SGD_M, lambda s, o: s.PolynomialLR(o, total_iters=8, power=2.0)),
+    "sequential": (SGD_M, lambda s, o: s.SequentialLR(
+        o, [s.LinearLR(o, start_factor=0.1, total_iters=3), s.CosineAnnealingLR(o, T_max=6)],
+        milestones=[3])),
+    "sequential-three": (ADAM, lambda s, o: s.SequentialLR(
+        o, [s.ConstantLR(o, factor=0.5, total_iters=2), s.ExponentialLR(o, gamma=0.7),
+            s.StepLR(o, step_size=2, gamma=0.3)], milestones=[3, 7])),
+    "chained": (SGD_M, lambda s, o: s.ChainedScheduler(
+        [s.ConstantLR(o, factor=0.3, total_iters=4), s.ExponentialLR(o, gamma=0.9)])),
+    "chained-multistep-poly": (ADAM, lambda s, o: s.ChainedScheduler(
+        [s.MultiStepLR(o, milestones=[3, 6]), s.PolynomialLR(o, total_iters=10)], o)),
+    "cyclic": (SGD_M, lambda s, o: s.CyclicLR(o, base_lr=0.01, max_lr=0.1, step_size_up=3)),
+    "cyclic-triangular2": (SGD_M, lambda s, o: s.CyclicLR(
+        o, base_lr=[0.01, 0.02], max_lr=0.1, step_size_up=2, step_size_down=3,
+        mode="triangular2", base_momentum=0.7, max_momentum=0.95)),
+    "cyclic-exp-range-adam": (ADAM, lambda s, o: s.CyclicLR(
+        o, base_lr=0.005, max_lr=0.05, step_size_up=2, mode="exp_range", gamma=0.9)),
+    "cyclic-no-momentum": (lambda m, p: m.Adagrad(p), lambda s, o: s.CyclicLR(
+        o, base_lr=0.01, max_lr=0.2, step_size_up=4, cycle_momentum=False)),
+    "cyclic-scale-fn": (SGD_M, lambda s, o: s.CyclicLR(
+        o, base_lr=0.01, max_lr=0.1, step_size_up=2, scale_fn=lambda x: 1 / (1 + x),
+        scale_mode="iterations")),
+    "warm-restarts": (SGD_M, lambda s, o: s.CosineAnnealingWarmRestarts(o, T_0=3)),
+    "warm-restarts-mult": (ADAM, lambda s, o: s.CosineAnnealingWarmRestarts(
+        o, T_0=2, T_mult=2, eta_min=0.001)),
+    "onecycle": (SGD_M, lambda s, o: s.OneCycleLR(o, max_lr=0.1, total_steps=STEPS)),
+}
+
+
+def _with_momentum(opt):
+    group = opt.param_groups[0]
+    return [g["lr"] for g in opt.param_groups], group.get("momentum", group.get("betas"))
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_scheduler_follows_torch(name):
+    x, y, init = _data()
+    make_opt, make_sched = SCHEDULERS[name]
+    runs = []
+    for lib, mod in ((cr, optim), (torch, torch.optim)):
+        seen = []
+        history, opt, sched = _train(
+            lib, mod, make_opt, _params(lib, init, np.float64), STEPS, x, y,
+            groups={"lr": 0.03}, sched=make_sched,
+            every=lambda i, o, s, seen=seen: seen.append((_with_momentum(o), s.get_last_lr())))
+        runs.append((history, seen))
+    (mine, my_lrs), (theirs, their_lrs) = runs
+    for step, (a, b) in enumerate(zip(my_lrs, their_lrs)):
+        np.testing.assert_allclose(np.array(a[0][0]), np.array(b[0][0]), rtol=1e-13,
+                                   err_msg=f"lr after step {step + 1}")
+        if b[0][1] is None:  # an optimizer without momentum
+            assert a[0][1] is None
+        else:
+            np.testing.assert_allclose(np.array(a[0][1]), np.array(b[0][1]), rtol=1e-13,
+                                       err_msg=f"momentum after step {step + 1}")
+        np.testing.assert_allclose(a[1], b[1], rtol=1e-13, err_msg="get_last_lr")
+    _compare(mine, theirs, np.float64)
+
+
+def _state_keys(state):
+    return {k for k in state if k not in ("_get_lr_called_within_step",
+                                          "_anneal_func_type", "anneal_strategy")}
+
+
+@pytest.mark.parametrize("name", sorted(SCHEDULERS))
+def test_scheduler_state_dict_round_trip_and_pytorchs_state(name, tmp_path):
+    """Mid-run, (a) the state dict's keys are PyTorch's, (b) a chainrule state saved to a
+    file and (c) PyTorch's state dict, loaded into fresh schedulers, carry on exactly as
+    the uninterrupted run."""
+    make_opt, make_sched = SCHEDULERS[name]
+
+    def build(lib, mod):
+        p = lib.zeros(2, dtype=lib.float64, requires_grad=True)
+        q = lib.zeros(3, dtype=lib.float64, requires_grad=True)
+        opt = make_opt(mod, [{"params": [p]}, {"params": [q], "lr": 0.03}])
+        return opt, make_sched(mod.lr_scheduler, opt)
+
+    def advance(opt, sched, n):
+        lrs = []
+        for _ in range(n):
+            opt.step()
+            sched.step()
+            lrs.append(list(sched.get_last_lr()))
+        return lrs
+
+    topt, tsched = build(torch, torch.optim)
+    opt, sched = build(cr, optim)
+    advance(topt, tsched, 5)
+    advance(opt, sched, 5)
+    assert _state_keys(sched.state_dict()) == _state_keys(tsched.state_dict())
+    cr.save({"opt": opt.state_dict(), "sched": sched.state_dict()}, tmp_path / "s.npz")
+    expected = advance(topt, tsched, 7)
+
+    saved = cr.load(tmp_path / "s.npz")
+    for state in (saved, None):
+        opt2, sched2 = build(cr, optim)
+        if state is None:  # PyTorch's state, taken at the same point
+            topt3, tsched3 = build(torch, torch.optim)
+            advance(topt3, tsched3, 5)
+            state = {"opt": topt3.state_dict(), "sched": tsched3.state_dict()}
+        opt2.load_state_dict(state["opt"])
+        sched2.load_state_dict(state["sched"])
+        np.testing.assert_allclose(advance(opt2, sched2, 7), expected, rtol=1e-13)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {},
+    {"mode": "max", "factor": 0.5, "patience": 1},
+    {"threshold_mode": "abs", "threshold": 0.05, "patience": 0, "cooldown": 2},
+    {"mode": "max", "threshold_mode": "abs", "threshold": 0.1, "patience": 2},
+    {"factor": 0.3, "patience": 0, "min_lr": [0.004, 0.01], "eps": 1e-3},
+    {"factor": 0.5, "patience": 1, "cooldown": 1, "min_lr": 0.002},
+])
+def test_reduce_lr_on_plateau_follows_torch(kwargs):
+    rng = np.random.default_rng(5)
+    metrics = np.concatenate([np.linspace(1.0, 0.8, 5), 0.8 + 0.02 * rng.standard_normal(25)])
+    seen = []
+    for lib, mod in ((cr, optim), (torch, torch.optim)):
+        p = lib.zeros(2, requires_grad=True)
+        q = lib.zeros(2, requires_grad=True)
+        opt = mod.SGD([{"params": [p]}, {"params": [q], "lr": 0.05}], lr=0.1)
+        sched = mod.lr_scheduler.ReduceLROnPlateau(opt, **kwargs)
+        lrs = []
+        for i, metric in enumerate(metrics):
+            opt.step()
+            sched.step(metric if i % 2 else lib.tensor(metric))
+            lrs.append(sched.get_last_lr() + [sched.num_bad_epochs, sched.cooldown_counter,
+                                              sched.best])
+        seen.append(lrs)
+    np.testing.assert_allclose(seen[0], seen[1], rtol=1e-13)
+    assert min(lr[0] for lr in seen[0]) < 0.1  # the schedule did reduce
+
+
+def test_reduce_lr_on_plateau_state_dict_matches_torch():
+    states = []
+    for mod in (optim, torch.optim):
+        opt = mod.SGD([torch.zeros(1) if mod is torch.optim else cr.zeros(1)], lr=0.1)
+        sched = mod.lr_scheduler.ReduceLROnPlateau(opt, mode="max", patience=0)
+        for metric in (1.0, 0.5, 0.4):
+            sched.step(metric)
+        states.append(sched.state_dict())
+    assert set(states[0]) == set(states[1])
+    for key in states[1]:
+        assert states[0][key] == states[1][key], key
+    opt = optim.SGD([cr.zeros(1)], lr=0.1)
+    sched = optim.lr_scheduler.ReduceLROnPlateau(opt)
+    sched.load_state_dict(states[1])
+    assert sched.mode == "max" and sched.mode_worse == -np.inf
+    assert sched.get_last_lr() == pytest.approx([0.001])
+
+
+def test_warm_restarts_fractional_epochs_follow_torch():
+    """step(epoch + i / iters): annealing within epochs, as PyTorch's docs show."""
+    seen = []
+    for mod in (optim, torch.optim):
+        p = torch.zeros(1) if mod is torch.optim else cr.zeros(1)
+        opt = mod.SGD([p], lr=0.1)
+        sched = mod.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2, T_mult=3,
+                                                             eta_min=1e-3)
+        lrs = []
+        for epoch in range(9):
+            for i in range(4):
+                opt.step()
+                sched.step(epoch + i / 4)
+                lrs.append(sched.get_last_lr()[0])
+        seen.append(lrs)
+    np.testing.assert_allclose(seen[0], seen[1], rtol=1e-13)
+
+
+@pytest.mark.parametrize("name, kwargs", [
+    ("StepLR", {"step_size": 3}), ("MultiStepLR", {"milestones": [2, 4]}),
+    ("ConstantLR", {}), ("LinearLR", {}), ("ExponentialLR", {"gamma": 0.9}),
+    ("PolynomialLR", {"total_iters": 6}), ("CosineAnnealingLR", {"T_max": 5}),
+    ("LambdaLR", {"lr_lambda": lambda e: 0.5 ** e}),
+])
+def test_step_with_epoch_uses_the_closed_form_and_warns_like_torch(name, kwargs):
+    seen = []
+    for mod in (optim, torch.optim):
+        opt = mod.SGD([torch.zeros(1) if mod is torch.optim else cr.zeros(1)], lr=0.1)
+        sched = getattr(mod.lr_scheduler, name)(opt, **kwargs)
+        lrs = []
+        for epoch in (3, 1, 7, 2):
+            opt.step()
+            with pytest.warns(UserWarning, match="epoch parameter"):
+                sched.step(epoch)
+            lrs.append(sched.get_last_lr()[0])
+        seen.append(lrs)
+    np.testing.assert_allclose(seen[0], seen[1], rtol=1e-13)
+
+
+def test_lambda_lr_restores_a_callable_objects_attributes():
+    opt = optim.SGD([cr.zeros(1)], lr=1.0)
+    sched = optim.lr_scheduler.LambdaLR(opt, _Warmup(10))
+    state = sched.state_dict()
+    assert state["lr_lambdas"] == [{"steps": 10}]
+    fresh = optim.lr_scheduler.LambdaLR(opt, _Warmup(3))
+    fresh.load_state_dict(state)
+    assert fresh.lr_lambdas[0].steps == 10
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda s, o: s.ConstantLR(o, factor=2.0), ValueError, "between 0 and 1"),
+    (lambda s, o: s.LinearLR(o, start_factor=0), ValueError, "greater than 0"),
+    (lambda s, o: s.LambdaLR(o, [lambda e: 1, lambda e: 1]), ValueError, "Expected 1 lr_lambdas"),
+    (lambda s, o: s.MultiplicativeLR(o, 0.5), TypeError, "lr_lambda should be a function"),
+    (lambda s, o: s.SequentialLR(o, [s.ExponentialLR(o, 0.5)], milestones=[2]), ValueError,
+     "one more than the number of milestone"),
+    (lambda s, o: s.SequentialLR(o, [], milestones=[]), ValueError, "at least one scheduler"),
+    (lambda s, o: s.ChainedScheduler([s.ReduceLROnPlateau(o)]), ValueError,
+     "does not support `ReduceLROnPlateau`"),
+    (lambda s, o: s.ReduceLROnPlateau(o, mode="up"), ValueError, "mode up is unknown"),
+    (lambda s, o: s.ReduceLROnPlateau(o, threshold_mode="x"), ValueError, "threshold mode x"),
+    (lambda s, o: s.ReduceLROnPlateau(o, factor=1.0), ValueError, "Factor should be < 1.0"),
+    (lambda s, o: s.ReduceLROnPlateau(o, min_lr=[0.1, 0.2]), ValueError, "expected 1 min_lrs"),
+    (lambda s, o: s.CyclicLR(o, 0.1, 1.0, mode="sine"), ValueError, "mode is invalid"),
+    (lambda s, o: s.CosineAnnealingWarmRestarts(o, T_0=0), ValueError, "positive integer T_0"),
+    (lambda s, o: s.CosineAnnealingWarmRestarts(o, T_0=2, T_mult=0), ValueError, "T_mult"),
+])
+def test_bad_scheduler_arguments_raise(make, error, message):
+    opt = optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1, momentum=0.9)
+    with pytest.raises(error, match=message):
+        make(optim.lr_scheduler, opt)
+
+
+def test_cyclic_lr_needs_momentum_to_cycle_it():
+    opt = optim.Adagrad([cr.zeros(1, requires_grad=True)])
+    with pytest.raises(ValueError, match="must support momentum or beta1"):
+        optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1)
+
+
+def test_sequential_lr_refuses_a_wrong_nested_state():
+    opt = optim.SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
+    s = optim.lr_scheduler
+    sched = s.SequentialLR(opt, [s.ConstantLR(opt), s.ExponentialLR(opt, 0.5)], milestones=[2])
+    state = sched.state_dict()
+    bad = dict(state, _schedulers=[state["_schedulers"][0], {"gamma": 0.5}])
+    with pytest.raises(ValueError, match="ExponentialLR.load_state_dict: missing key"):
+        sched.load_state_dict(bad)
+    assert sched.state_dict() == state
