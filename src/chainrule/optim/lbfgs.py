@@ -237,7 +237,7 @@ class LBFGS(Optimizer):
         return loss, flat_grad
 
     # -- one step: up to max_iter iterations -------------------------------------------
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:  # type: ignore[override]
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Run up to ``max_iter`` iterations; return the loss of the first closure call.
 
         ``closure`` (required) clears the gradients, computes the loss, calls
@@ -246,11 +246,11 @@ class LBFGS(Optimizer):
         if closure is None:
             raise TypeError("LBFGS.step needs a closure that re-evaluates the model and "
                             "returns the loss (it calls it several times per step)")
-        inner = closure
+        user_closure = closure
 
-        def closure() -> Any:
+        def evaluate() -> Any:
             with enable_grad():
-                return inner()
+                return user_closure()
 
         group = self.param_groups[0]
         lr = group["lr"]
@@ -265,7 +265,7 @@ class LBFGS(Optimizer):
         state.setdefault("func_evals", 0)
         state.setdefault("n_iter", 0)
 
-        orig_loss = closure()
+        orig_loss = evaluate()
         loss = float(orig_loss)
         current_evals = 1
         state["func_evals"] += 1
@@ -275,14 +275,14 @@ class LBFGS(Optimizer):
         if opt_cond:  # already optimal
             return orig_loss
 
-        d = state.get("d")
-        t = state.get("t")
-        old_dirs = state.get("old_dirs")
-        old_stps = state.get("old_stps")
-        ro = state.get("ro")
-        H_diag = state.get("H_diag")
-        prev_flat_grad = state.get("prev_flat_grad")
-        prev_loss = state.get("prev_loss")
+        d: Any = state.get("d")
+        t: Any = state.get("t")
+        old_dirs: Any = state.get("old_dirs")
+        old_stps: Any = state.get("old_stps")
+        ro: Any = state.get("ro")
+        H_diag: Any = state.get("H_diag")
+        prev_flat_grad: Any = state.get("prev_flat_grad")
+        prev_loss: Any = state.get("prev_loss")
 
         n_iter = 0
         while n_iter < max_iter:
@@ -341,7 +341,7 @@ class LBFGS(Optimizer):
                 x_init = self._clone_param()
 
                 def obj_func(x: list, t: Any, d: np.ndarray) -> tuple[float, np.ndarray]:
-                    return self._directional_evaluate(closure, x, t, d)
+                    return self._directional_evaluate(evaluate, x, t, d)
 
                 loss, flat_grad, t, ls_func_evals = _strong_wolfe(
                     obj_func, x_init, t, d, loss, flat_grad, gtd,
@@ -352,7 +352,7 @@ class LBFGS(Optimizer):
                 self._add_grad(t, d)
                 if n_iter != max_iter:
                     # re-evaluate unless this is the last iteration
-                    loss = float(closure())
+                    loss = float(evaluate())
                     flat_grad = self._gather_flat_grad()
                     opt_cond = np.abs(flat_grad).max() <= tolerance_grad
                     ls_func_evals = 1

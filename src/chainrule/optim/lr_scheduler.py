@@ -441,6 +441,7 @@ class _LambdaState(LRScheduler):
     saved if it is a callable object (a plain function or lambda saves as None)."""
 
     _nested_keys = frozenset({"lr_lambdas"})
+    lr_lambdas: list[Callable[[int], float]]
 
     def state_dict(self) -> dict[str, Any]:
         state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "lr_lambdas")}
@@ -1109,7 +1110,7 @@ class CyclicLR(LRScheduler):
 
     def _load_nested(self, nested: dict[str, Any]) -> None:
         if nested["_scale_fn_custom"] is not None:
-            self._scale_fn_custom.__dict__.update(nested["_scale_fn_custom"])  # type: ignore
+            self._scale_fn_custom.__dict__.update(nested["_scale_fn_custom"])
         self._init_scale_fn()
 
 

@@ -64,7 +64,7 @@ def _check_betas(betas: Any) -> tuple[float, float]:
         if not 0.0 <= beta < 1.0:
             raise ValueError(f"Invalid beta parameter at index {i}: {beta} "
                              "(it must be in [0, 1))")
-    return betas  # type: ignore[return-value]
+    return (float(betas[0]), float(betas[1]))
 
 
 def _scalar_dtype() -> type:

@@ -49,8 +49,8 @@ class Rprop(Optimizer):
                  step_sizes: tuple[float, float] = (1e-6, 50), *,
                  maximize: bool = False) -> None:
         _check_nonnegative("learning rate", lr)
-        etas = tuple(etas)
-        step_sizes = tuple(step_sizes)
+        etas = tuple(etas)  # type: ignore[assignment]
+        step_sizes = tuple(step_sizes)  # type: ignore[assignment]
         if len(etas) != 2 or not 0.0 < etas[0] < 1.0 < etas[1]:
             raise ValueError(f"Invalid eta values: {', '.join(map(str, etas))} (they must be "
                              "(etaminus, etaplus) with 0 < etaminus < 1 < etaplus)")
