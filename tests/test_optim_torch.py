@@ -672,3 +672,96 @@ def test_sequential_lr_refuses_a_wrong_nested_state():
     with pytest.raises(ValueError, match="ExponentialLR.load_state_dict: missing key"):
         sched.load_state_dict(bad)
     assert sched.state_dict() == state
+
+
+# ---------------------------------------------------------------------------
+# swa_utils: AveragedModel, update_bn, SWALR
+# ---------------------------------------------------------------------------
+
+def _bn_model(lib):
+    return lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4), lib.nn.Tanh(),
+                             lib.nn.Linear(4, 2))
+
+
+def _same_weights(theirs, mine):
+    mine.load_state_dict({k: v.detach().numpy().copy() for k, v in theirs.state_dict().items()})
+
+
+@pytest.mark.parametrize("kind", ["swa", "ema-multi", "ema-fn", "swa-buffers"])
+def test_averaged_model_follows_torch(kind):
+    from chainrule.optim import swa_utils
+
+    def averaged(lib_swa, model):
+        if kind == "ema-multi":
+            return lib_swa.AveragedModel(model, multi_avg_fn=lib_swa.get_ema_multi_avg_fn(0.9))
+        if kind == "ema-fn":
+            return lib_swa.AveragedModel(model, avg_fn=lib_swa.get_ema_avg_fn(0.8))
+        return lib_swa.AveragedModel(model, use_buffers=kind == "swa-buffers")
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((16, 3)).astype(np.float32)
+    y = rng.standard_normal((16, 2)).astype(np.float32)
+    tmodel = _bn_model(torch)
+    model = _bn_model(cr)
+    _same_weights(tmodel, model)
+    runs = []
+    for lib, mod, swa_mod, net in ((cr, optim, swa_utils, model),
+                                   (torch, torch.optim, torch.optim.swa_utils, tmodel)):
+        opt = mod.SGD(net.parameters(), lr=0.1, momentum=0.5)
+        avg = averaged(swa_mod, net)
+        for _ in range(6):
+            opt.zero_grad()
+            ((net(lib.tensor(x)) - lib.tensor(y)) ** 2).mean().backward()
+            opt.step()
+            avg.update_parameters(net)
+        runs.append({k: np.array(v.detach().numpy()) for k, v in avg.state_dict().items()})
+    mine, theirs = runs
+    assert list(mine) == list(theirs)
+    for key in theirs:
+        np.testing.assert_allclose(mine[key], theirs[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    assert int(mine["n_averaged"]) == 6
+
+
+def test_update_bn_follows_torch():
+    from chainrule.optim import swa_utils
+
+    rng = np.random.default_rng(4)
+    batches = [rng.standard_normal((8, 3)).astype(np.float32) for _ in range(4)]
+    tmodel = _bn_model(torch)
+    model = _bn_model(cr)
+    _same_weights(tmodel, model)
+    model.eval()
+    tmodel.eval()
+    torch.optim.swa_utils.update_bn([(torch.tensor(b), 0) for b in batches], tmodel)
+    swa_utils.update_bn([(cr.tensor(b), 0) for b in batches], model)
+    assert not model.training and model[1].momentum == 0.1
+    for key, value in tmodel.state_dict().items():
+        np.testing.assert_allclose(model.state_dict()[key].numpy(), value.numpy(), rtol=1e-5,
+                                   atol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"swa_lr": 0.01},
+    {"swa_lr": [0.02, 0.005], "anneal_epochs": 3, "anneal_strategy": "linear"},
+    {"swa_lr": 0.05, "anneal_epochs": 0},
+])
+def test_swalr_follows_torch(kwargs):
+    from chainrule.optim import swa_utils
+
+    seen = []
+    for mod, swa_mod in ((optim, swa_utils), (torch.optim, torch.optim.swa_utils)):
+        lib = torch if mod is torch.optim else cr
+        opt = mod.SGD([{"params": [lib.zeros(1, requires_grad=True)]},
+                       {"params": [lib.zeros(1, requires_grad=True)], "lr": 0.3}], lr=0.1)
+        sched = swa_mod.SWALR(opt, **kwargs)
+        lrs = [sched.get_last_lr()]
+        for i in range(14):
+            opt.step()
+            sched.step()
+            lrs.append(sched.get_last_lr())
+            if i == 4:  # a state dict round trip mid-run
+                state = sched.state_dict()
+                sched = swa_mod.SWALR(opt, **kwargs)
+                sched.load_state_dict(state)
+        seen.append(lrs)
+    np.testing.assert_allclose(seen[0], seen[1], rtol=1e-13)
