@@ -765,3 +765,21 @@ def test_swalr_follows_torch(kwargs):
                 sched.load_state_dict(state)
         seen.append(lrs)
     np.testing.assert_allclose(seen[0], seen[1], rtol=1e-13)
+
+
+def test_named_parameters_give_param_names_like_torch():
+    states = []
+    for lib, mod in ((cr, optim), (torch, torch.optim)):
+        model = lib.nn.Linear(3, 2)
+        opt = mod.Adam(model.named_parameters(), lr=0.1)
+        model(lib.ones(4, 3)).sum().backward()
+        opt.step()
+        states.append(opt.state_dict())
+    assert states[0]["param_groups"][0]["param_names"] == ["weight", "bias"]
+    assert states[0]["param_groups"][0]["param_names"] == \
+        states[1]["param_groups"][0]["param_names"]
+    opt = optim.SGD([("w", cr.zeros(1, requires_grad=True))], lr=0.1)
+    with pytest.raises(ValueError, match="with/without names"):
+        opt.add_param_group({"params": [cr.zeros(1, requires_grad=True)]})
+    with pytest.raises(ValueError, match="Some param names are missing"):
+        optim.SGD([("w", cr.zeros(1, requires_grad=True)), cr.zeros(1, requires_grad=True)])

@@ -80,7 +80,9 @@ class Optimizer:
     """Base class of every optimizer: holds the parameter groups and the per-parameter state.
 
     Args:
-        params: an iterable of Tensors, or of dicts each with a ``"params"`` entry and
+        params: an iterable of Tensors (or of ``(name, Tensor)`` pairs, as
+            ``model.named_parameters()`` gives: the names go into each group's
+            ``"param_names"``), or of dicts each with a ``"params"`` entry and
             hyperparameters that override ``defaults`` for that group.
         defaults: the hyperparameters of the update rule.
 
@@ -148,6 +150,11 @@ class Optimizer:
             )
         else:
             params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]  # named_parameters()
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names and len(names) != len(params):
+            raise ValueError("all optimizer params should be with/without names. Some param "
+                             "names are missing")
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
@@ -159,9 +166,17 @@ class Optimizer:
                 raise TypeError(f"optimizer can only optimize floating-point Tensors, got "
                                 f"dtype {p._array.dtype.name}")
         group = {"params": params}
+        if names:
+            group["param_names"] = names
         for key, value in param_group.items():
             if key != "params":
                 group[key] = value
+        for other in self.param_groups:
+            if ("param_names" in group) != ("param_names" in other):
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 "cannot add param group "
+                                 f"{'with' if 'param_names' in group else 'without'} names to "
+                                 "the optimizer")
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
