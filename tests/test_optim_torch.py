@@ -96,6 +96,9 @@ OPTIMIZERS = {
                                           weight_decay=0.1),
     "rprop": lambda m, p: m.Rprop(p, lr=0.01),
     "rprop-all": lambda m, p: m.Rprop(p, lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.08)),
+    "adafactor": lambda m, p: m.Adafactor(p),
+    "adafactor-all": lambda m, p: m.Adafactor(p, lr=0.05, beta2_decay=-0.5, eps=(1e-20, 1e-2),
+                                              d=1.5, weight_decay=0.1),
 }
 FLOAT = [pytest.param(np.float64, id="f64"), pytest.param(np.float32, id="f32")]
 
@@ -118,6 +121,7 @@ GROUP_SETTINGS = {
     "radam": {"lr": 0.2, "betas": (0.9, 0.5)},
     "asgd": {"lr": 0.1, "t0": 2},
     "rprop": {"lr": 0.2, "etas": (0.1, 1.1)},
+    "adafactor": {"lr": 0.2, "d": 2.0},
 }
 
 
@@ -146,7 +150,7 @@ def test_maximize_follows_torch(name):
 
 
 @pytest.mark.parametrize("name", ["adagrad-all", "adadelta-all", "adamax-all", "nadam-all",
-                                  "radam-all", "asgd-averaging", "rprop-all"])
+                                  "radam-all", "asgd-averaging", "rprop-all", "adafactor-all"])
 def test_state_dict_round_trip_mid_run(name, tmp_path):
     """Save the optimizer's state through a file after 5 steps, rebuild, and go on: the
     run still follows PyTorch's uninterrupted one."""
@@ -173,7 +177,7 @@ def _rebuilt(mod, spec, make, state):
 
 
 @pytest.mark.parametrize("name", ["adagrad-all", "adadelta", "adamax", "nadam-all",
-                                  "radam", "asgd-averaging", "rprop-all"])
+                                  "radam", "asgd-averaging", "rprop-all", "adafactor"])
 def test_loads_pytorchs_optimizer_state_mid_run(name):
     """PyTorch's state dict (its tensors, its keys) taken over mid-run by chainrule."""
     x, y, init = _data()
@@ -207,6 +211,7 @@ def test_adagrad_state_exists_before_the_first_step():
     ("adadelta", {"step", "square_avg", "acc_delta"}),
     ("adamax", {"step", "exp_avg", "exp_inf"}),
     ("radam", {"step", "exp_avg", "exp_avg_sq"}),
+    ("adafactor", {"step", "variance"}),
 ])
 def test_state_keys_are_pytorchs(name, keys):
     states = []

@@ -310,6 +310,10 @@ class Optimizer:
     # state entries that are one number per parameter (kept as NumPy scalars), not arrays
     _scalar_state: frozenset = frozenset()
 
+    def _state_shape(self, key: str, shape: tuple) -> tuple:
+        """The shape a state array ``key`` has for a parameter of ``shape`` (the same)."""
+        return shape
+
     def _cast_state(self, key: str, value: Any, param: Tensor, idx: Any) -> Any:
         value = _as_array(value)
         if key in self._scalar_state and isinstance(value, (np.ndarray, np.generic, float, int)):
@@ -321,10 +325,13 @@ class Optimizer:
         if isinstance(value, np.ndarray):
             if value.ndim == 0 and key == "step":
                 return int(value)
-            if value.shape != param._array.shape:
+            expected = self._state_shape(key, param._array.shape)
+            if value.shape != expected:
+                what = ("the parameter has shape" if expected == param._array.shape else
+                        f"for a parameter of shape {param._array.shape} it has shape")
                 raise ValueError(
                     f"the optimizer state {key!r} of parameter {idx} has shape "
-                    f"{value.shape}, but the parameter has shape {param._array.shape}")
+                    f"{value.shape}, but {what} {expected}")
             if value.dtype.kind == "f":
                 return value.astype(param._array.dtype, copy=True)
             return value.copy()
