@@ -788,3 +788,59 @@ def test_named_parameters_give_param_names_like_torch():
         opt.add_param_group({"params": [cr.zeros(1, requires_grad=True)]})
     with pytest.raises(ValueError, match="Some param names are missing"):
         optim.SGD([("w", cr.zeros(1, requires_grad=True)), cr.zeros(1, requires_grad=True)])
+
+
+# ---------------------------------------------------------------------------
+# Signatures: PyTorch's argument names, order, kinds and defaults
+# ---------------------------------------------------------------------------
+
+OPTIMIZER_NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+                   "RAdam", "ASGD", "Rprop", "Adafactor", "LBFGS"]
+SCHEDULER_NAMES = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
+                   "LinearLR", "ExponentialLR", "SequentialLR", "CosineAnnealingLR",
+                   "ChainedScheduler", "ReduceLROnPlateau", "CyclicLR",
+                   "CosineAnnealingWarmRestarts", "OneCycleLR", "PolynomialLR"]
+
+
+def _signature(cls):
+    import inspect
+
+    return [(p.name, p.kind, p.default) for p in
+            inspect.signature(cls.__init__).parameters.values()]
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES + ["lr_scheduler." + n for n in
+                                                    SCHEDULER_NAMES + ["LRScheduler"]])
+def test_signature_is_pytorchs(name):
+    mine, theirs = optim, torch.optim
+    for part in name.split("."):
+        mine, theirs = getattr(mine, part), getattr(theirs, part)
+    assert _signature(mine) == _signature(theirs)
+
+
+def test_implementation_switches_change_nothing_or_refuse():
+    x, y, init = _data()
+    runs = [_train(cr, optim, make, _params(cr, init, np.float64), 4, x, y)[0]
+            for make in (lambda m, p: m.Adam(p, lr=0.05),
+                         lambda m, p: m.Adam(p, lr=0.05, foreach=False, fused=True,
+                                             capturable=True))]
+    _compare(runs[0], runs[1], np.float64)
+    with pytest.raises(NotImplementedError, match="AdamW: differentiable=True"):
+        optim.AdamW([cr.zeros(1, requires_grad=True)], differentiable=True)
+    with pytest.raises(RuntimeError, match="cannot be `True` together"):
+        optim.SGD([cr.zeros(1, requires_grad=True)], foreach=True, fused=True)
+
+
+def test_every_torch_optimizer_and_scheduler_is_here_or_named_as_missing():
+    """The list of what chainrule leaves out of torch.optim, kept honest."""
+    left_out = {"SparseAdam", "Muon", "swap_in_optimizer_params_and_state"}
+    public = {n for n in dir(torch.optim) if not n.startswith("_") and n[0].isupper()
+              or n == "swap_in_optimizer_params_and_state"}
+    assert public - set(dir(optim)) == left_out
+    schedulers = {n for n in dir(torch.optim.lr_scheduler)
+                  if isinstance(getattr(torch.optim.lr_scheduler, n), type)
+                  and issubclass(getattr(torch.optim.lr_scheduler, n),
+                                 torch.optim.lr_scheduler.LRScheduler)}
+    assert schedulers - set(dir(optim.lr_scheduler)) == {"_LRScheduler"}
+    swa = set(torch.optim.swa_utils.__all__)
+    assert swa <= set(dir(optim.swa_utils))

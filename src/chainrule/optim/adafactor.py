@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from .adam import _lerp_
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _implementation_flags
 
 __all__ = ["Adafactor"]
 
@@ -52,11 +52,14 @@ class Adafactor(Optimizer):
         d: the clipping threshold of the update's RMS (default 1.0).
         weight_decay: decoupled weight decay (default 0).
         maximize: ascend instead of descend.
+        foreach: PyTorch's switch between implementations, taken for its signature.
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, beta2_decay: float = -0.8,
                  eps: tuple[float | None, float] = (None, 1e-3), d: float = 1.0,
-                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0.0, *, foreach: bool | None = None,
+                 maximize: bool = False) -> None:
+        _implementation_flags(type(self).__name__, foreach=foreach)
         if not 0.0 <= lr:
             raise ValueError(f"Learning rate should be >= 0 but is: {lr}")
         if not 0.0 >= beta2_decay:

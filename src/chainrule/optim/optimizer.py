@@ -55,6 +55,24 @@ def _as_array(value: Any) -> Any:
     return value
 
 
+def _implementation_flags(who: str, *, foreach: bool | None = None,
+                          fused: bool | None = None, differentiable: bool = False) -> None:
+    """Check PyTorch's switches between implementations of one update rule.
+
+    ``foreach``, ``fused`` and ``capturable`` choose how PyTorch runs the same
+    arithmetic (per tensor, batched, in one kernel, in a CUDA graph); chainrule has one
+    implementation, so they are taken for PyTorch's signatures and change nothing.
+    ``differentiable=True`` (autograd through the step itself) is refused: the updates
+    run on the arrays, outside any graph.
+    """
+    if differentiable:
+        raise NotImplementedError(
+            f"{who}: differentiable=True (autograd through the optimizer step) is not "
+            "supported: chainrule's optimizers update the arrays outside the graph")
+    if fused and foreach:
+        raise RuntimeError(f"{who}: `fused` and `foreach` cannot be `True` together.")
+
+
 def _check_betas(betas: Any) -> tuple[float, float]:
     """Return ``betas`` as a pair, each in [0, 1), or raise ``ValueError`` as PyTorch does."""
     betas = tuple(betas)
