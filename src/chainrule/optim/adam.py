@@ -61,7 +61,8 @@ class Adam(Optimizer):
                  foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
                  differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
-        _implementation_flags(type(self).__name__, foreach=foreach, fused=fused, differentiable=differentiable)
+        _implementation_flags(type(self).__name__, foreach=foreach, fused=fused,
+                              differentiable=differentiable)
         _check_nonnegative("learning rate", lr)
         _check_nonnegative("epsilon value", eps)
         betas = _check_betas(betas)

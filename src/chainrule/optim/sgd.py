@@ -52,7 +52,8 @@ class SGD(Optimizer):
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
                  *, maximize: bool = False, foreach: bool | None = None,
                  differentiable: bool = False, fused: bool | None = None) -> None:
-        _implementation_flags(type(self).__name__, foreach=foreach, fused=fused, differentiable=differentiable)
+        _implementation_flags(type(self).__name__, foreach=foreach, fused=fused,
+                              differentiable=differentiable)
         _check_nonnegative("learning rate", lr)
         _check_nonnegative("momentum value", momentum)
         _check_nonnegative("weight_decay value", weight_decay)
