@@ -795,7 +795,7 @@ def test_named_parameters_give_param_names_like_torch():
 # ---------------------------------------------------------------------------
 
 OPTIMIZER_NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
-                   "RAdam", "ASGD", "Rprop", "Adafactor", "LBFGS"]
+                   "RAdam", "ASGD", "Rprop", "Adafactor", "Muon", "LBFGS"]
 SCHEDULER_NAMES = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
                    "LinearLR", "ExponentialLR", "SequentialLR", "CosineAnnealingLR",
                    "ChainedScheduler", "ReduceLROnPlateau", "CyclicLR",
@@ -833,7 +833,7 @@ def test_implementation_switches_change_nothing_or_refuse():
 
 def test_every_torch_optimizer_and_scheduler_is_here_or_named_as_missing():
     """The list of what chainrule leaves out of torch.optim, kept honest."""
-    left_out = {"SparseAdam", "Muon", "swap_in_optimizer_params_and_state"}
+    left_out = {"SparseAdam", "swap_in_optimizer_params_and_state"}
     public = {n for n in dir(torch.optim) if not n.startswith("_") and n[0].isupper()
               or n == "swap_in_optimizer_params_and_state"}
     assert public - set(dir(optim)) == left_out
@@ -844,3 +844,41 @@ def test_every_torch_optimizer_and_scheduler_is_here_or_named_as_missing():
     assert schedulers - set(dir(optim.lr_scheduler)) == {"_LRScheduler"}
     swa = set(torch.optim.swa_utils.__all__)
     assert swa <= set(dir(optim.swa_utils))
+
+
+# ---------------------------------------------------------------------------
+# Muon: Newton-Schulz in bfloat16, emulated
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(4, 6), (7, 3), (5, 5)])
+@pytest.mark.parametrize("kwargs", [
+    {},
+    {"lr": 0.02, "nesterov": False, "adjust_lr_fn": "match_rms_adamw", "weight_decay": 0.0},
+    {"lr": 0.01, "momentum": 0.8, "ns_steps": 3, "adjust_lr_fn": "original",
+     "ns_coefficients": (3.0, -3.2, 1.2)},
+])
+def test_muon_follows_torch(shape, kwargs):
+    """The bfloat16 Newton-Schulz iterations rounded as PyTorch rounds them: the
+    trajectories agree to float32 rounding (a bfloat16 ulp would be 100x larger)."""
+    rng = np.random.default_rng(sum(shape))
+    w0 = rng.standard_normal(shape).astype(np.float32)
+    grads = [rng.standard_normal(shape).astype(np.float32) for _ in range(6)]
+    runs = []
+    for lib, mod in ((cr, optim), (torch, torch.optim)):
+        w = lib.tensor(w0, requires_grad=True)
+        opt = mod.Muon([w], **kwargs)
+        history = []
+        for g in grads:
+            w.grad = lib.tensor(g)
+            opt.step()
+            history.append(w.detach().numpy().copy())
+        runs.append(np.array(history))
+    steps = np.abs(runs[1] - w0).max()
+    np.testing.assert_allclose(runs[0], runs[1], rtol=0, atol=1e-4 * steps)
+
+
+def test_muon_takes_matrices_only():
+    with pytest.raises(ValueError, match="Muon only supports 2D parameters"):
+        optim.Muon([cr.zeros(3, requires_grad=True)])
+    with pytest.raises(ValueError, match="Adjust learning rate function"):
+        optim.Muon([cr.zeros(3, 3, requires_grad=True)], adjust_lr_fn="sqrt")

@@ -24,6 +24,7 @@ from .adamax import Adamax
 from .adamw import AdamW
 from .asgd import ASGD
 from .lbfgs import LBFGS
+from .muon import Muon
 from .nadam import NAdam
 from .optimizer import Optimizer
 from .radam import RAdam
@@ -32,4 +33,5 @@ from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax",
-           "NAdam", "RAdam", "ASGD", "Rprop", "Adafactor", "LBFGS", "lr_scheduler", "swa_utils"]
+           "NAdam", "RAdam", "ASGD", "Rprop", "Adafactor", "Muon", "LBFGS", "lr_scheduler",
+           "swa_utils"]
