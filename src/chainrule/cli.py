@@ -118,7 +118,7 @@ def _datasets(name: str, seed: int, limit: int | None) -> tuple:
 
     train, test = load_digits(test_size=TEST_SIZE, seed=seed)
     if limit is not None:
-        train = Subset(train, range(min(limit, len(train))))
+        return Subset(train, range(min(limit, len(train)))), test
     return train, test
 
 

@@ -152,6 +152,13 @@ class DataLoader:
     tensors with the whole batch at once, without going sample by sample.
     """
 
+    dataset: Any
+    batch_size: int
+    shuffle: bool
+    generator: np.random.Generator | None
+    drop_last: bool
+    collate_fn: Callable[[list], Any] | None
+
     def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False,
                  generator: Any = None, drop_last: bool = False,
                  collate_fn: Callable[[list], Any] | None = None) -> None:

@@ -334,7 +334,7 @@ class Module:
 
     # -- state ----------------------------------------------------------------------
     def state_dict(self, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> OrderedDict[str, Tensor]:
+                   keep_vars: bool = False) -> dict[str, Tensor]:
         """Parameters and persistent buffers by dotted name, in registration order.
 
         The values share memory with the module (detached from the graph unless

@@ -58,7 +58,7 @@ class Adam(Optimizer):
                  decoupled_weight_decay: bool = False) -> None:
         _check_nonnegative("learning rate", lr)
         _check_nonnegative("epsilon value", eps)
-        betas = tuple(betas)
+        betas = tuple(betas)  # type: ignore[assignment]
         if len(betas) != 2:
             raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
         for i, beta in enumerate(betas):
