@@ -38,6 +38,8 @@ def promote(a, b):
     dtype('float32')
     """
     if type(a) is np.ndarray:
+        if type(b) is float and a.dtype.kind == "f":
+            return a, b  # the commonest case, a float array and a Python float, first
         if type(b) is np.ndarray:
             ka, kb = a.dtype.kind, b.dtype.kind
             if ka == kb:
