@@ -27,7 +27,7 @@ import copy
 import math
 import numbers
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 
@@ -206,13 +206,22 @@ def default_convert(data: Any) -> Any:
 # ---------------------------------------------------------------------------
 
 
-class WorkerInfo(NamedTuple):
-    """What :func:`get_worker_info` tells a dataset about the worker loading it."""
+class WorkerInfo:
+    """What :func:`get_worker_info` tells a dataset about the worker loading it: ``id``,
+    ``num_workers``, ``seed`` and ``dataset`` (read-only, as PyTorch's)."""
 
-    id: int
-    num_workers: int
-    seed: int
-    dataset: Any
+    __slots__ = ("id", "num_workers", "seed", "dataset")
+
+    def __init__(self, id: int, num_workers: int, seed: int, dataset: Any) -> None:  # noqa: A002
+        for name, value in zip(self.__slots__, (id, num_workers, seed, dataset)):
+            object.__setattr__(self, name, value)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise RuntimeError(f"Cannot assign attributes to {type(self).__name__} objects")
+
+    def __repr__(self) -> str:
+        return (f"WorkerInfo(id={self.id}, num_workers={self.num_workers}, seed={self.seed}, "
+                f"dataset={type(self.dataset).__name__})")
 
 
 _worker: list[WorkerInfo | None] = [None]

@@ -5,8 +5,10 @@ submodules too: ``chainrule.utils.data.sampler`` is ``chainrule.data.sampler``),
 code written for PyTorch imports it unchanged:
 
 >>> import chainrule as torch
->>> from torch.utils.data import DataLoader, TensorDataset
->>> DataLoader is torch.data.DataLoader is torch.utils.data.DataLoader
+>>> torch.utils.data.DataLoader is torch.data.DataLoader
+True
+>>> from chainrule.utils.data import DataLoader, TensorDataset
+>>> DataLoader is torch.data.DataLoader
 True
 >>> from chainrule.utils.data.sampler import RandomSampler
 >>> RandomSampler is torch.data.RandomSampler
