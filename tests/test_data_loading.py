@@ -326,7 +326,7 @@ def test_attributes_are_fixed_after_init():
     loader = DataLoader(Samples(SAMPLES["numbers"], cr))
     for attr in ("batch_size", "sampler", "drop_last", "dataset"):
         fresh = tud.DataLoader(Samples(SAMPLES["numbers"], torch))
-        theirs = error_of(lambda a=attr: setattr(fresh, a, 1))
+        theirs = error_of(lambda a=attr, f=fresh: setattr(f, a, 1))
         assert error_of(lambda a=attr: setattr(loader, a, 1)) == theirs
     loader.num_workers = 0  # others may change, as in PyTorch
 
