@@ -38,7 +38,7 @@ __all__ = [
 
 
 def _dtype(dtype: Any) -> np.dtype:
-    """A layer's parameter dtype: ``dtype``, or the default one (:func:`chainrule.get_default_dtype`)."""
+    """A layer's parameter dtype: ``dtype``, else the default (``get_default_dtype()``)."""
     return default_float() if dtype is None else np.dtype(dtype)
 
 
