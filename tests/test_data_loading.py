@@ -225,6 +225,13 @@ def test_collate_fn_and_default_convert_equal_pytorch():
         default_collate([np.array(["a"]), np.array(["b"])])
 
 
+def test_collating_tensors_that_need_a_gradient_keeps_the_graph():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    batch = default_collate([w * 2, w * 3])
+    batch.sum().backward()
+    assert batch.shape == (2, 2) and w.grad.tolist() == [5.0, 5.0]
+
+
 def test_shuffle_gives_a_permutation_per_pass_reproducibly():
     ds = TensorDataset(cr.arange(30))
     loader = DataLoader(ds, batch_size=7, shuffle=True, generator=g(3))

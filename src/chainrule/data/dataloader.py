@@ -34,6 +34,7 @@ import numpy as np
 from ..dtypes import default_complex, default_float
 from ..random import Generator
 from ..tensor import Tensor
+from ..tensor_methods.shape import stack
 from .dataset import IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _rng
 
@@ -90,6 +91,8 @@ def _collate(batch: Sequence, names: list[str], field: str) -> Any:
                                  f"{names[0]} has {arrays[0].shape}; samples of one batch "
                                  "need the same shape (pad them, or give the DataLoader a "
                                  "collate_fn)")
+        if any(isinstance(x, Tensor) and x.requires_grad for x in batch):
+            return stack([x if isinstance(x, Tensor) else Tensor(x) for x in batch])
         return Tensor(np.stack(arrays))
     if isinstance(elem, numbers.Number) and not isinstance(elem, np.generic):
         return Tensor(_python_numbers(batch, names, where))
