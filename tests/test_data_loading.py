@@ -196,6 +196,9 @@ def test_tensor_dataset_batches_equal_pytorch():
                                        [6, 0, 3, 2, 5]), batch_size=2)
     assert [plain(b) for b in ours] == [plain(b) for b in theirs]
     assert isinstance(next(iter(ours)), list)  # default_collate: a list, as PyTorch
+    passing = iter(ours)
+    assert len(passing) == 3 and iter(passing) is passing
+    assert len(list(passing)) == 3 and next(passing, None) is None
 
 
 def test_sampler_batch_sampler_and_no_batching_equal_pytorch():

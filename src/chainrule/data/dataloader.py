@@ -432,13 +432,13 @@ class DataLoader:
             return length
         return len(self._index_sampler)
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> _DataLoaderIter:
         info = self._start_pass()
         if self._iterable:
             batches = self._iterable_batches(info)
         else:
             batches = self._map_batches(info)
-        return batches
+        return _DataLoaderIter(self, batches)
 
     def _start_pass(self) -> WorkerInfo | None:
         """The in-process worker of this pass (None without workers); runs
@@ -501,6 +501,23 @@ class DataLoader:
                         return
                     batch = self.collate_fn(chunk)
             yield batch
+
+
+class _DataLoaderIter:
+    """One pass over a DataLoader: ``next()`` gives a batch; ``len()`` is the loader's."""
+
+    def __init__(self, loader: DataLoader, batches: Iterator[Any]) -> None:
+        self._loader = loader
+        self._batches = batches
+
+    def __iter__(self) -> _DataLoaderIter:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
 
 
 def _tensors_behind(dataset: Any, index: Any) -> list | None:
