@@ -151,7 +151,7 @@ def _count_fields(sample: Any) -> str:
     return f"a {type(sample).__name__} instead of fields"
 
 
-def _python_numbers(batch: list, names: list[str], where: str) -> np.ndarray:
+def _python_numbers(batch: Sequence, names: list[str], where: str) -> np.ndarray:
     """Python numbers as one array of the type that holds them all (PyTorch's inference)."""
     for i, x in enumerate(batch):
         if not isinstance(x, numbers.Number) or isinstance(x, np.generic):
@@ -214,6 +214,10 @@ class WorkerInfo:
     ``num_workers``, ``seed`` and ``dataset`` (read-only, as PyTorch's)."""
 
     __slots__ = ("id", "num_workers", "seed", "dataset")
+    id: int
+    num_workers: int
+    seed: int
+    dataset: Any
 
     def __init__(self, id: int, num_workers: int, seed: int, dataset: Any) -> None:  # noqa: A002
         for name, value in zip(self.__slots__, (id, num_workers, seed, dataset)):
@@ -497,7 +501,8 @@ class DataLoader:
                         chunk.append(sample)
                         if len(chunk) == self.batch_size:
                             break
-                    if not chunk or (self.drop_last and len(chunk) < self.batch_size):
+                    size = self.batch_size if self.batch_size is not None else 0
+                    if not chunk or (self.drop_last and len(chunk) < size):
                         return
                     batch = self.collate_fn(chunk)
             yield batch
