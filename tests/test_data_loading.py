@@ -316,6 +316,8 @@ class TorchStream(tud.IterableDataset):
     dict(num_workers=2, prefetch_factor=-1),
     dict(persistent_workers=True),
     dict(batch_size=0),
+    dict(batch_size=2.0),
+    dict(drop_last=1),
 ])
 def test_argument_errors_equal_pytorch(kwargs):
     ours = error_of(lambda: DataLoader(Samples(SAMPLES["numbers"], cr), **kwargs))

@@ -397,7 +397,7 @@ class DataLoader:
             else:
                 sampler = SequentialSampler(dataset)
         if batch_size is not None and batch_sampler is None:
-            batch_sampler = BatchSampler(sampler, int(batch_size), bool(drop_last))
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
 
         self.batch_size = None if batch_size is None else int(batch_size)
         self.drop_last = bool(drop_last)
