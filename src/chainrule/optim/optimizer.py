@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dtypes import get_default_dtype
 from ..graph import enable_grad
 from ..tensor import Tensor
 
@@ -44,11 +45,44 @@ def _check_nonnegative(name: str, value: Any) -> None:
         raise ValueError(f"Invalid {name}: {value} (it must be >= 0)")
 
 
+def _as_array(value: Any) -> Any:
+    """A chainrule or PyTorch tensor as its NumPy array (a PyTorch optimizer's state dict
+    holds PyTorch tensors); anything else as it is."""
+    if isinstance(value, Tensor):
+        return value._array
+    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
+        return np.asarray(value.detach().cpu().numpy())
+    return value
+
+
+def _check_betas(betas: Any) -> tuple[float, float]:
+    """Return ``betas`` as a pair, each in [0, 1), or raise ``ValueError`` as PyTorch does."""
+    betas = tuple(betas)
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta} "
+                             "(it must be in [0, 1))")
+    return (float(betas[0]), float(betas[1]))
+
+
+def _scalar_dtype() -> type:
+    """The dtype of per-parameter scalar state (NAdam's ``mu_product``, ASGD's ``eta``).
+
+    PyTorch keeps such numbers in 0-d tensors of float64 when the default dtype is
+    float64 and of float32 otherwise, and rounds them there; so does chainrule.
+    """
+    return np.float64 if get_default_dtype() == np.float64 else np.float32
+
+
 class Optimizer:
     """Base class of every optimizer: holds the parameter groups and the per-parameter state.
 
     Args:
-        params: an iterable of Tensors, or of dicts each with a ``"params"`` entry and
+        params: an iterable of Tensors (or of ``(name, Tensor)`` pairs, as
+            ``model.named_parameters()`` gives: the names go into each group's
+            ``"param_names"``), or of dicts each with a ``"params"`` entry and
             hyperparameters that override ``defaults`` for that group.
         defaults: the hyperparameters of the update rule.
 
@@ -116,6 +150,11 @@ class Optimizer:
             )
         else:
             params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]  # named_parameters()
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names and len(names) != len(params):
+            raise ValueError("all optimizer params should be with/without names. Some param "
+                             "names are missing")
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
@@ -127,9 +166,17 @@ class Optimizer:
                 raise TypeError(f"optimizer can only optimize floating-point Tensors, got "
                                 f"dtype {p._array.dtype.name}")
         group = {"params": params}
+        if names:
+            group["param_names"] = names
         for key, value in param_group.items():
             if key != "params":
                 group[key] = value
+        for other in self.param_groups:
+            if ("param_names" in group) != ("param_names" in other):
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 "cannot add param group "
+                                 f"{'with' if 'param_names' in group else 'without'} names to "
+                                 "the optimizer")
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
@@ -260,17 +307,31 @@ class Optimizer:
                     value = tuple(value)  # betas
                 mine[key] = copy.deepcopy(value)
 
-    @staticmethod
-    def _cast_state(key: str, value: Any, param: Tensor, idx: Any) -> Any:
-        if isinstance(value, Tensor):
-            value = value._array
+    # state entries that are one number per parameter (kept as NumPy scalars), not arrays
+    _scalar_state: frozenset = frozenset()
+
+    def _state_shape(self, key: str, shape: tuple) -> tuple:
+        """The shape a state array ``key`` has for a parameter of ``shape`` (the same)."""
+        return shape
+
+    def _cast_state(self, key: str, value: Any, param: Tensor, idx: Any) -> Any:
+        value = _as_array(value)
+        if key in self._scalar_state and isinstance(value, (np.ndarray, np.generic, float, int)):
+            value = np.asarray(value)
+            if value.size != 1:
+                raise ValueError(f"the optimizer state {key!r} of parameter {idx} is one number, "
+                                 f"got an array of shape {value.shape}")
+            return value.reshape(())[()].astype(_scalar_dtype())
         if isinstance(value, np.ndarray):
             if value.ndim == 0 and key == "step":
                 return int(value)
-            if value.shape != param._array.shape:
+            expected = self._state_shape(key, param._array.shape)
+            if value.shape != expected:
+                what = ("the parameter has shape" if expected == param._array.shape else
+                        f"for a parameter of shape {param._array.shape} it has shape")
                 raise ValueError(
                     f"the optimizer state {key!r} of parameter {idx} has shape "
-                    f"{value.shape}, but the parameter has shape {param._array.shape}")
+                    f"{value.shape}, but {what} {expected}")
             if value.dtype.kind == "f":
                 return value.astype(param._array.dtype, copy=True)
             return value.copy()
