@@ -10,7 +10,7 @@ asked (``affine=True``, ``track_running_stats=True``).
 >>> nn.GroupNorm(2, 6)
 GroupNorm(2, 6, eps=1e-05, affine=True, bias=True)
 >>> nn.InstanceNorm2d(3)
-InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False)
+InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=False)
 >>> nn.GroupNorm(2, 6)(cr.randn(4, 6, 5)).shape
 (4, 6, 5)
 """
@@ -112,10 +112,6 @@ class _InstanceNorm(_BatchNorm):
                               self.bias, self.training or not self.track_running_stats,
                               momentum, self.eps)
         return out.squeeze(0) if unbatched else out
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):
