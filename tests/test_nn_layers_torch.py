@@ -30,7 +30,17 @@ GRADCHECK_TOL = dict(FLOAT64_TOL, atol=1e-7)
 TOL = {np.float32: dict(rtol=2e-4, atol=2e-5), np.float64: dict(rtol=1e-9, atol=1e-11)}
 
 
-def T(m, values, dtype=None):
+@pytest.fixture(autouse=True, scope="module")
+def _one_torch_thread():
+    """PyTorch's thread pool costs more than it gains on these tiny tensors (30 ms for a
+    3x3 instance norm on a busy machine); one thread for this file, then as it was."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def T(m, values):
     """A constant tensor of the library whose ``nn`` is ``m``."""
     values = np.asarray(values)
     if m is torch.nn:
