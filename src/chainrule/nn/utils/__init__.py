@@ -18,6 +18,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ...tensor import Tensor
+from . import rnn  # nn.utils.rnn: PackedSequence and the packing helpers
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_"]
 
