@@ -149,15 +149,24 @@ class RecurrentLayer(Function):
         if fold:
             gx += b_hh  # one add for all steps instead of one per step
         w_hh_t = w_hh.T
-        hs = np.empty((steps, batch, h0.shape[-1]), dtype=x.dtype)
+        P = h0.shape[-1]
         cache: dict = {}
         if mode == "LSTM":
-            cs = np.empty((steps, batch, H), dtype=x.dtype)
+            # the output holds h and c side by side; hs and cs are views into it
+            out = np.empty((steps, batch, P + H), dtype=x.dtype)
+            hs, cs = out[..., :P], out[..., P:]
             acts = gx  # activated in place, step by step
-            tcs = np.empty_like(cs)
-            ms = np.empty_like(cs) if w_hr is not None else None
+            tcs = np.empty((steps, batch, H), dtype=x.dtype)
+            ms = np.empty_like(tcs) if w_hr is not None else None
             cache.update(acts=acts, cs=cs, tcs=tcs, ms=ms)
-        elif mode == "GRU":
+            # sigmoid(z) = (tanh(z / 2) + 1) / 2 on the i, f, o columns: one tanh for all
+            half = np.full(4 * H, 0.5, dtype=x.dtype)
+            half[2 * H:3 * H] = 1
+            shift = np.full(4 * H, 0.5, dtype=x.dtype)
+            shift[2 * H:3 * H] = 0
+        else:
+            out = hs = np.empty((steps, batch, P), dtype=x.dtype)
+        if mode == "GRU":
             rzn = np.empty((steps, batch, 3 * H), dtype=x.dtype)
             ghns = np.empty((steps, batch, H), dtype=x.dtype)
             cache.update(rzn=rzn, ghns=ghns)
@@ -168,21 +177,23 @@ class RecurrentLayer(Function):
             if mode == "LSTM":
                 a = acts[t]
                 a += gh
-                ifo = np.concatenate((a[:, :2 * H], a[:, 3 * H:]), axis=1)
-                ifo = _sigmoid(ifo)
-                a[:, :2 * H] = ifo[:, :2 * H]
-                a[:, 3 * H:] = ifo[:, 2 * H:]
-                np.tanh(a[:, 2 * H:3 * H], out=a[:, 2 * H:3 * H])
-                c2 = a[:, H:2 * H] * c
+                a *= half
+                np.tanh(a, out=a)
+                a *= half
+                a += shift
+                c2 = np.multiply(a[:, H:2 * H], c, out=cs[t])
                 c2 += a[:, :H] * a[:, 2 * H:3 * H]
                 tc = np.tanh(c2, out=tcs[t])
-                m = np.multiply(a[:, 3 * H:], tc, out=ms[t] if ms is not None else None)
-                h2 = m if w_hr is None else np.matmul(m, w_hr.T)
+                if w_hr is None:
+                    h2 = np.multiply(a[:, 3 * H:], tc, out=hs[t])
+                else:
+                    m = np.multiply(a[:, 3 * H:], tc, out=ms[t])
+                    h2 = np.matmul(m, w_hr.T, out=hs[t])
                 if active is not None:
-                    c2 = np.where(active, c2, c)
-                    h2 = np.where(active, h2, h)
-                cs[t] = c2
-                c = cs[t]
+                    np.copyto(c2, c, where=~active)
+                    np.copyto(h2, h, where=~active)
+                c, h = c2, h2
+                continue
             elif mode == "GRU":
                 if b_hh is not None:
                     gh += b_hh
@@ -209,9 +220,7 @@ class RecurrentLayer(Function):
         ctx.mode, ctx.reverse, ctx.lengths, ctx.hidden = mode, reverse, lengths, H
         cache["hs"] = hs
         ctx.cache = cache
-        if mode == "LSTM":
-            return np.concatenate((hs, cs), axis=-1)
-        return hs
+        return out
 
     @staticmethod
     def fast_backward(ctx, g):
