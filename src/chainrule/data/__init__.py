@@ -10,6 +10,7 @@
 from .dataloader import DataLoader, default_collate
 from .dataset import Dataset, Subset, TensorDataset
 from .digits import load_digits
+from .distributed import DistributedSampler
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "default_collate",
-           "load_digits"]
+           "load_digits", "DistributedSampler"]

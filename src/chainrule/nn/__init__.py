@@ -10,7 +10,7 @@
 (8, 4)
 """
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .layers import (
     GELU,
     AvgPool1d,
@@ -39,7 +39,7 @@ from .module import Module, ModuleList, Sequential
 from .parameter import Parameter
 
 __all__ = [
-    "functional", "init", "utils", "Module", "Sequential", "ModuleList", "Parameter",
+    "functional", "init", "parallel", "utils", "Module", "Sequential", "ModuleList", "Parameter",
     "Identity", "Linear", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
     "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
     "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
