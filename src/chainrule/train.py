@@ -620,7 +620,8 @@ def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
             if scheduler is not None:
                 scheduler.step()
             if ranks is not None:  # the same numbers on every rank
-                total_loss, correct, seen = ranks.sum(total_loss, correct, seen)
+                summed = ranks.sum(total_loss, correct, seen)
+                total_loss, correct, seen = summed[0], int(summed[1]), int(summed[2])
                 test_acc = ranks.accuracy(evaluate, model, test_data)
             else:
                 test_acc = evaluate(model, test_data).accuracy

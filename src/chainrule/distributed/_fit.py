@@ -86,7 +86,7 @@ class DataParallelFit:
     def from_rank0(self, work: Callable[[], Any], error: type[Exception]) -> Any:
         """Run ``work()`` on rank 0 and hand its result to every rank; an ``error`` it
         raises is raised on every rank (same message), so all stop together."""
-        message = [None, None]
+        message: list[Any] = [None, None]
         if self.rank == 0:
             try:
                 message = [work(), None]
@@ -118,7 +118,8 @@ class DataParallelFit:
     def forward(self, local: int) -> Iterator[None]:
         """Dropout and other batch-shaped draws see the global batch (see the module)."""
         real = _generator.rng
-        _generator.rng = _GlobalBatchGenerator(real, local, self.total, self.lo, self.hi)
+        _generator.rng = _GlobalBatchGenerator(  # type: ignore[assignment]
+            real, local, self.total, self.lo, self.hi)
         try:
             yield
         finally:

@@ -45,6 +45,9 @@ class DistBackendError(DistError):
     """The communication itself failed or timed out (``torch.distributed.DistBackendError``)."""
 
 
+DistError.__module__ = DistBackendError.__module__ = "chainrule.distributed"
+
+
 class _Group:
     """The one process group: MPI's world communicator, duplicated for chainrule."""
 
@@ -300,5 +303,5 @@ def _wait(request: Any, what: str, group: _Group) -> None:
             raise DistBackendError(
                 f"{what} timed out after {group.timeout:g} s on rank {group.rank} of "
                 f"{group.size}: another rank has not joined it (failed, stuck, or running "
-                "different collectives); ending the job")
+                "different collectives)")
         time.sleep(0 if now - start < 0.05 else 0.0005)

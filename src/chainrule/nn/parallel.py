@@ -8,7 +8,8 @@ optimizers, stepping alike, keep the copies identical. How it works, as in PyTor
   ranks check that they built the same model);
 - the parameters are grouped in *buckets* of about ``bucket_cap_mb`` megabytes, in
   reverse order of ``parameters()`` (about the order backward produces their gradients;
-  the first bucket is kept to 1 MB so that communication starts early);
+  with the default cap the first bucket is kept to 1 MB so that communication starts
+  early);
 - a hook on each parameter (:meth:`Tensor.register_post_accumulate_grad_hook`) notes
   when its gradient is final; when the last gradient of a bucket is in, the bucket is
   copied into one flat buffer and a non-blocking allreduce (``MPI_Iallreduce``) is
@@ -86,8 +87,8 @@ class DistributedDataParallel(Module):
             to every rank at the start of each forward (default True).
         init_sync: broadcast rank 0's parameters and buffers at wrap time (default True).
         process_group: only the default group (None) exists.
-        bucket_cap_mb: the size of a gradient bucket in megabytes (default 25; the
-            first bucket is 1 MB).
+        bucket_cap_mb: the size of a gradient bucket in megabytes (default 25, and
+            then the first bucket is 1 MB so that communication starts early).
         find_unused_parameters: walk the forward's graph to find parameters that will
             get no gradient and count them as ready (contributing zeros). Without it, a
             parameter that takes no part in the forward raises an error that names it.
@@ -129,6 +130,9 @@ class DistributedDataParallel(Module):
         self.broadcast_buffers = bool(broadcast_buffers)
         self.find_unused_parameters = bool(find_unused_parameters)
         self.bucket_bytes_cap = int(cap * 1024 * 1024)
+        # PyTorch: with the default cap, the first bucket is kept small (1 MB)
+        self._first_bucket_bytes = _FIRST_BUCKET_BYTES if bucket_cap_mb is None \
+            else self.bucket_bytes_cap
         self.require_backward_grad_sync = True
         self.require_forward_param_sync = True
         self._pg = _group("DistributedDataParallel")
@@ -155,6 +159,8 @@ class DistributedDataParallel(Module):
         this = weakref.ref(self)
         self._handles = [p.register_post_accumulate_grad_hook(_hook(this, i))
                          for i, p in enumerate(self._params)]
+        # the module outlives its wrapper: take the hooks off when the wrapper goes
+        weakref.finalize(self, _remove_hooks, list(self._handles))
 
     # -- setup --------------------------------------------------------------------
     def _buffer_list(self) -> list[Tensor]:
@@ -198,7 +204,7 @@ class DistributedDataParallel(Module):
 
     def _make_buckets(self) -> list[_Bucket]:
         """PyTorch's assignment: reverse parameter order, one dtype per bucket, a bucket
-        closed once it holds at least its cap (1 MB for the first, then bucket_cap_mb)."""
+        closed once it holds at least its cap (the first one's, then bucket_cap_mb)."""
         buckets: list[_Bucket] = []
         open_: dict[np.dtype, tuple[list[int], int]] = {}
         closed_by_dtype: dict[np.dtype, int] = {}
@@ -207,7 +213,7 @@ class DistributedDataParallel(Module):
             indices, size = open_.get(dtype, ([], 0))
             indices.append(i)
             size += self._params[i]._array.nbytes
-            limit = _FIRST_BUCKET_BYTES if closed_by_dtype.get(dtype, 0) == 0 \
+            limit = self._first_bucket_bytes if closed_by_dtype.get(dtype, 0) == 0 \
                 else self.bucket_bytes_cap
             if size >= limit:
                 buckets.append(_Bucket(indices, self._params, dtype))
@@ -359,6 +365,11 @@ class DistributedDataParallel(Module):
         return (f"world_size={self._pg.size}, buckets={len(self._buckets)}, "
                 f"bucket_cap_mb={self.bucket_bytes_cap / 1024 / 1024:g}, "
                 f"find_unused_parameters={self.find_unused_parameters}")
+
+
+def _remove_hooks(handles: list) -> None:
+    for handle in handles:
+        handle.remove()
 
 
 def _hook(ddp_ref: weakref.ref, i: int) -> Any:
