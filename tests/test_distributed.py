@@ -226,6 +226,30 @@ def test_buffers_broadcast_and_module_prefix(checks):
         assert r["has_module"]
 
 
+@needs_mpi
+@pytest.mark.parametrize("kind", ["1d", "2d"])
+def test_sync_batchnorm_equals_batchnorm_over_the_global_batch(checks, kind):
+    """convert_sync_batchnorm, 10 SGD steps: parameters and running statistics as one
+    process with BatchNorm and the double batch (float64)."""
+    for result in checks:
+        r = result[f"sync_bn_{kind}"]
+        assert r["layer"] == "SyncBatchNorm" and r["keys_equal"]
+        assert r["max_diff"] <= 1e-12
+
+
+def test_sync_batchnorm_alone_is_batchnorm(monkeypatch):
+    from chainrule import nn
+
+    for var in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"):
+        monkeypatch.delenv(var, raising=False)
+    cr.manual_seed(0)
+    plain = nn.BatchNorm2d(3)
+    synced = nn.SyncBatchNorm.convert_sync_batchnorm(nn.BatchNorm2d(3))
+    x = cr.randn(4, 3, 2, 2)
+    np.testing.assert_allclose(synced(x)._array, plain(x)._array)
+    np.testing.assert_allclose(synced.running_var._array, plain.running_var._array)
+
+
 # ---------------------------------------------------------------------------
 # Two ranks: failures end the job, naming the rank
 # ---------------------------------------------------------------------------

@@ -185,6 +185,40 @@ def buffers():
             "keys": sorted(ddp.state_dict())[:2], "has_module": ddp.module is model}
 
 
+def sync_batchnorm(kind):
+    """SyncBatchNorm on 2 ranks x batch B == BatchNorm in one process with batch 2B."""
+    rank = dist.get_rank()
+
+    def make():
+        cr.manual_seed(0)
+        if kind == "1d":
+            return nn.Sequential(nn.Linear(12, 8), nn.BatchNorm1d(8), nn.ReLU(),
+                                 nn.Linear(8, 5)).double()
+        return nn.Sequential(nn.Conv2d(1, 4, 3), nn.BatchNorm2d(4), nn.ReLU(), nn.Flatten(),
+                             nn.Linear(4 * 6 * 6, 5)).double()
+
+    model = nn.SyncBatchNorm.convert_sync_batchnorm(make())
+    ddp = DDP(model)
+    reference = make()
+    opt = cr.optim.SGD(model.parameters(), lr=0.1)
+    ref_opt = cr.optim.SGD(reference.parameters(), lr=0.1)
+    for step in range(10):
+        x, y = data("mlp" if kind == "1d" else "cnn", np.float64, 500 + step)
+        mine = slice(rank * B, (rank + 1) * B)
+        opt.zero_grad()
+        F.cross_entropy(ddp(cr.tensor(x[mine])), cr.tensor(y[mine])).backward()
+        opt.step()
+        ref_opt.zero_grad()
+        F.cross_entropy(reference(cr.tensor(x)), cr.tensor(y)).backward()
+        ref_opt.step()
+    state, ref_state = model.state_dict(), reference.state_dict()
+    diff = max(float(np.max(np.abs(np.asarray(state[k]._array, np.float64)
+                                   - np.asarray(ref_state[k]._array, np.float64))))
+               for k in ref_state)
+    return {"max_diff": diff, "layer": type(model[1]).__name__, "keys_equal":
+            sorted(state) == sorted(ref_state)}
+
+
 def collectives():
     rank, size = dist.get_rank(), dist.get_world_size()
     out = {"rank_world": [rank, size]}
@@ -236,6 +270,8 @@ def main() -> None:
     results["no_sync"] = no_sync()
     results["unused"] = unused_parameters()
     results["buffers"] = buffers()
+    results["sync_bn_1d"] = sync_batchnorm("1d")
+    results["sync_bn_2d"] = sync_batchnorm("2d")
     everything = [None] * dist.get_world_size()
     dist.all_gather_object(everything, results)
     if dist.get_rank() == 0:

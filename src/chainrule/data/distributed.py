@@ -48,10 +48,12 @@ class DistributedSampler:
     It is an iterable of ints with ``len()``: give it to a DataLoader as its
     ``sampler``, or index the dataset with it yourself.
 
-    >>> s = DistributedSampler(range(10), num_replicas=3, rank=0, seed=1)
-    >>> s.set_epoch(2)
-    >>> len(s), len(set(s) | set(DistributedSampler(range(10), 3, 1, seed=1)))
-    (4, 7)
+    >>> ranks = [DistributedSampler(range(10), num_replicas=3, rank=r, seed=1)
+    ...          for r in range(3)]
+    >>> for s in ranks:
+    ...     s.set_epoch(2)  # every rank, at the start of every epoch
+    >>> [len(s) for s in ranks], sorted(set().union(*ranks)) == list(range(10))
+    ([4, 4, 4], True)
     """
 
     def __init__(self, dataset: Any, num_replicas: int | None = None, rank: int | None = None,
