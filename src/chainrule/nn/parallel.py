@@ -344,19 +344,17 @@ class DistributedDataParallel(Module):
             _wait(self._used_request, "DistributedDataParallel unused-parameter map", pg)
         self._wait_seconds += time.perf_counter() - began
         for bucket in self._buckets:
-            bucket.buffer /= pg.size
             for k, i in enumerate(bucket.indices):
                 p = self._params[i]
-                average = bucket.slot(k).reshape(bucket.shapes[k])
-                if p.grad is None:
-                    if self._used is not None and self._used[i] == 0:
-                        continue  # no rank used it: its gradient stays None, as in PyTorch
-                    p.grad = Tensor(average.copy())
-                elif p.grad.requires_grad or p.grad._array.shape != average.shape:
-                    p.grad = Tensor(average.copy())
-                else:
-                    p.grad._array[...] = average
-                    p.grad._bump_version()
+                total = bucket.slot(k).reshape(bucket.shapes[k])
+                grad = p.grad
+                if grad is None and self._used is not None and self._used[i] == 0:
+                    continue  # no rank used it: its gradient stays None, as in PyTorch
+                if grad is None or grad.requires_grad or grad._array.shape != total.shape:
+                    p.grad = Tensor(total / pg.size)
+                else:  # the average straight into .grad: one pass over the memory
+                    np.divide(total, pg.size, out=grad._array)
+                    grad._bump_version()
         self._armed = False
         self._used = None
         self._used_request = None
