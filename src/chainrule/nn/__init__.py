@@ -10,7 +10,7 @@
 (8, 4)
 """
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import (
     CELU,
     ELU,
@@ -159,6 +159,7 @@ from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBas
 from .sparse import (
     EmbeddingBag,
 )
+from .sync_batchnorm import SyncBatchNorm
 from .transformer import (
     MultiheadAttention,
     Transformer,
@@ -177,11 +178,12 @@ from .vision import (
 )
 
 __all__ = [
-    "functional", "init", "utils", "Module", "Sequential", "ModuleList", "Parameter",
+    "functional", "init", "parallel", "utils", "Module", "Sequential", "ModuleList", "Parameter",
     "Identity", "Linear", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
     "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
     "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+    "SyncBatchNorm",
 ]
 __all__ += [
     "Threshold", "RReLU", "Hardtanh", "ReLU6", "Hardsigmoid", "SiLU", "Mish", "Hardswish",
