@@ -9,6 +9,7 @@ with a colon (the indented block after them is already a Markdown code block).
 
 from __future__ import annotations
 
+import inspect
 import re
 from typing import Any
 
@@ -48,6 +49,11 @@ def markdown_docstring(text: str) -> str:
 class PlainDocstrings(griffe.Extension):
     """Rewrite every docstring griffe loads with :func:`markdown_docstring`."""
 
-    def on_instance(self, *, obj: griffe.Object, **kwargs: Any) -> None:
+    def on_instance(self, *, obj: griffe.Object, node: Any = None, **kwargs: Any) -> None:
+        runtime = getattr(node, "obj", None)
+        if obj.docstring is None and type(runtime).__name__ == "member_descriptor":
+            doc = inspect.getdoc(runtime)   # a slot's docstring lives in __slots__ (a dict)
+            if doc:
+                obj.docstring = griffe.Docstring(doc, parent=obj)
         if obj.docstring is not None:
             obj.docstring.value = markdown_docstring(obj.docstring.value)
