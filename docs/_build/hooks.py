@@ -29,9 +29,10 @@ import subprocess
 import sys
 import tempfile
 import types
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 os.environ.setdefault("MPLBACKEND", "Agg")
@@ -497,7 +498,7 @@ def _finite_differences() -> bytes:
         err_rev = max(abs(float(x.grad) - exact), 1e-17)
         err_fwd, err_ctr = [], []
         for h in hs:
-            def at(v):
+            def at(v, dtype=dtype):
                 return float(f(cr.tensor(v, dtype=dtype)))
             err_fwd.append(abs((at(x0 + h) - at(x0)) / h - exact))
             err_ctr.append(abs((at(x0 + h) - at(x0 - h)) / (2 * h) - exact))
@@ -540,7 +541,7 @@ def _batched_mlp_loss() -> bytes:
     return _matplotlib_svg(fig)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _first_model_run() -> tuple[bytes, str]:
     import chainrule as cr
     from chainrule import nn
@@ -644,7 +645,7 @@ def _package_map() -> str:
 # examples: their code and what they print
 # ---------------------------------------------------------------------------------------------
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def example_output(rel: str) -> str:
     env = dict(os.environ, PYTHONPATH=str(ROOT / "src"), MPLBACKEND="Agg")
     with tempfile.TemporaryDirectory() as cwd:

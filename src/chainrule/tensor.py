@@ -906,7 +906,8 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
         return self._compare(other, np.less)
 
     def __le__(self, other: Any) -> Tensor:
-        """``self <= other`` elementwise, a bool tensor (no gradient); also ``le`` and ``less_equal``.
+        """``self <= other`` elementwise, a bool tensor (no gradient); also ``le`` and
+        ``less_equal``.
 
         >>> import chainrule as cr
         >>> cr.tensor([1, 2, 3]).le(2)
@@ -944,7 +945,8 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
         return self._compare(other, np.equal)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
-        """``self != other`` elementwise, a bool tensor (no gradient); also ``ne`` and ``not_equal``.
+        """``self != other`` elementwise, a bool tensor (no gradient); also ``ne`` and
+        ``not_equal``.
 
         >>> import chainrule as cr
         >>> cr.tensor([1, 2, 3]).ne(2)

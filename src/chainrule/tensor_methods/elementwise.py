@@ -457,7 +457,8 @@ class ElementwiseMethods(TensorBase):
         return self.__ifloordiv__(other)
 
     def remainder_(self, other: Any) -> Tensor:
-        """In place: ``self %= other``, the remainder with the sign of other (Python's); returns self."""
+        """In place: ``self %= other``, the remainder with the sign of other (Python's); returns
+        self."""
         return self.__imod__(other)
 
     def fmod_(self, other: Any) -> Tensor:

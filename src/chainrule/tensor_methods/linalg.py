@@ -1451,7 +1451,8 @@ class LinalgMethods(TensorBase):
         return dot(self, other)
 
     def vdot(self, other: Any) -> Tensor:
-        """The dot product of two 1-d tensors, the first conjugated (the same as ``dot`` for real ones).
+        """The dot product of two 1-d tensors, the first conjugated (the same as ``dot`` for real
+        ones).
 
         >>> import chainrule as cr
         >>> cr.tensor([1.0, 2.0]).vdot(cr.tensor([3.0, 4.0]))
@@ -1526,7 +1527,8 @@ class LinalgMethods(TensorBase):
         return addr(self, vec1, vec2, beta=beta, alpha=alpha)
 
     def addbmm(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
-        """``beta * self + alpha * sum_b(batch1[b] @ batch2[b])``: batched products, summed over the batch.
+        """``beta * self + alpha * sum_b(batch1[b] @ batch2[b])``: batched products, summed over the
+        batch.
 
         >>> import chainrule as cr
         >>> cr.zeros(2, 4).addbmm(cr.ones(5, 2, 3), cr.ones(5, 3, 4))[0, 0]
@@ -1544,7 +1546,8 @@ class LinalgMethods(TensorBase):
         return baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
     def matrix_power(self, n: int) -> Tensor:
-        """The square matrix (or batch of them) to the integer power ``n`` (negative: of the inverse).
+        """The square matrix (or batch of them) to the integer power ``n`` (negative: of the
+        inverse).
 
         >>> import chainrule as cr
         >>> cr.tensor([[1.0, 1.0], [0.0, 1.0]]).matrix_power(3)
@@ -1581,7 +1584,8 @@ class LinalgMethods(TensorBase):
         return logdet(self)
 
     def slogdet(self) -> return_types.slogdet:
-        """The sign and log of the absolute value of the determinant, a named pair ``(sign, logabsdet)``.
+        """The sign and log of the absolute value of the determinant, a named pair ``(sign,
+        logabsdet)``.
 
         >>> import chainrule as cr
         >>> cr.tensor([[-2.0, 0.0], [0.0, 1.0]]).slogdet().sign
@@ -1600,7 +1604,8 @@ class LinalgMethods(TensorBase):
         return inv(self)
 
     def pinverse(self, rcond: float = 1e-15) -> Tensor:
-        """The Moore-Penrose pseudo-inverse (from the SVD; singular values below ``rcond`` times the largest count as zero).
+        """The Moore-Penrose pseudo-inverse (from the SVD; singular values below ``rcond`` times the
+        largest count as zero).
 
         >>> import chainrule as cr
         >>> cr.ones(3, 2).pinverse().shape
@@ -1609,7 +1614,8 @@ class LinalgMethods(TensorBase):
         return pinverse(self, rcond)
 
     def cholesky(self, upper: bool = False) -> Tensor:
-        """The Cholesky factor of a symmetric positive-definite matrix: lower L with A = L L^T (``upper=True``: U with A = U^T U).
+        """The Cholesky factor of a symmetric positive-definite matrix: lower L with A = L L^T
+        (``upper=True``: U with A = U^T U).
 
         >>> import chainrule as cr
         >>> cr.tensor([[4.0, 0.0], [0.0, 9.0]]).cholesky()
@@ -1658,7 +1664,8 @@ class LinalgMethods(TensorBase):
         return torch_qr(self, some)
 
     def svd(self, some: bool = True, compute_uv: bool = True) -> return_types.svd:
-        """The singular value decomposition A = U diag(S) V^T as a named triple ``(U, S, V)`` (PyTorch's older ``torch.svd``: V, not V^T).
+        """The singular value decomposition A = U diag(S) V^T as a named triple ``(U, S, V)``
+        (PyTorch's older ``torch.svd``: V, not V^T).
 
         >>> import chainrule as cr
         >>> cr.tensor([[3.0, 0.0], [0.0, 2.0]]).svd().S
