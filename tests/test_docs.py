@@ -4,9 +4,10 @@ Each ```python block is run in a fresh namespace, in an empty temporary folder (
 files an example writes go there): a block must import what it uses and define what it
 needs, exactly as a reader who copies it would have to. Blocks that import torch are
 skipped where PyTorch is not installed. A block that needs something optional says so in
-its first line, and is skipped, with that reason, where it is absent:
+an HTML comment on the line before it (invisible on the site), or in its first line, and
+is skipped, with that reason, where it is absent:
 
-    # needs: safetensors                  (a package: an optional extra)
+    <!-- needs: safetensors -->           (a package: an optional extra)
     # needs: chainrule.nn.LSTM            (a name another part of chainrule adds)
 """
 
@@ -25,9 +26,11 @@ PAGES = ["README.md"] + sorted(p.relative_to(ROOT).as_posix()
 def _blocks(page):
     text = (ROOT / page).read_text(encoding="utf-8")
     found = []
-    for match in re.finditer(r"^```python\n(.*?)^```", text, re.S | re.M):
-        line = text.count("\n", 0, match.start()) + 2
-        found.append((page, line, match.group(1)))
+    for match in re.finditer(r"^(?:<!-- (needs: .+?) -->\n)?```python\n(.*?)^```", text,
+                             re.S | re.M):
+        line = text.count("\n", 0, match.start(2))
+        needs = f"# {match.group(1)}\n" if match.group(1) else ""
+        found.append((page, line + 1 - bool(needs), needs + match.group(2)))
     return found
 
 
@@ -67,6 +70,8 @@ def _needs(code: str) -> list[str]:
 
 
 def test_needs_markers_are_read():
+    hidden = [b for b in _blocks("docs/how-to/save-load.md") if "safetensors" in b[2]]
+    assert hidden and _needs(hidden[0][2])[0] == "safetensors"
     assert _needs("# needs: safetensors, chainrule.nn.LSTM\nimport x\n") == [
         "safetensors", "chainrule.nn.LSTM"]
     assert not _absent("chainrule.nn.Linear") and not _absent("numpy")
