@@ -12,6 +12,8 @@
       <!-- build:source examples/NAME.py -->   the example's code
       <!-- build:output examples/NAME.py -->   what it prints when run
       <!-- build:text NAME -->                 a text block computed here (tables, maps)
+      <!-- build:md NAME -->                   Markdown computed here (links to pages
+                                               that other work has not written yet)
 
 The chainrule imported is the one in ``src/`` of this checkout.
 """
@@ -337,6 +339,7 @@ def reference_pages() -> dict[str, str]:
 
 FIGURES: dict[str, Callable[[], bytes]] = {}
 TEXTS: dict[str, Callable[[], str]] = {}
+MARKDOWN: dict[str, Callable[[], str]] = {}
 
 
 def figure(name: str):
@@ -625,6 +628,18 @@ def _benchmark_machine() -> str:
     return "\n".join(keep)
 
 
+def _distributed_guide() -> str:
+    """A link to docs/distributed.md where it exists (it comes with chainrule.distributed)."""
+    if (ROOT / "docs" / "distributed.md").exists():
+        return ("The full guide, with the measured scaling and what differs from PyTorch's "
+                "DDP: [Distributed training](../distributed.md).")
+    return ("The full guide, with the measured scaling, is `docs/distributed.md`, which "
+            "comes with `chainrule.distributed`; it is not in this checkout yet.")
+
+
+MARKDOWN["distributed_guide"] = _distributed_guide
+
+
 @text("package_map")
 def _package_map() -> str:
     """Each module of src/chainrule: lines of code and the first line of its docstring."""
@@ -656,7 +671,7 @@ def example_output(rel: str) -> str:
     return done.stdout.rstrip()
 
 
-_MARKER = re.compile(r"^<!-- build:(source|output|text) (\S+) -->$", re.M)
+_MARKER = re.compile(r"^<!-- build:(source|output|text|md) (\S+) -->$", re.M)
 
 
 def _fence(kind: str, body: str) -> str:
@@ -670,6 +685,8 @@ def _expand(match: re.Match) -> str:
         return _fence("python", (ROOT / arg).read_text(encoding="utf-8").rstrip())
     if what == "output":
         return _fence("text", example_output(arg))
+    if what == "md":
+        return MARKDOWN[arg]()
     if arg not in TEXTS:
         raise KeyError(f"docs/_build/hooks.py has no text named {arg!r}")
     return _fence("text", TEXTS[arg]())
