@@ -561,6 +561,13 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
+    """The hyperbolic tangent, elementwise: outputs in (-1, 1).
+
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.Tanh()(cr.tensor([0.0, 100.0]))
+    tensor([0., 1.])
+    """
+
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 
