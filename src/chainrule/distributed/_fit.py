@@ -101,18 +101,15 @@ class DataParallelFit:
     def batches(self, loader: Any) -> Iterator[Any]:
         """This rank's share of each batch that ``loader`` (shuffling or not) would yield,
         drawing the order exactly as the loader does."""
-        order = loader._order()
-        batch = loader.batch_size
-        stop = len(loader) * batch
-        for start in range(0, min(stop, len(order)), batch):
-            indices = order[start:start + batch]
+        for drawn in loader.batch_sampler:  # the global batches, in the loader's order
+            indices = list(drawn)
             total = len(indices)
             share, extra = divmod(total, self.size)
             lo = self.rank * share + min(self.rank, extra)
             hi = lo + share + (1 if self.rank < extra else 0)
             self.total, self.lo, self.hi, self.real = total, lo, hi, hi - lo
             mine = indices[lo:hi] if hi > lo else indices[:1]  # weight 0, see backward
-            yield loader._batch(mine)
+            yield loader._fetch(mine)
 
     @contextlib.contextmanager
     def forward(self, local: int) -> Iterator[None]:
