@@ -41,6 +41,9 @@ def test_rules_leave_out_backend_names_and_keep_ops():
     assert tool._left_out("torch", "quantize_per_tensor", len) is not None
     assert tool._left_out("torch", "view_copy", len) is not None
     assert tool._left_out("torch", "index_copy", len) is None
+    assert tool._left_out("torch.Tensor", "index_copy", len) is None
+    assert tool._left_out("torch", "cond", len) is not None
+    assert tool._left_out("torch.linalg", "cond", len) is None
     assert tool._left_out("torch", "tril_indices", len) is None
     assert tool._left_out("torch.nn", "GRU", type) is None
     assert tool._left_out("torch.Tensor", "T", property()) is None

@@ -317,6 +317,7 @@ class TorchStream(tud.IterableDataset):
     dict(persistent_workers=True),
     dict(batch_size=0),
     dict(batch_size=2.0),
+    dict(batch_sampler=[[0]], batch_size=0),
     dict(drop_last=1),
 ])
 def test_argument_errors_equal_pytorch(kwargs):

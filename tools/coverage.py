@@ -38,8 +38,9 @@ RULES: list[tuple[str, str, str]] = [
      r"jit|script|^fork$|^wait$|import_ir|parse_ir|type_comment|schema|unify_type"
      r"|merge_type|classproperty|<binding>"),
     ("compiler and export internals", "symbolic shapes, functionalised view copies "
-     "(``X_copy``; ``index_copy`` is an op and is counted), control-flow operators for export",
-     r"^sym_|(?-i:^Sym)|(?<!^index)_copy$|^cond$|^while_loop$|^slice_inverse$"),
+     "(``X_copy``; ``index_copy`` is an op and is counted), ``torch.cond`` and "
+     "``torch.while_loop`` (control flow for export; ``linalg.cond`` is counted)",
+     r"^sym_|(?-i:^Sym)|(?<!\bindex)_copy$|^torch\.(cond|while_loop)$|^slice_inverse$"),
     ("distributed and multiprocessing internals", "chainrule.distributed is its own API",
      r"distributed|rpc|rref|c10d|gloo|is_shared|share_memory|prepare_multiprocessing"),
     ("autocast internals", "``autocast`` itself is counted",
@@ -52,6 +53,8 @@ RULES: list[tuple[str, str, str]] = [
      r"(?-i:^[A-Z0-9_]+$)"),
     ("dtypes NumPy lacks", "8-bit floats and sub-byte integers",
      r"^float8_|^float4_|^bits\d|^u?int[1-7]$"),
+    ("documentation notes", "texts for the docs (``common_notes``, ``tf32_notes``, ...)",
+     r"_notes$"),
 ]
 _PATTERNS = [(title, re.compile(pattern, re.IGNORECASE)) for title, _, pattern in RULES]
 _CONSTANTS_ONLY = "build flags and constants in capitals"  # a rule for values, not classes
@@ -91,7 +94,7 @@ def _left_out(label: str, name: str, value: object) -> str | None:
     for title, pattern in _PATTERNS:
         if title == _CONSTANTS_ONLY and (callable(value) or label == "torch.Tensor"):
             continue  # classes (GRU) and Tensor's properties (T, H) are API
-        if pattern.search(name_for_rules):
+        if pattern.search(name_for_rules) or pattern.search(f"{label}.{name}"):
             return title
     if label == "torch.nn.functional":
         if name in _FUNCTIONAL_HELPERS or not callable(value):
@@ -161,8 +164,9 @@ def render(records: list[dict]) -> str:
     lines.append(f"| all | | | {total} | {total_has} | {total - total_has} "
                  f"| {100 * total_has / total:.0f}% |")
     lines += ["", "## What is left out, and why", "",
-              "Each rule is a regular expression on the name (`re.search`, ignoring case "
-              "except inside `(?-i:...)`); the capitals rule applies only to module "
+              "Each rule is a regular expression searched (`re.search`, ignoring case "
+              "except inside `(?-i:...)`) in the name and in `namespace.name`; the "
+              "capitals rule applies only to module "
               "attributes that are not callable. In `torch`, classes that are C++ "
               "bindings (pybind11 types: TorchScript's `Graph`, `Node`, `ScriptModule`, "
               "...) fall under the TorchScript rule. In "

@@ -349,11 +349,6 @@ class DataLoader:
             raise ValueError("prefetch_factor option should be non-negative")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
-        if batch_size is not None and (isinstance(batch_size, bool) or
-                                       not isinstance(batch_size, numbers.Integral) or
-                                       batch_size <= 0):
-            raise ValueError(f"batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size}")
         self.dataset = dataset
         self.num_workers = num_workers
         self.prefetch_factor = prefetch_factor
@@ -399,7 +394,7 @@ class DataLoader:
         if batch_size is not None and batch_sampler is None:
             batch_sampler = BatchSampler(sampler, batch_size, drop_last)
 
-        self.batch_size = None if batch_size is None else int(batch_size)
+        self.batch_size = batch_size  # checked by BatchSampler
         self.drop_last = bool(drop_last)
         self.sampler = sampler
         self.batch_sampler = batch_sampler
