@@ -263,7 +263,7 @@ def save(obj: Mapping, path: str | os.PathLike) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"chainrule.save: no such folder: {directory!r} (for {path!r})")
-    atomic_write(path, lambda f: np.savez(f, **arrays))
+    atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------
