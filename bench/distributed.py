@@ -67,15 +67,16 @@ def _data(kind: str, n: int, rank: int):
     return rng.standard_normal(shape).astype(np.float32), rng.integers(0, 10, n)
 
 
-def _time_steps(step, steps: int, warmup: int) -> list:
+def _time_steps(step, steps: int, warmup: int) -> tuple[list, list]:
     for _ in range(warmup):
         step()
-    times = []
+    times, cpu = [], []
     for _ in range(steps):
-        began = time.perf_counter()
+        began, began_cpu = time.perf_counter(), time.process_time()
         step()
+        cpu.append(time.process_time() - began_cpu)
         times.append(time.perf_counter() - began)
-    return times
+    return times, cpu
 
 
 def _measure(kind: str, mode: str, batch: int) -> dict:
@@ -92,7 +93,10 @@ def _measure(kind: str, mode: str, batch: int) -> dict:
     with cr.no_grad():
         for p, w in zip(model.parameters(), _weights(kind)):
             p.copy_(cr.tensor(w))
-    net = nn.parallel.DistributedDataParallel(model) if mode == "overlap" else model
+    net = nn.parallel.DistributedDataParallel(model) if mode.startswith("overlap") \
+        else model
+    if mode == "overlap_no_thread":  # buckets launched early, but MPI moves them only
+        net._progress = None          # inside MPI calls: at the final wait
     opt = cr.optim.SGD(model.parameters(), lr=0.01)
     x, y = _data(kind, batch, rank)
     xt, yt = cr.tensor(x), cr.tensor(y)
@@ -116,9 +120,9 @@ def _measure(kind: str, mode: str, batch: int) -> dict:
 
     if mode != "local":
         dist.barrier()
-    times = _time_steps(step, STEPS, WARMUP)
-    result = {"times": times}
-    if mode == "overlap":
+    times, cpu = _time_steps(step, STEPS, WARMUP)
+    result = {"times": times, "cpu": cpu}
+    if mode.startswith("overlap"):
         result["wait"] = net._wait_seconds / (STEPS + WARMUP)
         result["buckets"] = len(net._buckets)
     dist.barrier()
@@ -181,47 +185,57 @@ def run(rounds: int = 2) -> dict:
            for b in sorted({s["per_rank"], s["global"]})]
     two = [(kind, mode, b) for kind, s in MODELS.items()
            for b in sorted({s["per_rank"], s["global"] // 2})
-           for mode in ("overlap", "after", "local")]
+           for mode in ("overlap", "overlap_no_thread", "after", "local")]
     pooled: dict = {}
     blas = None
+    load_start = os.getloadavg()[0]
     for _ in range(1 if H.QUICK else rounds):
         for n, configs in ((1, one), (2, two)):
             result = _mpirun(n, configs)
             blas = result["blas"]
             for entry in result["results"]:
                 key = (n, entry["kind"], entry["mode"], entry["batch"])
-                slot = pooled.setdefault(key, {"times": [], "wait": []})
+                slot = pooled.setdefault(key, {"times": [], "wait": [], "cpu": []})
                 slot["times"] += _pace(entry)
-                if entry["mode"] == "overlap":
+                slot["cpu"].append(max(statistics.median(r["cpu"]) for r in entry["ranks"]))
+                if entry["mode"].startswith("overlap"):
                     slot["wait"].append(statistics.mean(r["wait"] for r in entry["ranks"]))
                     slot["buckets"] = entry["ranks"][0]["buckets"]
 
-    def med(n, kind, mode, batch):
-        return statistics.median(pooled[(n, kind, mode, batch)]["times"])
+    def med(n, kind, mode, batch, what="times"):
+        return statistics.median(pooled[(n, kind, mode, batch)][what])
 
-    report: dict = {"scaling": [], "overlap": [], "blas": blas, "machine": H.machine()}
+    report: dict = {"scaling": [], "overlap": [], "blas": blas, "machine": H.machine(),
+                    "load": (load_start, os.getloadavg()[0])}
     for kind, s in MODELS.items():
         b = s["per_rank"]
         t1, t2 = med(1, kind, "plain", b), med(2, kind, "overlap", b)
+        c1, c2 = med(1, kind, "plain", b, "cpu"), med(2, kind, "overlap", b, "cpu")
         report["scaling"].append({
             "model": kind, "setting": f"fixed per-rank batch {b}", "ranks1_steps": 1 / t1,
             "ranks2_steps": 1 / t2, "ranks1_samples": b / t1, "ranks2_samples": 2 * b / t2,
-            "speedup": (2 * b / t2) / (b / t1), "efficiency": (2 * b / t2) / (b / t1) / 2})
+            "speedup": t1 / t2 * 2, "efficiency": t1 / t2, "cpu_efficiency": c1 / c2})
         g = s["global"]
         t1, t2 = med(1, kind, "plain", g), med(2, kind, "overlap", g // 2)
+        c1, c2 = med(1, kind, "plain", g, "cpu"), med(2, kind, "overlap", g // 2, "cpu")
         report["scaling"].append({
             "model": kind, "setting": f"fixed global batch {g}", "ranks1_steps": 1 / t1,
             "ranks2_steps": 1 / t2, "ranks1_samples": g / t1, "ranks2_samples": g / t2,
-            "speedup": t1 / t2, "efficiency": t1 / t2 / 2})
+            "speedup": t1 / t2, "efficiency": t1 / t2 / 2, "cpu_efficiency": c1 / c2 / 2})
         for batch in sorted({b, g // 2}):
             over, after = med(2, kind, "overlap", batch), med(2, kind, "after", batch)
+            nothread = med(2, kind, "overlap_no_thread", batch)
             local = med(2, kind, "local", batch)
             slot = pooled[(2, kind, "overlap", batch)]
             report["overlap"].append({
-                "model": kind, "batch": batch, "overlap": over, "after": after,
-                "local": local, "exposed_share": max(over - local, 0.0) / over,
+                "model": kind, "batch": batch, "overlap": over, "no_thread": nothread,
+                "after": after, "local": local,
+                "exposed_share": max(over - local, 0.0) / over,
                 "after_exposed_share": max(after - local, 0.0) / after,
-                "ddp_wait": statistics.mean(slot["wait"]), "buckets": slot["buckets"]})
+                "ddp_wait": statistics.mean(slot["wait"]),
+                "no_thread_wait": statistics.mean(pooled[(2, kind, "overlap_no_thread",
+                                                          batch)]["wait"]),
+                "buckets": slot["buckets"]})
     _print(report)
     return report
 
@@ -229,18 +243,22 @@ def run(rounds: int = 2) -> dict:
 def _print(report: dict) -> None:
     rows = [[r["model"], r["setting"], f"{r['ranks1_steps']:.1f}", f"{r['ranks2_steps']:.1f}",
              f"{r['ranks1_samples']:.0f}", f"{r['ranks2_samples']:.0f}", f"{r['speedup']:.2f}x",
-             f"{r['efficiency']:.2f}"] for r in report["scaling"]]
+             f"{r['efficiency']:.2f}", f"{r['cpu_efficiency']:.2f}"]
+            for r in report["scaling"]]
     H.print_rows("Data-parallel scaling, 1 BLAS thread per rank (steps/s and samples/s: "
-                 "medians; 2 ranks: DistributedDataParallel)",
+                 "medians of wall time; 2 ranks: DistributedDataParallel)",
                  ["model", "setting", "1 rank steps/s", "2 ranks steps/s", "1 rank samples/s",
-                  "2 ranks samples/s", "speedup", "efficiency"], rows)
-    rows = [[r["model"], str(r["batch"]), H.fmt_time(r["overlap"]), H.fmt_time(r["after"]),
-             H.fmt_time(r["local"]), f"{100 * r['exposed_share']:.0f}%",
+                  "2 ranks samples/s", "speedup", "efficiency", "CPU-time efficiency"], rows)
+    rows = [[r["model"], str(r["batch"]), H.fmt_time(r["overlap"]), H.fmt_time(r["no_thread"]),
+             H.fmt_time(r["after"]), H.fmt_time(r["local"]), f"{100 * r['exposed_share']:.0f}%",
              f"{100 * r['after_exposed_share']:.0f}%", H.fmt_time(r["ddp_wait"]),
-             str(r["buckets"])] for r in report["overlap"]]
+             H.fmt_time(r["no_thread_wait"]), str(r["buckets"])] for r in report["overlap"]]
     H.print_rows("Overlap on 2 ranks: seconds per step (median of the slower rank)",
-                 ["model", "batch/rank", "overlap (DDP)", "allreduce after", "no comm",
-                  "waiting, DDP", "waiting, after", "DDP's final wait", "buckets"], rows)
+                 ["model", "batch/rank", "DDP", "DDP, no helper thread", "allreduce after",
+                  "no comm", "waiting, DDP", "waiting, after", "DDP final wait",
+                  "final wait, no thread", "buckets"], rows)
+    print(f"\n  load average (1 min) at the start / end: {report['load'][0]:.1f} / "
+          f"{report['load'][1]:.1f} on {os.cpu_count()} cores")
     blas = "; ".join(", ".join(f"{k}={v}" for k, v in d.items() if k != "prefix")
                      for d in report["blas"] or [])
     print(f"\n  BLAS in a rank (threadpoolctl): {blas or 'threadpoolctl not installed'}")
