@@ -585,7 +585,8 @@ def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
     if ranks is not None:
         from .nn.parallel import DistributedDataParallel
 
-        net = DistributedDataParallel(model)
+        net = model if isinstance(model, DistributedDataParallel) else \
+            DistributedDataParallel(model)
         curves = curves if ranks.rank == 0 else None  # only rank 0 saves (curves gate it)
         per_rank = settings["batch_size"] / ranks.size
         _say(stream, f"data parallel on {ranks.size} ranks: global batch "
@@ -622,7 +623,7 @@ def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
             if ranks is not None:  # the same numbers on every rank
                 summed = ranks.sum(total_loss, correct, seen)
                 total_loss, correct, seen = summed[0], int(summed[1]), int(summed[2])
-                test_acc = ranks.accuracy(evaluate, model, test_data)
+                test_acc = ranks.accuracy(evaluate, getattr(net, "module", model), test_data)
             else:
                 test_acc = evaluate(model, test_data).accuracy
             seconds = time.perf_counter() - began

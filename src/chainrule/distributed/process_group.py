@@ -30,10 +30,11 @@ default_pg_timeout = datetime.timedelta(minutes=30)
 
 INSTALL_HINT = 'pip install "chainrule[mpi]"'
 
-# Environment variables that MPI launchers set in every process they start: the world
-# size. Open MPI's mpirun, MPICH's / Intel MPI's hydra, and Slurm's srun.
-_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS",
-              "SLURM_STEP_NUM_TASKS")
+# Environment variables that MPI launchers set in every process they start: the rank,
+# and the world size. Open MPI's mpirun, MPICH's / Intel MPI's hydra, Slurm's srun.
+# (Only the decision "started by a launcher, with more than one process" rests on them:
+# the rank and size themselves come from MPI.)
+_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS", "SLURM_NTASKS")
 _RANK_VARS = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID")
 
 
