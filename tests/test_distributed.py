@@ -331,6 +331,12 @@ def test_cli_two_ranks_then_resume_in_one_equals_straight_run(tmp_path):
     assert status == 0, stderr
     assert "data parallel on 2 ranks: global batch 32 (16 samples per rank)" in stdout
     assert stdout.count("epoch   1/2") == 1  # rank 0 alone prints
+    # a mistake fails every rank alike: one line, from rank 0, and the job ends
+    status, _, stderr, _ = mpirun([*common, "--epochs", "2", "--out", split], timeout=60)
+    assert status == 2
+    assert stderr.count("chainrule.distributed: rank") == 1
+    assert "rank 0 of 2 failed: chainrule train: error: " in stderr
+    assert "already holds a run" in stderr
     status, stdout, stderr = python([*common[:3], "--resume", "--epochs", "3", "--out", split],
                                     timeout=120)
     assert status == 0, stderr
