@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .process_group import _Group, _group, _no_subgroups, _wait
+from .process_group import _Group, _group, _no_subgroups, _seconds, _wait
 
 __all__ = ["ReduceOp", "Work", "all_reduce", "broadcast", "all_gather", "reduce_scatter",
            "barrier", "broadcast_object_list", "all_gather_object"]
@@ -65,10 +65,13 @@ class Work:
         return self._done or bool(self._request.Test())
 
     def wait(self, timeout: Any = None) -> bool:
-        """Block until the collective is done and its result written; return True."""
-        del timeout  # the group's timeout bounds every wait
+        """Block until the collective is done and its result written; return True.
+
+        ``timeout`` (a ``timedelta`` or seconds) replaces the group's for this wait.
+        """
         if not self._done:
-            _wait(self._request, self._what, self._group)
+            seconds = None if timeout is None else _seconds(timeout, "Work.wait")
+            _wait(self._request, self._what, self._group, seconds)
             self._done = True
             if self._finish is not None:
                 self._finish()

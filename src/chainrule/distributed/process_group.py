@@ -108,7 +108,7 @@ def launched_world_size() -> int:
     return 0
 
 
-def _seconds(timeout: Any) -> float:
+def _seconds(timeout: Any, who: str = "init_process_group") -> float:
     if timeout is None:
         return default_pg_timeout.total_seconds()
     if isinstance(timeout, datetime.timedelta):
@@ -116,10 +116,10 @@ def _seconds(timeout: Any) -> float:
     elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
         seconds = float(timeout)
     else:
-        raise TypeError(f"init_process_group: timeout must be a datetime.timedelta or a "
+        raise TypeError(f"{who}: timeout must be a datetime.timedelta or a "
                         f"number of seconds, got {type(timeout).__name__}")
     if not seconds > 0:
-        raise ValueError(f"init_process_group: timeout must be positive, got {seconds} s")
+        raise ValueError(f"{who}: timeout must be positive, got {seconds} s")
     return seconds
 
 
@@ -284,16 +284,18 @@ def destroy_process_group(group: Any = None) -> None:
             pass
 
 
-def _wait(request: Any, what: str, group: _Group) -> None:
-    """Wait for ``request`` at most the group's timeout, driving MPI's progress engine.
+def _wait(request: Any, what: str, group: _Group, timeout: float | None = None) -> None:
+    """Wait for ``request`` at most ``timeout`` seconds (default: the group's), driving
+    MPI's progress engine.
 
     Spins on ``Test`` at first (the common, short waits), then yields the core and
     finally sleeps briefly between tests, so a long wait does not starve other work.
     """
     if request.Test():
         return
+    limit = group.timeout if timeout is None else timeout
     start = time.monotonic()
-    deadline = start + group.timeout
+    deadline = start + limit
     spins = 0
     while not request.Test():
         spins += 1
@@ -302,7 +304,7 @@ def _wait(request: Any, what: str, group: _Group) -> None:
         now = time.monotonic()
         if now > deadline:
             raise DistBackendError(
-                f"{what} timed out after {group.timeout:g} s on rank {group.rank} of "
+                f"{what} timed out after {limit:g} s on rank {group.rank} of "
                 f"{group.size}: another rank has not joined it (failed, stuck, or running "
                 "different collectives)")
         time.sleep(0 if now - start < 0.05 else 0.0005)
