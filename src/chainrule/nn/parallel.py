@@ -99,10 +99,14 @@ class DistributedDataParallel(Module):
     ``ddp.module.state_dict()`` to load the weights into an unwrapped model. Gradients
     are averaged only for a forward run with gradients on and outside :meth:`no_sync`.
 
+    >>> import chainrule as cr, chainrule.distributed as dist
     >>> import chainrule.nn as nn
-    >>> ddp = nn.parallel.DistributedDataParallel(nn.Linear(3, 2))  # doctest: +SKIP
-    >>> sorted(ddp.state_dict())  # doctest: +SKIP
-    ['module.bias', 'module.weight']
+    >>> if not dist.is_initialized():  # under mpirun, N ranks; run alone, a world of one
+    ...     dist.init_process_group("mpi")
+    >>> ddp = nn.parallel.DistributedDataParallel(nn.Linear(3, 2))
+    >>> ddp(cr.ones(4, 3)).sum().backward()  # .grad: the average over the ranks
+    >>> sorted(ddp.state_dict()), ddp.module.weight.grad.shape
+    (['module.bias', 'module.weight'], (2, 3))
     """
 
     def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None,
