@@ -75,20 +75,8 @@ def _data(kind: str, n: int, rank: int):
     return rng.standard_normal(shape).astype(np.float32), rng.integers(0, 10, n)
 
 
-def _time_steps(step, steps: int, warmup: int) -> tuple[list, list]:
-    for _ in range(warmup):
-        step()
-    times, cpu = [], []
-    for _ in range(steps):
-        began, began_cpu = time.perf_counter(), time.process_time()
-        step()
-        cpu.append(time.process_time() - began_cpu)
-        times.append(time.perf_counter() - began)
-    return times, cpu
-
-
-def _measure(kind: str, mode: str, batch: int) -> dict:
-    """Seconds per step on this rank (and, for ``overlap``, the waiting DDP counted)."""
+def _make_step(kind: str, mode: str, batch: int):
+    """One training step of ``mode`` on this rank's batch, and the wrapper (or None)."""
     import numpy as np
 
     import chainrule as cr
@@ -96,17 +84,16 @@ def _measure(kind: str, mode: str, batch: int) -> dict:
     from chainrule import nn
     from chainrule.nn import functional as F
 
-    rank = dist.get_rank()
     model = _model(kind, nn)
     with cr.no_grad():
         for p, w in zip(model.parameters(), _weights(kind)):
             p.copy_(cr.tensor(w))
-    net = nn.parallel.DistributedDataParallel(model) if mode.startswith("overlap") \
-        else model
+    ddp = nn.parallel.DistributedDataParallel(model) if mode.startswith("overlap") else None
     if mode == "overlap_no_thread":  # buckets launched early, but MPI moves them only
-        net._progress = None          # inside MPI calls: at the final wait
+        ddp._progress = None          # inside MPI calls: at the final wait
+    net = ddp if ddp is not None else model
     opt = cr.optim.SGD(model.parameters(), lr=0.01)
-    x, y = _data(kind, batch, rank)
+    x, y = _data(kind, batch, dist.get_rank())
     xt, yt = cr.tensor(x), cr.tensor(y)
     params = list(model.parameters())
     flat = np.empty(sum(p.numel() for p in params), dtype=np.float32)
@@ -126,20 +113,44 @@ def _measure(kind: str, mode: str, batch: int) -> dict:
                 start += p.numel()
         opt.step()
 
-    if mode != "local":
-        dist.barrier()
-    times, cpu = _time_steps(step, STEPS, WARMUP)
-    result = {"times": times, "cpu": cpu}
-    if mode.startswith("overlap"):
-        result["wait"] = net._wait_seconds / (STEPS + WARMUP)
-        result["buckets"] = len(net._buckets)
+    return step, ddp
+
+
+def _measure(kind: str, modes: list, batch: int) -> dict:
+    """Seconds per step on this rank for each mode, the modes taking turns step by step
+    (so that a burst of other work on the machine hits them all alike), each timed step
+    starting from a barrier."""
+    import chainrule.distributed as dist
+
+    steps = {mode: _make_step(kind, mode, batch) for mode in modes}
+    for _ in range(WARMUP):
+        for step, _ in steps.values():
+            step()
     dist.barrier()
-    return result
+    times: dict = {mode: [] for mode in modes}
+    cpu: dict = {mode: [] for mode in modes}
+    waited = {mode: ddp._wait_seconds for mode, (_, ddp) in steps.items() if ddp is not None}
+    for _ in range(STEPS):
+        for mode, (step, _) in steps.items():
+            dist.barrier()  # every timed step starts with the ranks together (untimed)
+            began, began_cpu = time.perf_counter(), time.process_time()
+            step()
+            cpu[mode].append(time.process_time() - began_cpu)
+            times[mode].append(time.perf_counter() - began)
+    results = {}
+    for mode, (_, ddp) in steps.items():
+        results[mode] = {"times": times[mode], "cpu": cpu[mode]}
+        if ddp is not None:
+            results[mode]["wait"] = (ddp._wait_seconds - waited[mode]) / STEPS
+            results[mode]["buckets"] = len(ddp._buckets)
+    dist.barrier()
+    return results
 
 
 def worker(configs: list) -> None:
     """Run every configuration on this rank; rank 0 prints the results as one JSON line
-    (each rank's times; the slowest rank sets the pace of a synchronous step)."""
+    (each rank's times; the slowest rank sets the pace of a synchronous step).
+    ``configs``: ``[kind, [modes], batch]`` triples."""
     from threadpoolctl import threadpool_limits
 
     threadpool_limits(1)
@@ -147,11 +158,13 @@ def worker(configs: list) -> None:
 
     dist.init_process_group("mpi")
     out = []
-    for kind, mode, batch in configs:
-        mine = _measure(kind, mode, batch)
+    for kind, modes, batch in configs:
+        mine = _measure(kind, modes, batch)
         every = [None] * dist.get_world_size()
         dist.all_gather_object(every, mine)
-        out.append({"kind": kind, "mode": mode, "batch": batch, "ranks": every})
+        for mode in modes:
+            out.append({"kind": kind, "mode": mode, "batch": batch,
+                        "ranks": [r[mode] for r in every]})
     if dist.get_rank() == 0:
         sys.stdout.write("\n@@RESULT@@" + json.dumps({"results": out,
                                                       "blas": H.blas_info()}) + "\n")
@@ -189,11 +202,10 @@ def _pace(entry: dict) -> list:
 
 
 def run(rounds: int = 2) -> dict:
-    one = [(kind, "plain", b) for kind, s in MODELS.items()
+    one = [(kind, ["plain"], b) for kind, s in MODELS.items()
            for b in sorted({s["per_rank"], s["global"]})]
-    two = [(kind, mode, b) for kind, s in MODELS.items()
-           for b in sorted({s["per_rank"], s["global"] // 2})
-           for mode in ("overlap", "overlap_no_thread", "after", "local")]
+    two = [(kind, ["overlap", "overlap_no_thread", "after", "local"], b)
+           for kind, s in MODELS.items() for b in sorted({s["per_rank"], s["global"] // 2})]
     pooled: dict = {}
     blas = None
     load_start = os.getloadavg()[0]
@@ -269,15 +281,17 @@ def _print(report: dict) -> None:
     rows = [[r["model"], str(r["batch"]), H.fmt_time(r["overlap"]), H.fmt_time(r["no_thread"]),
              H.fmt_time(r["after"]), H.fmt_time(r["local"]), f"{100 * r['exposed_share']:.0f}%",
              f"{100 * r['after_exposed_share']:.0f}%", H.fmt_time(r["ddp_wait"]),
-             H.fmt_time(r["no_thread_wait"]), str(r["buckets"])] for r in report["overlap"]]
+             H.fmt_time(r["no_thread_wait"]), str(r["buckets"]),
+             f"{r['local'] / r['overlap']:.2f}"] for r in report["overlap"]]
     rows += [[r["model"], f"{r['batch']} fastest"] + [H.fmt_time(t) for t in r["fastest"]]
              + [f"{100 * max(r['fastest'][0] - r['fastest'][3], 0) / r['fastest'][0]:.0f}%",
                 f"{100 * max(r['fastest'][2] - r['fastest'][3], 0) / r['fastest'][2]:.0f}%",
-                "", "", ""] for r in report["overlap"]]
+                "", "", "", f"{r['fastest'][3] / r['fastest'][0]:.2f}"]
+             for r in report["overlap"]]
     H.print_rows("Overlap on 2 ranks: seconds per step (median of the slower rank)",
                  ["model", "batch/rank", "DDP", "DDP, no helper thread", "allreduce after",
                   "no comm", "waiting, DDP", "waiting, after", "DDP final wait",
-                  "final wait, no thread", "buckets"], rows)
+                  "final wait, no thread", "buckets", "no comm / DDP"], rows)
     print(f"\n  load average (1 min) at the start / end: {report['load'][0]:.1f} / "
           f"{report['load'][1]:.1f} on {os.cpu_count()} cores")
     blas = "; ".join(", ".join(f"{k}={v}" for k, v in d.items() if k != "prefix")
