@@ -483,6 +483,9 @@ def fit(model: Module, train_data: Any, test_data: Any, *, epochs: int, batch_si
             e.g. the ``TensorDataset``s of :func:`chainrule.data.load_digits`.
         epochs: the total number of epochs (with ``resume``, the new total).
         batch_size: samples per step (default 32); the order is reshuffled every epoch.
+            Under ``mpirun -n N`` it is the global batch, split over the N ranks, and the
+            run is the one-process run (docs/distributed.md); rank 0 alone prints and
+            writes ``out``.
         optimizer: an :class:`~chainrule.optim.Optimizer` over the model's parameters,
             or one of ``"adam"`` (default), ``"adamw"``, ``"sgd"`` (momentum 0.9),
             ``"rmsprop"``, built with learning rate ``lr`` (default 1e-3 for Adam and
