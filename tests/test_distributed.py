@@ -129,7 +129,9 @@ def test_sampler_rejects_bad_arguments():
 
 def test_without_a_group_the_error_says_what_to_do(monkeypatch):
     import chainrule.distributed as dist
+    import chainrule.distributed.process_group as pg
 
+    monkeypatch.setitem(pg._state, "group", None)  # as if no doctest had made a world of one
     for var in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"):
         monkeypatch.delenv(var, raising=False)
     with pytest.raises(RuntimeError, match="init_process_group"):
@@ -238,8 +240,10 @@ def test_sync_batchnorm_equals_batchnorm_over_the_global_batch(checks, kind):
 
 
 def test_sync_batchnorm_alone_is_batchnorm(monkeypatch):
+    import chainrule.distributed.process_group as pg
     from chainrule import nn
 
+    monkeypatch.setitem(pg._state, "group", None)
     for var in ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID"):
         monkeypatch.delenv(var, raising=False)
     cr.manual_seed(0)
@@ -331,6 +335,12 @@ def test_cli_two_ranks_then_resume_in_one_equals_straight_run(tmp_path):
     assert status == 0, stderr
     assert "data parallel on 2 ranks: global batch 32 (16 samples per rank)" in stdout
     assert stdout.count("epoch   1/2") == 1  # rank 0 alone prints
+    # a mistake fails every rank alike: one line, from rank 0, and the job ends
+    status, _, stderr, _ = mpirun([*common, "--epochs", "2", "--out", split], timeout=60)
+    assert status == 2
+    assert stderr.count("chainrule.distributed: rank") == 1
+    assert "rank 0 of 2 failed: chainrule train: error: " in stderr
+    assert "already holds a run" in stderr
     status, stdout, stderr = python([*common[:3], "--resume", "--epochs", "3", "--out", split],
                                     timeout=120)
     assert status == 0, stderr

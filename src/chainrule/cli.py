@@ -20,6 +20,7 @@ import argparse
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -337,6 +338,10 @@ def _train_on_ranks(args: argparse.Namespace) -> int:
     try:
         status = _train(args)
     except (CLIError, TrainingError) as err:
+        if dist.get_rank() != 0:
+            # a mistake in the options or the folder fails every rank alike: give rank 0
+            # a moment to report it alone (its abort ends this rank too)
+            time.sleep(1.0)
         dist.abort(f"chainrule train: error: {err}", 2)
         return 2
     if status != 0:

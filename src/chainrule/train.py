@@ -483,6 +483,9 @@ def fit(model: Module, train_data: Any, test_data: Any, *, epochs: int, batch_si
             e.g. the ``TensorDataset``s of :func:`chainrule.data.load_digits`.
         epochs: the total number of epochs (with ``resume``, the new total).
         batch_size: samples per step (default 32); the order is reshuffled every epoch.
+            Under ``mpirun -n N`` it is the global batch, split over the N ranks, and the
+            run is the one-process run (docs/distributed.md); rank 0 alone prints and
+            writes ``out``.
         optimizer: an :class:`~chainrule.optim.Optimizer` over the model's parameters,
             or one of ``"adam"`` (default), ``"adamw"``, ``"sgd"`` (momentum 0.9),
             ``"rmsprop"``, built with learning rate ``lr`` (default 1e-3 for Adam and
@@ -589,7 +592,8 @@ def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
     if ranks is not None:
         from .nn.parallel import DistributedDataParallel
 
-        net = DistributedDataParallel(model)
+        net = model if isinstance(model, DistributedDataParallel) else \
+            DistributedDataParallel(model)
         curves = curves if ranks.rank == 0 else None  # only rank 0 saves (curves gate it)
         per_rank = settings["batch_size"] / ranks.size
         _say(stream, f"data parallel on {ranks.size} ranks: global batch "
@@ -630,7 +634,7 @@ def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
             if ranks is not None:  # the same numbers on every rank
                 summed = ranks.sum(total_loss, correct, seen)
                 total_loss, correct, seen = summed[0], int(summed[1]), int(summed[2])
-                test_acc = ranks.accuracy(evaluate, model, test_data)
+                test_acc = ranks.accuracy(evaluate, getattr(net, "module", model), test_data)
             else:
                 test_acc = evaluate(model, test_data).accuracy
             seconds = time.perf_counter() - began

@@ -8,6 +8,7 @@ sent around for the comparison.
 
 from __future__ import annotations
 
+import datetime
 import json
 import sys
 
@@ -250,7 +251,7 @@ def collectives():
     dist.reduce_scatter(part, [cr.full((2,), 1.0 + rank), cr.full((2,), 10.0 * (1 + rank))])
     out["reduce_scatter"] = part.tolist()
     work = dist.all_reduce(np.ones(3), async_op=True)
-    out["async"] = work.wait()
+    out["async"] = work.wait(timeout=datetime.timedelta(seconds=60))
     objects = [{"from": rank}]
     dist.broadcast_object_list(objects, src=1)
     out["objects"] = objects

@@ -11,8 +11,8 @@ joined by :func:`init_process_group` (or on first use, under mpirun/srun). MPI c
 from mpi4py, imported only when a group is made: ``pip install "chainrule[mpi]"``.
 
 >>> import chainrule.distributed as dist
->>> dist.ReduceOp.AVG.name, dist.is_initialized()
-('AVG', False)
+>>> dist.ReduceOp.AVG.name, dist.is_available()
+('AVG', True)
 """
 
 from .collectives import (

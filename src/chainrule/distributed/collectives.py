@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..tensor import Tensor
-from .process_group import _Group, _group, _no_subgroups, _wait
+from .process_group import _Group, _group, _no_subgroups, _seconds, _wait
 
 __all__ = ["ReduceOp", "Work", "all_reduce", "broadcast", "all_gather", "reduce_scatter",
            "barrier", "broadcast_object_list", "all_gather_object"]
@@ -65,10 +65,13 @@ class Work:
         return self._done or bool(self._request.Test())
 
     def wait(self, timeout: Any = None) -> bool:
-        """Block until the collective is done and its result written; return True."""
-        del timeout  # the group's timeout bounds every wait
+        """Block until the collective is done and its result written; return True.
+
+        ``timeout`` (a ``timedelta`` or seconds) replaces the group's for this wait.
+        """
         if not self._done:
-            _wait(self._request, self._what, self._group)
+            seconds = None if timeout is None else _seconds(timeout, "Work.wait")
+            _wait(self._request, self._what, self._group, seconds)
             self._done = True
             if self._finish is not None:
                 self._finish()
@@ -155,10 +158,12 @@ def all_reduce(tensor: Any, op: ReduceOp = ReduceOp.SUM, group: Any = None,
     (``AVG`` of float32 stays float32). Returns a :class:`Work` with ``async_op=True``.
 
     >>> import chainrule as cr, chainrule.distributed as dist
+    >>> if not dist.is_initialized():  # under mpirun, N ranks; run alone, a world of one
+    ...     dist.init_process_group("mpi")
     >>> t = cr.tensor([1.0, 2.0])
-    >>> dist.all_reduce(t)  # doctest: +SKIP
-    >>> t  # on every rank: the sum over ranks  # doctest: +SKIP
-    tensor([2., 4.])
+    >>> dist.all_reduce(t, op=dist.ReduceOp.AVG)  # every rank: the mean over the ranks
+    >>> t, dist.get_world_size()
+    (tensor([1., 2.]), 1)
     """
     _no_subgroups(group, "all_reduce")
     pg = _group("all_reduce")
@@ -179,8 +184,12 @@ def broadcast(tensor: Any, src: int, group: Any = None, async_op: bool = False) 
     """Copy rank ``src``'s ``tensor`` into ``tensor`` on every other rank, in place.
 
     >>> import chainrule as cr, chainrule.distributed as dist
-    >>> t = cr.tensor([1.0, 2.0])
-    >>> dist.broadcast(t, src=0)  # doctest: +SKIP
+    >>> if not dist.is_initialized():  # under mpirun, N ranks; run alone, a world of one
+    ...     dist.init_process_group("mpi")
+    >>> t = cr.tensor([1.0, 2.0]) * (1 + dist.get_rank())
+    >>> dist.broadcast(t, src=0)
+    >>> t  # rank 0's values, on every rank
+    tensor([1., 2.])
     """
     _no_subgroups(group, "broadcast")
     pg = _group("broadcast")
@@ -199,8 +208,12 @@ def all_gather(tensor_list: list, tensor: Any, group: Any = None,
     ``tensor_list`` holds ``world_size`` tensors (or arrays) of ``tensor``'s shape and dtype.
 
     >>> import chainrule as cr, chainrule.distributed as dist
-    >>> out = [cr.zeros(2), cr.zeros(2)]
-    >>> dist.all_gather(out, cr.tensor([1.0, 2.0]))  # doctest: +SKIP
+    >>> if not dist.is_initialized():  # under mpirun, N ranks; run alone, a world of one
+    ...     dist.init_process_group("mpi")
+    >>> out = [cr.zeros(2) for _ in range(dist.get_world_size())]
+    >>> dist.all_gather(out, cr.tensor([1.0, 2.0]) + dist.get_rank())
+    >>> out
+    [tensor([1., 2.])]
     """
     _no_subgroups(group, "all_gather")
     pg = _group("all_gather")
@@ -224,8 +237,12 @@ def reduce_scatter(output: Any, input_list: list, op: ReduceOp = ReduceOp.SUM,
     ``input_list`` holds ``world_size`` tensors of ``output``'s shape and dtype.
 
     >>> import chainrule as cr, chainrule.distributed as dist
+    >>> if not dist.is_initialized():  # under mpirun, N ranks; run alone, a world of one
+    ...     dist.init_process_group("mpi")
     >>> out = cr.zeros(2)
-    >>> dist.reduce_scatter(out, [cr.ones(2), cr.ones(2)])  # doctest: +SKIP
+    >>> dist.reduce_scatter(out, [cr.ones(2) * 3 for _ in range(dist.get_world_size())])
+    >>> out  # rank r: the sum over the ranks of their input_list[r]
+    tensor([3., 3.])
     """
     _no_subgroups(group, "reduce_scatter")
     pg = _group("reduce_scatter")
@@ -248,7 +265,11 @@ def barrier(group: Any = None, async_op: bool = False, device_ids: Any = None) -
     """Wait until every rank has reached this call (at most the group's timeout).
 
     >>> import chainrule.distributed as dist
-    >>> dist.barrier()  # doctest: +SKIP
+    >>> if not dist.is_initialized():  # under mpirun, N ranks; run alone, a world of one
+    ...     dist.init_process_group("mpi")
+    >>> dist.barrier()
+    >>> dist.barrier(async_op=True).wait()
+    True
     """
     del device_ids
     _no_subgroups(group, "barrier")
@@ -264,8 +285,12 @@ def broadcast_object_list(object_list: list, src: int = 0, group: Any = None,
     use it only within one job you trust.
 
     >>> import chainrule.distributed as dist
-    >>> objects = [{"epoch": 3}]
-    >>> dist.broadcast_object_list(objects, src=0)  # doctest: +SKIP
+    >>> if not dist.is_initialized():  # under mpirun, N ranks; run alone, a world of one
+    ...     dist.init_process_group("mpi")
+    >>> objects = [{"epoch": 3}] if dist.get_rank() == 0 else [None]
+    >>> dist.broadcast_object_list(objects, src=0)
+    >>> objects
+    [{'epoch': 3}]
     """
     del device
     _no_subgroups(group, "broadcast_object_list")
@@ -290,8 +315,12 @@ def all_gather_object(object_list: list, obj: Any, group: Any = None) -> None:
     """Every rank's ``obj`` (pickled) into ``object_list``, one per rank in rank order.
 
     >>> import chainrule.distributed as dist
-    >>> out = [None, None]
-    >>> dist.all_gather_object(out, {"rank": 0})  # doctest: +SKIP
+    >>> if not dist.is_initialized():  # under mpirun, N ranks; run alone, a world of one
+    ...     dist.init_process_group("mpi")
+    >>> out = [None] * dist.get_world_size()
+    >>> dist.all_gather_object(out, {"rank": dist.get_rank()})
+    >>> out
+    [{'rank': 0}]
     """
     _no_subgroups(group, "all_gather_object")
     pg = _group("all_gather_object")

@@ -30,10 +30,11 @@ default_pg_timeout = datetime.timedelta(minutes=30)
 
 INSTALL_HINT = 'pip install "chainrule[mpi]"'
 
-# Environment variables that MPI launchers set in every process they start: the world
-# size. Open MPI's mpirun, MPICH's / Intel MPI's hydra, and Slurm's srun.
-_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS",
-              "SLURM_STEP_NUM_TASKS")
+# Environment variables that MPI launchers set in every process they start: the rank,
+# and the world size. Open MPI's mpirun, MPICH's / Intel MPI's hydra, Slurm's srun.
+# (Only the decision "started by a launcher, with more than one process" rests on them:
+# the rank and size themselves come from MPI.)
+_SIZE_VARS = ("OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "SLURM_STEP_NUM_TASKS", "SLURM_NTASKS")
 _RANK_VARS = ("OMPI_COMM_WORLD_RANK", "PMI_RANK", "PMIX_RANK", "SLURM_PROCID")
 
 
@@ -107,7 +108,7 @@ def launched_world_size() -> int:
     return 0
 
 
-def _seconds(timeout: Any) -> float:
+def _seconds(timeout: Any, who: str = "init_process_group") -> float:
     if timeout is None:
         return default_pg_timeout.total_seconds()
     if isinstance(timeout, datetime.timedelta):
@@ -115,10 +116,10 @@ def _seconds(timeout: Any) -> float:
     elif isinstance(timeout, (int, float)) and not isinstance(timeout, bool):
         seconds = float(timeout)
     else:
-        raise TypeError(f"init_process_group: timeout must be a datetime.timedelta or a "
+        raise TypeError(f"{who}: timeout must be a datetime.timedelta or a "
                         f"number of seconds, got {type(timeout).__name__}")
     if not seconds > 0:
-        raise ValueError(f"init_process_group: timeout must be positive, got {seconds} s")
+        raise ValueError(f"{who}: timeout must be positive, got {seconds} s")
     return seconds
 
 
@@ -140,8 +141,10 @@ def init_process_group(backend: str | None = None, init_method: str | None = Non
     and aborts every rank of the job, so a failure never leaves the others hanging.
 
     >>> import chainrule.distributed as dist
-    >>> dist.is_initialized()
-    False
+    >>> if not dist.is_initialized():  # under mpirun, N ranks; run alone, a world of one
+    ...     dist.init_process_group("mpi", timeout=600)
+    >>> dist.get_backend(), 0 <= dist.get_rank() < dist.get_world_size()
+    ('mpi', True)
     """
     del init_method, group_name, pg_options  # PyTorch's TCP rendezvous: MPI has its own
     if backend is not None and str(backend).lower() != "mpi":
@@ -194,9 +197,10 @@ def _first_line(exc: BaseException) -> str:
 
 def abort(reason: str, errorcode: int = 1) -> None:
     """End every rank of the job now: print one line on stderr naming this rank and
-    ``reason``, then ``MPI_Abort``. Without a group (or alone in it) it just returns.
+    ``reason``, then ``MPI_Abort``. Without a group it does nothing; alone in one it
+    prints the line and returns.
 
-    >>> abort("nothing to abort")  # no process group here
+    >>> abort("a world of one, or none: nothing to end")
     """
     group = _state["group"]
     if group is None:
@@ -224,8 +228,8 @@ def _group(who: str) -> _Group:
 def is_initialized() -> bool:
     """Whether :func:`init_process_group` has run (and the group is not destroyed).
 
-    >>> is_initialized()
-    False
+    >>> isinstance(is_initialized(), bool)
+    True
     """
     return _state["group"] is not None
 
@@ -265,7 +269,13 @@ def destroy_process_group(group: Any = None) -> None:
     MPI itself is finalized when the process exits (mpi4py does it), so a later
     :func:`init_process_group` in the same process joins the same world again.
 
-    >>> destroy_process_group()  # nothing to destroy: no error
+    >>> import chainrule.distributed as dist
+    >>> if not dist.is_initialized():
+    ...     dist.init_process_group("mpi")
+    >>> dist.destroy_process_group()
+    >>> dist.is_initialized()
+    False
+    >>> dist.destroy_process_group()  # nothing left to destroy: no error
     """
     _no_subgroups(group, "destroy_process_group")
     with _lock:
@@ -283,16 +293,18 @@ def destroy_process_group(group: Any = None) -> None:
             pass
 
 
-def _wait(request: Any, what: str, group: _Group) -> None:
-    """Wait for ``request`` at most the group's timeout, driving MPI's progress engine.
+def _wait(request: Any, what: str, group: _Group, timeout: float | None = None) -> None:
+    """Wait for ``request`` at most ``timeout`` seconds (default: the group's), driving
+    MPI's progress engine.
 
     Spins on ``Test`` at first (the common, short waits), then yields the core and
     finally sleeps briefly between tests, so a long wait does not starve other work.
     """
     if request.Test():
         return
+    limit = group.timeout if timeout is None else timeout
     start = time.monotonic()
-    deadline = start + group.timeout
+    deadline = start + limit
     spins = 0
     while not request.Test():
         spins += 1
@@ -301,7 +313,7 @@ def _wait(request: Any, what: str, group: _Group) -> None:
         now = time.monotonic()
         if now > deadline:
             raise DistBackendError(
-                f"{what} timed out after {group.timeout:g} s on rank {group.rank} of "
+                f"{what} timed out after {limit:g} s on rank {group.rank} of "
                 f"{group.size}: another rank has not joined it (failed, stuck, or running "
                 "different collectives)")
         time.sleep(0 if now - start < 0.05 else 0.0005)

@@ -26,6 +26,7 @@ optimizers, stepping alike, keep the copies identical. How it works, as in PyTor
 from __future__ import annotations
 
 import contextlib
+import threading
 import time
 import weakref
 import zlib
@@ -98,10 +99,14 @@ class DistributedDataParallel(Module):
     ``ddp.module.state_dict()`` to load the weights into an unwrapped model. Gradients
     are averaged only for a forward run with gradients on and outside :meth:`no_sync`.
 
+    >>> import chainrule as cr, chainrule.distributed as dist
     >>> import chainrule.nn as nn
-    >>> ddp = nn.parallel.DistributedDataParallel(nn.Linear(3, 2))  # doctest: +SKIP
-    >>> sorted(ddp.state_dict())  # doctest: +SKIP
-    ['module.bias', 'module.weight']
+    >>> if not dist.is_initialized():  # under mpirun, N ranks; run alone, a world of one
+    ...     dist.init_process_group("mpi")
+    >>> ddp = nn.parallel.DistributedDataParallel(nn.Linear(3, 2))
+    >>> ddp(cr.ones(4, 3)).sum().backward()  # .grad: the average over the ranks
+    >>> sorted(ddp.state_dict()), ddp.module.weight.grad.shape
+    (['module.bias', 'module.weight'], (2, 3))
     """
 
     def __init__(self, module: Module, device_ids: Any = None, output_device: Any = None,
@@ -156,11 +161,15 @@ class DistributedDataParallel(Module):
         self._used: np.ndarray | None = None
         self._used_request: Any = None
         self._wait_seconds = 0.0  # time spent waiting on gradient allreduce, for benchmarks
+        # MPI moves a non-blocking message only inside MPI calls: a helper thread makes
+        # them while backward computes (NumPy releases the interpreter lock meanwhile)
+        self._progress = _Progress(self._pg.MPI) if self._pg.size > 1 and \
+            len(self._buckets) > 1 else None
         this = weakref.ref(self)
         self._handles = [p.register_post_accumulate_grad_hook(_hook(this, i))
                          for i, p in enumerate(self._params)]
         # the module outlives its wrapper: take the hooks off when the wrapper goes
-        weakref.finalize(self, _remove_hooks, list(self._handles))
+        weakref.finalize(self, _remove_hooks, list(self._handles), self._progress)
 
     # -- setup --------------------------------------------------------------------
     def _buffer_list(self) -> list[Tensor]:
@@ -303,8 +312,6 @@ class DistributedDataParallel(Module):
         bucket.pending -= 1
         if bucket.pending == 0:
             self._launch_ready()
-        elif self._next_bucket:
-            self._progress()
 
     def _launch_ready(self) -> None:
         """Launch, in order, every bucket whose gradients are all in."""
@@ -312,7 +319,6 @@ class DistributedDataParallel(Module):
         while self._next_bucket < len(self._buckets):
             bucket = self._buckets[self._next_bucket]
             if bucket.pending:
-                self._progress()
                 return
             for k, i in enumerate(bucket.indices):
                 grad = self._params[i].grad
@@ -324,12 +330,9 @@ class DistributedDataParallel(Module):
             bucket.request = pg.comm.Iallreduce(pg.MPI.IN_PLACE, bucket.buffer,
                                                 op=pg.MPI.SUM)
             self._next_bucket += 1
+            if self._next_bucket < len(self._buckets) and self._progress is not None:
+                self._progress.watch(bucket.request)
         self._finish()
-
-    def _progress(self) -> None:
-        """Let MPI move the messages in flight (it progresses only inside MPI calls)."""
-        requests = [b.request for b in self._buckets[:self._next_bucket]]
-        self._pg.MPI.Request.Testall(requests)
 
     def _finish(self) -> None:
         """All buckets launched: wait for them, average, write back into ``.grad``."""
@@ -337,6 +340,8 @@ class DistributedDataParallel(Module):
 
         began = time.perf_counter()
         pg = self._pg
+        if self._progress is not None:
+            self._progress.release()
         for b, bucket in enumerate(self._buckets):
             _wait(bucket.request, f"DistributedDataParallel gradient allreduce (bucket {b})",
                   pg)
@@ -365,9 +370,56 @@ class DistributedDataParallel(Module):
                 f"find_unused_parameters={self.find_unused_parameters}")
 
 
-def _remove_hooks(handles: list) -> None:
+def _remove_hooks(handles: list, progress: _Progress | None) -> None:
     for handle in handles:
         handle.remove()
+    if progress is not None:
+        progress.close()
+
+
+class _Progress:
+    """A daemon thread that calls ``MPI_Testall`` on the buckets in flight, every 0.1 ms,
+    until backward needs them (:meth:`release`). MPI lets one thread at a time test a
+    request: the thread tests only while holding the condition's lock, which
+    :meth:`release` takes before the main thread waits on the requests itself."""
+
+    def __init__(self, mpi: Any) -> None:
+        self._mpi = mpi
+        self._cond = threading.Condition()
+        self._requests: list = []
+        self._closed = False
+        self._thread: threading.Thread | None = None
+
+    def watch(self, request: Any) -> None:
+        with self._cond:
+            self._requests.append(request)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, daemon=True,
+                                                name="chainrule-ddp-progress")
+                self._thread.start()
+            self._cond.notify()
+
+    def release(self) -> None:
+        """Stop testing; afterwards the main thread alone waits on the requests."""
+        with self._cond:  # the thread is not inside Testall, and won't test again
+            self._requests = []
+
+    def close(self) -> None:
+        with self._cond:
+            self._closed = True
+            self._requests = []
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while not self._requests and not self._closed:
+                    self._cond.wait()
+                if self._closed:
+                    return
+                if self._mpi.Request.Testall(self._requests):
+                    self._requests = []
+            time.sleep(0.0001)
 
 
 def _hook(ddp_ref: weakref.ref, i: int) -> Any:
