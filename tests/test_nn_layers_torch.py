@@ -76,11 +76,13 @@ class Spec:
     are makers; ``grads`` says which inputs get a gradient (default: every float input);
     ``random`` layers are compared in eval mode only; ``pre(x)`` is applied to the first
     input inside the comparison; ``tol64`` loosens the float64 tolerance where PyTorch's
-    kernel is the less accurate one."""
+    kernel is the less accurate one; ``gradcheck=False`` where the forward changes the
+    parameters it is checked through (Embedding's max_norm renormalises rows in place)."""
 
     def __init__(self, make, *inputs, grads=None, random=False, gradgrad=True, pre=None,
-                 tol64=None):
+                 tol64=None, gradcheck=True):
         self.make = make
+        self.gradcheck = gradcheck
         self.inputs = inputs
         self.grads = grads
         self.random = random
@@ -211,6 +213,14 @@ SPECS = {
     "bilinear": Spec(lambda m: m.Bilinear(3, 4, 5), R(6, 3), R(6, 4)),
     "bilinear_no_bias_3d": Spec(lambda m: m.Bilinear(2, 3, 2, bias=False), R(2, 2, 2),
                                 R(2, 2, 3)),
+    "embedding_max_norm_freq": Spec(lambda m: m.Embedding(10, 3, max_norm=1.0, norm_type=1.5,
+                                                          scale_grad_by_freq=True),
+                                    C([[1, 2, 1], [3, 4, 1]]), gradcheck=False),
+    "embedding_from_pretrained": Spec(lambda m: m.Embedding.from_pretrained(
+        T(m, np.arange(12.0).reshape(4, 3) / 10), freeze=False), C([[0, 2, 3]])),
+    "embedding_bag_from_pretrained": Spec(lambda m: m.EmbeddingBag.from_pretrained(
+        T(m, np.arange(12.0).reshape(4, 3) / 10), freeze=False, mode="max"),
+        C([[0, 2, 3], [1, 1, 2]])),
     "embedding_bag_sum": Spec(lambda m: m.EmbeddingBag(10, 3, mode="sum"), I(2, 4, high=10)),
     "embedding_bag_max_padding": Spec(lambda m: m.EmbeddingBag(10, 3, mode="max",
                                                                padding_idx=2),
@@ -401,6 +411,8 @@ def _gradcheck_args(name):
 @pytest.mark.filterwarnings("ignore::UserWarning")
 @pytest.mark.parametrize("name", sorted(SPECS))
 def test_gradcheck_and_gradgradcheck(name):
+    if not SPECS[name].gradcheck:
+        pytest.skip("the forward renormalises the parameters in place")
     fn, args = _gradcheck_args(name)
     if not any(a.requires_grad for a in args):
         pytest.skip("nothing differentiable")
@@ -683,6 +695,26 @@ def test_constructor_errors():
         nn.HuberLoss(reduction="avg")
     with pytest.raises(TypeError, match="Unflatten: unflattened_size must be a tuple of ints"):
         nn.Unflatten(1, 6)
+
+
+def test_device_arguments_are_accepted_for_the_cpu_only():
+    for make in (lambda d: nn.Linear(2, 3, device=d), lambda d: nn.Conv3d(1, 1, 1, device=d),
+                 lambda d: nn.ConvTranspose2d(1, 1, 1, device=d),
+                 lambda d: nn.GroupNorm(1, 2, device=d), lambda d: nn.Embedding(3, 2, device=d),
+                 lambda d: nn.InstanceNorm1d(2, affine=True, device=d),
+                 lambda d: nn.Bilinear(1, 1, 1, device=d), lambda d: nn.PReLU(device=d)):
+        make("cpu")
+        make(cr.device("cpu"))
+        with pytest.raises(Exception, match="device 'cuda' is not available"):
+            make("cuda")
+
+
+def test_frozen_pretrained_embeddings_get_no_gradient():
+    emb = nn.Embedding.from_pretrained(cr.ones(4, 2))
+    out = emb(cr.tensor([1, 2]))
+    assert not emb.weight.requires_grad and not out.requires_grad
+    with pytest.raises(ValueError, match="Embedding.from_pretrained: embeddings must be 2-d"):
+        nn.Embedding.from_pretrained(cr.ones(4))
 
 
 def test_legacy_size_average_and_reduce_give_a_reduction():

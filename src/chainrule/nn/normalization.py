@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..devices import check_device
 from ..tensor import Tensor
 from . import functional as F
 from .functional._checks import _desc, _tensor
@@ -57,6 +58,7 @@ class GroupNorm(Module):
                  affine: bool = True, device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
         super().__init__()
+        check_device(device, "GroupNorm")
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
@@ -91,7 +93,7 @@ class _InstanceNorm(_BatchNorm):
                  affine: bool = False, track_running_stats: bool = False, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats,
-                         dtype=dtype, bias=bias)
+                         device=device, dtype=dtype, bias=bias)
 
     def forward(self, input: Tensor) -> Tensor:
         name = type(self).__name__
@@ -186,6 +188,7 @@ class RMSNorm(Module):
                  elementwise_affine: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, "RMSNorm")
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
             tuple(normalized_shape)
         self.normalized_shape = tuple(int(n) for n in shape)
