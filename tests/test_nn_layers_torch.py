@@ -769,3 +769,55 @@ def test_every_new_layer_is_exported():
     names = [n for n in dir(torch.nn) if n[0].isupper()]
     ported = [n for n in names if hasattr(nn, n)]
     assert [n for n in ported if n not in nn.__all__] == []
+
+
+# ---------------------------------------------------------------------------
+# AdaptiveLogSoftmaxWithLoss
+# ---------------------------------------------------------------------------
+
+def _asm(m):
+    return m.AdaptiveLogSoftmaxWithLoss(12, 30, [5, 12, 20], div_value=2.0, head_bias=True)
+
+
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_adaptive_log_softmax_matches_torch(dtype):
+    torch.manual_seed(0)
+    theirs = _asm(torch.nn).to(_torch_dtype(dtype))
+    ours = _asm(nn).to(dtype)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert repr(ours) == repr(theirs)
+    ours.load_state_dict(theirs.state_dict())
+    x = np.random.default_rng(0).standard_normal((9, 12)).astype(dtype)
+    y = np.array([0, 4, 5, 11, 12, 19, 20, 29, 3])
+    results = []
+    for lib, model in ((torch, theirs), (cr, ours)):
+        xt = lib.tensor(x, requires_grad=True)
+        out, loss = model(xt, lib.tensor(y))
+        (out * lib.tensor(np.arange(9.0).astype(dtype))).sum().add(loss).backward()
+        grads = [p.grad.numpy() for _, p in model.named_parameters()]
+        results.append([out.detach().numpy(), loss.detach().numpy(), xt.grad.numpy(), *grads,
+                        model.log_prob(xt).detach().numpy(), model.predict(xt).numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, **TOL[dtype])
+    single = ours(cr.tensor(x[0]), cr.tensor(y[0]))
+    assert single.output.shape == () and single.loss.shape == ()
+    with pytest.raises(RuntimeError, match=r"Target values should be in \[0, 29\]"):
+        ours(cr.tensor(x), cr.tensor(y + 1))
+    with pytest.raises(ValueError, match="cutoffs should be a sequence of unique"):
+        nn.AdaptiveLogSoftmaxWithLoss(12, 30, [5, 40])
+
+
+def test_adaptive_log_softmax_gradcheck_and_gradgradcheck():
+    cr.manual_seed(0)
+    model = nn.AdaptiveLogSoftmaxWithLoss(4, 8, [2, 5], div_value=2.0).double()
+    names = [n for n, _ in model.named_parameters()]
+    target = cr.tensor([0, 3, 6, 1, 7])
+    forward = _functional(model, names)
+
+    def fn(x, *params):
+        return forward(x, target, *params).output
+
+    args = [cr.tensor(np.random.default_rng(0).standard_normal((5, 4)), requires_grad=True)]
+    args += [cr.tensor(p.detach().numpy(), requires_grad=True) for p in model.parameters()]
+    assert cr.gradcheck(fn, args, **GRADCHECK_TOL)
+    assert cr.gradgradcheck(fn, args, **GRADCHECK_TOL)
