@@ -821,3 +821,74 @@ def test_adaptive_log_softmax_gradcheck_and_gradgradcheck():
     args += [cr.tensor(p.detach().numpy(), requires_grad=True) for p in model.parameters()]
     assert cr.gradcheck(fn, args, **GRADCHECK_TOL)
     assert cr.gradgradcheck(fn, args, **GRADCHECK_TOL)
+
+
+# ---------------------------------------------------------------------------
+# Lazy modules
+# ---------------------------------------------------------------------------
+
+LAZY = {
+    "linear": (lambda m: m.LazyLinear(4), (3, 5)),
+    "linear_no_bias_3d": (lambda m: m.LazyLinear(2, bias=False), (2, 3, 5)),
+    "conv1d": (lambda m: m.LazyConv1d(4, 3, stride=2), (2, 3, 7)),
+    "conv2d_groups": (lambda m: m.LazyConv2d(4, 3, padding=1, groups=2), (2, 6, 4, 4)),
+    "conv3d_unbatched": (lambda m: m.LazyConv3d(2, 2), (2, 3, 3, 3)),
+    "conv_transpose1d": (lambda m: m.LazyConvTranspose1d(4, 3, stride=2), (2, 3, 5)),
+    "conv_transpose2d": (lambda m: m.LazyConvTranspose2d(2, 2, groups=2, bias=False),
+                         (1, 4, 3, 3)),
+    "conv_transpose3d": (lambda m: m.LazyConvTranspose3d(2, 2), (1, 3, 2, 2, 2)),
+    "batchnorm1d": (lambda m: m.LazyBatchNorm1d(), (4, 3)),
+    "batchnorm2d_no_bias": (lambda m: m.LazyBatchNorm2d(bias=False), (4, 3, 2, 2)),
+    "batchnorm3d_untracked": (lambda m: m.LazyBatchNorm3d(track_running_stats=False),
+                              (2, 3, 2, 2, 2)),
+    "instancenorm1d": (lambda m: m.LazyInstanceNorm1d(), (2, 3, 5)),
+    "instancenorm2d_plain": (lambda m: m.LazyInstanceNorm2d(affine=False,
+                                                            track_running_stats=False),
+                             (2, 3, 3, 3)),
+    "instancenorm3d": (lambda m: m.LazyInstanceNorm3d(momentum=0.3), (1, 2, 2, 3, 2)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:input's size at dim=1 does not match num_features")
+@pytest.mark.parametrize("name", sorted(LAZY))
+def test_lazy_modules_match_torch(name):
+    make, shape = LAZY[name]
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    torch.manual_seed(0)
+    theirs, ours = make(torch.nn), make(nn)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours.has_uninitialized_params() == theirs.has_uninitialized_params()
+    # PyTorch's weights, shaped by its first call, into the lazy chainrule module
+    out_t = theirs(torch.tensor(x))
+    ours.load_state_dict(theirs.state_dict())
+    assert not ours.has_uninitialized_params()
+    out_c = ours(cr.tensor(x))
+    assert type(ours).__name__ == type(theirs).__name__ and repr(ours) == repr(theirs)
+    np.testing.assert_allclose(out_c.detach().numpy(), out_t.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+    # a fresh lazy module shapes itself from its first input; its weights load into
+    # PyTorch's (shaped by a call first: PyTorch's lazy instance norm loaded before any
+    # call keeps num_features=0 and then refuses its input)
+    ours, theirs = make(nn), make(torch.nn)
+    ours(cr.tensor(x))
+    theirs(torch.tensor(x))
+    theirs.load_state_dict({k: torch.tensor(v.detach().numpy())
+                            for k, v in ours.state_dict().items()})
+    ours.eval()
+    theirs.eval()
+    np.testing.assert_allclose(ours(cr.tensor(x)).detach().numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_lazy_linear_initialises_like_linear_and_keeps_its_parameter_objects():
+    cr.manual_seed(0)
+    fc = nn.LazyLinear(200)
+    weight = fc.weight
+    fc(cr.zeros(3, 100))
+    assert fc.weight is weight and isinstance(weight, nn.Parameter)
+    assert type(weight) is nn.Parameter and weight.shape == (200, 100)
+    assert np.abs(weight.detach().numpy()).max() <= 0.1
+    assert abs(weight.detach().numpy().std() - 0.1 / np.sqrt(3)) < 0.005
+    with pytest.raises(ValueError, match=r"LazyConv2d: expected a 4-d input.*\(2, 3\)"):
+        nn.LazyConv2d(3, 3)(cr.zeros(2, 3))

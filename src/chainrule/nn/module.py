@@ -381,7 +381,8 @@ class Module:
             except (ValueError, TypeError) as err:
                 problems.append(f"the value for {key} is not an array: {err}")
                 continue
-            if arr.shape != dst._array.shape:
+            lazy = getattr(dst, "_is_uninitialized", False)  # takes the loaded shape
+            if arr.shape != dst._array.shape and not lazy:
                 problems.append(
                     f"size mismatch for {key}: copying a value of shape {tuple(arr.shape)}, "
                     f"the shape in the current model is {tuple(dst._array.shape)}"
@@ -407,6 +408,8 @@ class Module:
             )
         for key, arr in arrays.items():
             dst = own[key]
+            if getattr(dst, "_is_uninitialized", False):
+                dst.materialize(arr.shape)
             dst._array[...] = arr
             dst._version += 1
         return IncompatibleKeys(missing, unexpected)
