@@ -892,3 +892,26 @@ def test_lazy_linear_initialises_like_linear_and_keeps_its_parameter_objects():
     assert abs(weight.detach().numpy().std() - 0.1 / np.sqrt(3)) < 0.005
     with pytest.raises(ValueError, match=r"LazyConv2d: expected a 4-d input.*\(2, 3\)"):
         nn.LazyConv2d(3, 3)(cr.zeros(2, 3))
+
+
+# ---------------------------------------------------------------------------
+# CrossMapLRN2d: PyTorch's forward; the true gradient of it
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_cross_map_lrn2d_forward_matches_torch(size, dtype):
+    """Values equal PyTorch's, its odd running-sum window included. PyTorch's hand-written
+    backward is not the derivative of that forward (it fails torch.autograd.gradcheck),
+    so ours is checked by gradcheck and gradgradcheck instead."""
+    x = np.random.default_rng(0).standard_normal((2, 6, 3, 2)).astype(dtype)
+    make = lambda m: m.CrossMapLRN2d(size, alpha=0.3, beta=0.6, k=1.5)  # noqa: E731
+    assert repr(make(nn)) == repr(make(torch.nn))
+    np.testing.assert_allclose(make(nn)(cr.tensor(x)).detach().numpy(),
+                               make(torch.nn)(torch.tensor(x)).numpy(), **TOL[dtype])
+    if dtype == np.float64 and size in (2, 3):
+        xc = cr.tensor(x[:1, :5], requires_grad=True)
+        assert cr.gradcheck(make(nn), (xc,), **GRADCHECK_TOL)
+        assert cr.gradgradcheck(make(nn), (xc,), **GRADCHECK_TOL)
+    with pytest.raises(ValueError, match=r"CrossMapLRN2d: expected a 4-d input.*\(6, 3, 2\)"):
+        make(nn)(cr.tensor(x[0]))

@@ -133,6 +133,7 @@ from .loss import (
 from .module import Module, ModuleList, Sequential
 from .normalization import (
     BatchNorm3d,
+    CrossMapLRN2d,
     GroupNorm,
     InstanceNorm1d,
     InstanceNorm2d,
@@ -229,4 +230,5 @@ __all__ += [
     "LazyInstanceNorm1d",
     "LazyInstanceNorm2d",
     "LazyInstanceNorm3d",
+    "CrossMapLRN2d",
 ]
