@@ -150,6 +150,11 @@ SPECS = {
     "lppool1d": Spec(lambda m: m.LPPool1d(2, 3, stride=2), R(2, 3, 7)),
     "lppool2d": Spec(lambda m: m.LPPool2d(1.5, (2, 3)), U(1, 2, 4, 6, low=0.2, high=1.5)),
     "lppool3d": Spec(lambda m: m.LPPool3d(2, 2), R(1, 1, 4, 4, 2)),
+    "fractional_maxpool2d": Spec(lambda m: m.FractionalMaxPool2d(
+        (2, 3), output_size=(3, 4), _random_samples=T(m, [[[0.3, 0.8], [0.6, 0.1]]] * 2)),
+        R(2, 2, 6, 8)),
+    "fractional_maxpool3d_ratio": Spec(lambda m: m.FractionalMaxPool3d(
+        2, output_ratio=0.6, _random_samples=T(m, [[[0.3, 0.8, 0.5]]])), R(1, 1, 5, 4, 5)),
     # -- padding --------------------------------------------------------------------
     "zeropad1d": Spec(lambda m: m.ZeroPad1d(2), R(2, 3)),
     "zeropad2d": Spec(lambda m: m.ZeroPad2d((1, 0, 2, 1)), R(1, 2, 3)),
@@ -551,6 +556,17 @@ def test_channel_dropout_drops_whole_channels_at_rate_p(cls, shape):
     out.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), out.detach().numpy(), rtol=1e-6)
     np.testing.assert_array_equal(layer.eval()(x).detach().numpy(), x.detach().numpy())
+
+
+def test_fractional_max_pool_draws_new_windows_each_call():
+    pool = nn.FractionalMaxPool2d(3, output_ratio=0.3, return_indices=True)
+    x = cr.randn(4, 3, 16, 16)
+    (a, ia), (_, ib) = pool(x), pool(x)
+    assert a.shape == (4, 3, 4, 4) and not np.array_equal(ia.numpy(), ib.numpy())
+    with pytest.raises(ValueError, match="FractionalMaxPool2d requires specifying either"):
+        nn.FractionalMaxPool2d(2)
+    with pytest.raises(ValueError, match=r"fractional_max_pool2d: an output size of \(16, 16\)"):
+        nn.FractionalMaxPool2d(2, output_size=16)(x)
 
 
 def test_alpha_dropout_keeps_mean_and_variance_of_standard_inputs():

@@ -167,6 +167,8 @@ from .pooling import (
     AdaptiveMaxPool2d,
     AdaptiveMaxPool3d,
     AvgPool3d,
+    FractionalMaxPool2d,
+    FractionalMaxPool3d,
     LPPool1d,
     LPPool2d,
     LPPool3d,
@@ -231,4 +233,5 @@ __all__ += [
     "LazyInstanceNorm2d",
     "LazyInstanceNorm3d",
     "CrossMapLRN2d",
+    "FractionalMaxPool2d", "FractionalMaxPool3d",
 ]
