@@ -931,3 +931,17 @@ def test_cross_map_lrn2d_forward_matches_torch(size, dtype):
         assert cr.gradgradcheck(make(nn), (xc,), **GRADCHECK_TOL)
     with pytest.raises(ValueError, match=r"CrossMapLRN2d: expected a 4-d input.*\(6, 3, 2\)"):
         make(nn)(cr.tensor(x[0]))
+
+
+def test_buffer_assignment_registers_a_buffer_like_torch():
+    results = []
+    for lib, m in ((torch, torch.nn), (cr, nn)):
+        model = m.Module()
+        model.steps = m.Buffer(lib.tensor(3))
+        model.scratch = m.Buffer(lib.zeros(2), persistent=False)
+        model.scale = m.Buffer(lib.ones(2, requires_grad=True))
+        model.steps = lib.tensor(5)  # a plain tensor replaces a buffer's value
+        results.append((list(model.state_dict()), [n for n, _ in model.named_buffers()],
+                        int(model.steps.item()), model.scale.requires_grad,
+                        [n for n, _ in model.named_parameters()]))
+    assert results[0] == results[1]

@@ -158,7 +158,7 @@ from .padding import (
     ZeroPad2d,
     ZeroPad3d,
 )
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 from .pooling import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
@@ -234,4 +234,5 @@ __all__ += [
     "LazyInstanceNorm3d",
     "CrossMapLRN2d",
     "FractionalMaxPool2d", "FractionalMaxPool3d",
+    "Buffer",
 ]

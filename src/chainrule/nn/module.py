@@ -31,7 +31,7 @@ import numpy as np
 from ..devices import check_device, to_arguments
 from ..graph import no_grad
 from ..tensor import Tensor
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 __all__ = ["Module", "Sequential", "ModuleList"]
 
@@ -119,6 +119,8 @@ class Module:
             self._stores()
             self._forget(name)
             d["_modules"][name] = value
+        elif isinstance(value, Buffer):
+            self.register_buffer(name, value, value.persistent)
         elif "_parameters" in d and name in d["_parameters"]:
             if value is not None:
                 raise TypeError(
