@@ -945,3 +945,18 @@ def test_buffer_assignment_registers_a_buffer_like_torch():
                         int(model.steps.item()), model.scale.requires_grad,
                         [n for n, _ in model.named_parameters()]))
     assert results[0] == results[1]
+
+
+def test_copies_of_a_lazy_module_stay_lazy():
+    import copy
+    import pickle
+
+    model = nn.Sequential(nn.LazyConv1d(2, 1), nn.Flatten(), nn.LazyLinear(3),
+                          nn.LazyBatchNorm1d())
+    twin = copy.deepcopy(model)
+    again = pickle.loads(pickle.dumps(model))
+    for m in (twin, again):
+        assert m[2].has_uninitialized_params() and m[3].has_uninitialized_params()
+        assert m(cr.ones(4, 5, 6)).shape == (4, 3)
+        assert [type(c).__name__ for c in m] == ["Conv1d", "Flatten", "Linear", "BatchNorm1d"]
+    assert model[2].has_uninitialized_params()

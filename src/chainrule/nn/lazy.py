@@ -56,6 +56,18 @@ class _Uninitialized:
     def __repr__(self) -> str:
         return f"<{type(self).__name__}>"
 
+    def __deepcopy__(self, memo: dict) -> Any:
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, dtype=self._array.dtype)
+        return memo[id(self)]
+
+    def __reduce_ex__(self, protocol: Any) -> tuple:
+        return (_remake, (type(self), self.requires_grad, self._array.dtype.str))
+
+
+def _remake(cls: type, requires_grad: bool, dtype: str) -> Any:
+    return cls(requires_grad, dtype=np.dtype(dtype))
+
 
 class UninitializedParameter(_Uninitialized, Parameter):
     """A parameter whose shape a lazy module sets on its first call.
