@@ -165,7 +165,7 @@ class _ConvNd(Module):
                 f"{who}: expected input of shape (N, {self.in_channels}, "
                 f"{('L', 'H, W', 'D, H, W')[d - 1]}), got {_desc(input)}"
             )
-        padding = self.padding
+        padding: Any = self.padding
         if self.padding_mode != "zeros":
             input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             padding = 0

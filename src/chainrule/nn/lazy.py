@@ -43,14 +43,17 @@ class _Uninitialized:
     __slots__ = ()
     cls_to_become: type = Tensor
     _is_uninitialized = True
+    _array: np.ndarray
+    _version: int
+    requires_grad: bool
 
     def materialize(self, shape: Any, device: Any = None, dtype: Any = None) -> None:
         """Give the tensor ``shape`` (its values are then to be filled by the owner)."""
         check_device(device, f"{type(self).__name__}.materialize")
         shape = (shape,) if isinstance(shape, int) else tuple(int(n) for n in shape)
         dt = self._array.dtype if dtype is None else np.dtype(dtype)
-        self._array = np.zeros(shape, dtype=dt)
-        self._version += 1
+        self._array = np.zeros(shape, dtype=dt)  # type: ignore[misc]
+        self._version += 1  # type: ignore[misc]
         self.__class__ = self.cls_to_become
 
     def __repr__(self) -> str:
@@ -58,7 +61,8 @@ class _Uninitialized:
 
     def __deepcopy__(self, memo: dict) -> Any:
         if id(self) not in memo:
-            memo[id(self)] = type(self)(self.requires_grad, dtype=self._array.dtype)
+            remake: Any = type(self)
+            memo[id(self)] = remake(self.requires_grad, dtype=self._array.dtype)
         return memo[id(self)]
 
     def __reduce_ex__(self, protocol: Any) -> tuple:
@@ -161,15 +165,22 @@ class LazyLinear(LazyModuleMixin, Linear):
                              f"last dim to take in_features from, got {_desc(input)}")
         if self.has_uninitialized_params():
             self.in_features = input.shape[-1]
-            self.weight.materialize((self.out_features, self.in_features))
+            self.weight.materialize((self.out_features, self.in_features))  # type: ignore[attr-defined]
             if self.bias is not None:
-                self.bias.materialize((self.out_features,))
+                self.bias.materialize((self.out_features,))  # type: ignore[attr-defined]
             self.reset_parameters()
         self.in_features = self.weight.shape[1]
 
 
 class _LazyConvMixin(LazyModuleMixin):
     _dims = 2
+    groups: int
+    kernel_size: tuple
+    in_channels: int
+    out_channels: int
+    weight: Any
+    bias: Any
+    reset_parameters: Any
 
     def _lazy_init(self, out_channels: int, bias: bool, dtype: Any) -> None:
         self.weight = UninitializedParameter(dtype=dtype)
@@ -204,24 +215,24 @@ class _LazyConvMixin(LazyModuleMixin):
 def _lazy_conv(base: type, dims: int, transposed: bool) -> type:
     """The lazy twin of a convolution layer: the same arguments but ``in_channels``."""
 
-    if transposed:
-        def __init__(self: Any, out_channels: int, kernel_size: Any, stride: Any = 1,
-                     padding: Any = 0, output_padding: Any = 0, groups: int = 1,
-                     bias: bool = True, dilation: Any = 1, padding_mode: str = "zeros",
-                     device: Any = None, dtype: Any = None) -> None:
-            base.__init__(self, groups, groups, kernel_size, stride, padding, output_padding,
-                          groups, False, dilation, padding_mode, device=device, dtype=dtype)
-            self.in_channels = 0
-            self._lazy_init(out_channels, bias, dtype)
-    else:
-        def __init__(self: Any, out_channels: int, kernel_size: Any, stride: Any = 1,
-                     padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
-                     padding_mode: str = "zeros", device: Any = None,
-                     dtype: Any = None) -> None:
-            base.__init__(self, groups, groups, kernel_size, stride, padding, dilation, groups,
-                          False, padding_mode, device=device, dtype=dtype)
-            self.in_channels = 0
-            self._lazy_init(out_channels, bias, dtype)
+    base_init: Any = base.__init__  # type: ignore[misc]
+
+    def init_transposed(self: Any, out_channels: int, kernel_size: Any, stride: Any = 1,
+                        padding: Any = 0, output_padding: Any = 0, groups: int = 1,
+                        bias: bool = True, dilation: Any = 1, padding_mode: str = "zeros",
+                        device: Any = None, dtype: Any = None) -> None:
+        base_init(self, groups, groups, kernel_size, stride, padding, output_padding, groups,
+                  False, dilation, padding_mode, device=device, dtype=dtype)
+        self.in_channels = 0
+        self._lazy_init(out_channels, bias, dtype)
+
+    def init_plain(self: Any, out_channels: int, kernel_size: Any, stride: Any = 1,
+                   padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
+                   padding_mode: str = "zeros", device: Any = None, dtype: Any = None) -> None:
+        base_init(self, groups, groups, kernel_size, stride, padding, dilation, groups, False,
+                  padding_mode, device=device, dtype=dtype)
+        self.in_channels = 0
+        self._lazy_init(out_channels, bias, dtype)
 
     name = "Lazy" + base.__name__
     doc = (f"A :class:`~chainrule.nn.{base.__name__}` whose ``in_channels`` is read from its "
@@ -230,7 +241,8 @@ def _lazy_conv(base: type, dims: int, transposed: bool) -> type:
            f"    >>> nn.{name}(4, 3).in_channels\n"
            f"    0\n")
     return type(name, (_LazyConvMixin, base), {
-        "__init__": __init__, "__doc__": doc, "cls_to_become": base, "_dims": dims,
+        "__init__": init_transposed if transposed else init_plain, "__doc__": doc,
+        "cls_to_become": base, "_dims": dims,
         "__module__": __name__, "__qualname__": name})
 
 
@@ -243,6 +255,14 @@ LazyConvTranspose3d = _lazy_conv(ConvTranspose3d, 3, True)
 
 
 class _LazyNormMixin(LazyModuleMixin):
+    weight: Any
+    bias: Any
+    running_mean: Any
+    running_var: Any
+    num_features: int
+    num_batches_tracked: Any
+    affine: bool
+    track_running_stats: bool
     def _lazy_init(self, affine: bool, track_running_stats: bool, bias: bool,
                    dtype: Any) -> None:
         self.affine = affine
@@ -282,11 +302,12 @@ class _LazyNormMixin(LazyModuleMixin):
 
 def _lazy_norm(base: type, affine: bool, track: bool) -> type:
     """The lazy twin of a normalisation layer: the same arguments but ``num_features``."""
+    base_init: Any = base.__init__  # type: ignore[misc]
 
     def __init__(self: Any, eps: float = 1e-5, momentum: float | None = 0.1,
                  affine: bool = affine, track_running_stats: bool = track, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
-        base.__init__(self, 0, eps, momentum, False, False, device=device, dtype=dtype)
+        base_init(self, 0, eps, momentum, False, False, device=device, dtype=dtype)
         self._lazy_init(affine, track_running_stats, bias, dtype)
 
     name = "Lazy" + base.__name__

@@ -411,7 +411,7 @@ class Module:
         for key, arr in arrays.items():
             dst = own[key]
             if getattr(dst, "_is_uninitialized", False):
-                dst.materialize(arr.shape)
+                dst.materialize(arr.shape)  # type: ignore[attr-defined]
             dst._array[...] = arr
             dst._version += 1
         return IncompatibleKeys(missing, unexpected)
