@@ -960,3 +960,19 @@ def test_copies_of_a_lazy_module_stay_lazy():
         assert m(cr.ones(4, 5, 6)).shape == (4, 3)
         assert [type(c).__name__ for c in m] == ["Conv1d", "Flatten", "Linear", "BatchNorm1d"]
     assert model[2].has_uninitialized_params()
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.5, float("inf")])
+def test_get_total_norm_and_clip_grads_with_norm_match_torch(norm_type):
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal(s).astype(np.float32) * 3 for s in [(3, 4), (5,), ()]]
+    results = []
+    for lib, utils in ((torch, torch.nn.utils), (cr, nn.utils)):
+        params = [lib.zeros(g.shape, requires_grad=True) for g in grads]
+        for p, g in zip(params, grads):
+            p.grad = lib.tensor(g)
+        total = utils.get_total_norm([p.grad for p in params], norm_type)
+        utils.clip_grads_with_norm_(params, 2.0, total)
+        results.append([total.numpy()] + [p.grad.numpy() for p in params])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
