@@ -137,16 +137,17 @@ def compare_with_torch(steps: int = 50) -> float:
     return float(np.max(np.abs(np.array(ours) - np.array(theirs))))
 
 
-def main(steps: int = 300, batch: int = 64, check_torch: bool = True) -> dict:
+def main(steps: int = 300, batch: int = 64, check_torch: bool = True,
+         n_test: int = 1000) -> dict:
     threads = cr.get_num_threads()
     cr.set_num_threads(1)  # matrices this small: BLAS threads cost more than they save
     try:
-        return _main(steps, batch, check_torch)
+        return _main(steps, batch, check_torch, n_test)
     finally:
         cr.set_num_threads(threads)
 
 
-def _main(steps: int, batch: int, check_torch: bool) -> dict:
+def _main(steps: int, batch: int, check_torch: bool, n_test: int) -> dict:
     start = time.perf_counter()
     model = build(cr)
     n_params = sum(p.numel() for p in model.parameters())
@@ -154,8 +155,8 @@ def _main(steps: int, batch: int, check_torch: bool) -> dict:
           f"lengths 2-{MAX_LENGTH}, packed sequences")
     losses = train(cr, model, steps, batch, log_every=max(steps // 6, 1))
     seconds = time.perf_counter() - start
-    acc = accuracy(cr, model)
-    print(f"classified right: {acc:.1%} of 1000 held-out strings ({steps} steps, "
+    acc = accuracy(cr, model, n_test)
+    print(f"classified right: {acc:.1%} of {n_test} held-out strings ({steps} steps, "
           f"{seconds:.1f} s)")
     result = {"accuracy": acc, "seconds": seconds, "losses": losses}
     if check_torch:
