@@ -49,7 +49,11 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 class NonDynamicallyQuantizableLinear(Linear):
-    """MultiheadAttention's output projection: a Linear (PyTorch's name, kept for reprs)."""
+    """MultiheadAttention's output projection: a Linear (PyTorch's name, kept for reprs).
+
+    >>> NonDynamicallyQuantizableLinear(4, 2)
+    NonDynamicallyQuantizableLinear(in_features=4, out_features=2, bias=True)
+    """
 
 
 # ---------------------------------------------------------------------------
