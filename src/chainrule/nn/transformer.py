@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..creation import zeros
+from ..devices import check_device
 from ..tensor import Tensor
 from ..tensor_methods.shape import cat
 from . import functional as F
@@ -49,7 +50,11 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 class NonDynamicallyQuantizableLinear(Linear):
-    """MultiheadAttention's output projection: a Linear (PyTorch's name, kept for reprs)."""
+    """MultiheadAttention's output projection: a Linear (PyTorch's name, kept for reprs).
+
+    >>> NonDynamicallyQuantizableLinear(4, 2)
+    NonDynamicallyQuantizableLinear(in_features=4, out_features=2, bias=True)
+    """
 
 
 # ---------------------------------------------------------------------------
@@ -97,6 +102,7 @@ class MultiheadAttention(Module):
                  vdim: int | None = None, batch_first: bool = False, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, "MultiheadAttention")
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"MultiheadAttention: embed_dim and num_heads must be greater "
                              f"than 0, got embed_dim={embed_dim} and num_heads={num_heads} "
@@ -232,25 +238,32 @@ class MultiheadAttention(Module):
         q = q.reshape(n, length, heads, hd).transpose(1, 2)
         k = k.reshape(n, source, heads, hd).transpose(1, 2)
         v = v.reshape(n, source, heads, hd).transpose(1, 2)
+        dropout_p = self.dropout if self.training else 0.0
+        if not need_weights:
+            # as PyTorch: the causal hint is trusted when no padding mask comes with it
+            causal = is_causal and pad is None and not extra
+            out = F.scaled_dot_product_attention(q, k, v, None if causal else mask, dropout_p,
+                                                 is_causal=causal)
+            return self._out(out, n, length, batched), None
         scores = (q * (1.0 / math.sqrt(hd))) @ k.transpose(-2, -1)
         if mask is not None:
             scores = scores + mask
         weights = _safe_softmax(scores) if mask is not None else scores.softmax(-1)
-        if self.dropout > 0 and self.training:
-            weights = F.dropout(weights, self.dropout, True)
-        out = (weights @ v).transpose(1, 2).reshape(n, length, E)
-        out = self.out_proj(out)
-        if not batched:
-            out = out.squeeze(0)
-        elif not self.batch_first:
-            out = out.transpose(0, 1)
-        if not need_weights:
-            return out, None
+        if dropout_p > 0:
+            weights = F.dropout(weights, dropout_p, True)
+        out = self._out(weights @ v, n, length, batched)
         if average_attn_weights:
             weights = weights.mean(1)
         if not batched:
             weights = weights.squeeze(0)
         return out, weights
+
+    def _out(self, heads_out: Tensor, n: int, length: int, batched: bool) -> Tensor:
+        """(N, heads, L, head_dim) -> the output projection, in the caller's layout."""
+        out = self.out_proj(heads_out.transpose(1, 2).reshape(n, length, self.embed_dim))
+        if not batched:
+            return out.squeeze(0)
+        return out if self.batch_first else out.transpose(0, 1)
 
     def _shape_mask(self, mask: Any, n: int, length: int, source: int, who: str) -> Any:
         if mask.ndim == 2:
@@ -322,6 +335,7 @@ class TransformerEncoderLayer(Module):
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
@@ -377,6 +391,7 @@ class TransformerDecoderLayer(Module):
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, dtype=dtype)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
@@ -550,6 +565,7 @@ class Transformer(Module):
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, "Transformer")
         if custom_encoder is not None:
             self.encoder = custom_encoder
         else:
@@ -607,6 +623,7 @@ class Transformer(Module):
                 [  0.,   0., -inf],
                 [  0.,   0.,   0.]])
         """
+        check_device(device, "generate_square_subsequent_mask")
         dt = _dtype(dtype)
         mask = np.triu(np.full((sz, sz), -np.inf, dtype=dt), 1)
         return _tensor(mask, "generate_square_subsequent_mask")
