@@ -142,6 +142,7 @@ class HealthMonitor:
         self.events: list[dict] = []
         self.layers: dict[str, str] = {}  # name -> type, in the order of the forward pass
         self._handles: list = []
+        self._grad_handles: list = []
         self._snapshot: list | None = None  # (name, weights before the step) of a sampled step
         self._rng_state: Any = None
         self._replayed = False
@@ -258,9 +259,10 @@ class HealthMonitor:
             self._handles.append(module.register_forward_hook(self._forward_hook(name)))
 
     def _detach(self) -> None:
-        for handle in self._handles:
-            handle.remove()
+        for handle in self._handles + self._grad_handles:
+            handle.remove()  # tensor hooks too: while any exists, backward looks for them
         self._handles = []
+        self._grad_handles = []
 
     def _forward_hook(self, name: str) -> Callable:
         def hook(module: Any, args: Any, output: Any) -> None:
@@ -279,7 +281,7 @@ class HealthMonitor:
                     array = np.asarray(getattr(g, "_array", g))
                     self.rows.append((step, name, "out_grad_norm", _norm(array)))
 
-                output.register_hook(grad_hook)
+                self._grad_handles.append(output.register_hook(grad_hook))
 
         return hook
 
@@ -298,7 +300,8 @@ class HealthMonitor:
         else:
             rows.append((step, name, "nonfinite_frac", 0.0))
         rows.append((step, name, "act_mean", mean))
-        rows.append((step, name, "act_std", float(a.std())))
+        var = _sum_squares(a) / a.size - mean * mean  # one pass more, not std's two
+        rows.append((step, name, "act_std", math.sqrt(max(var, 0.0))))
         if kind in RELU_FAMILY:
             units = a.reshape(a.shape[0], -1) if a.ndim >= 2 else a.reshape(1, -1)
             rows.append((step, name, "dead_frac", float(np.mean(units.max(axis=0) <= 0))))
@@ -322,7 +325,7 @@ class HealthMonitor:
             size = _norm(before)
             if size == 0 or not math.isfinite(size):
                 continue
-            delta = _norm(p._array.astype(np.float64) - before)
+            delta = _norm(p._array - before)
             self.rows.append((step, name, "update_ratio", delta / size))
         self._snapshot = None
 
@@ -368,12 +371,23 @@ class HealthMonitor:
         self.events.append(event)
 
 
-def _norm(a: np.ndarray) -> float:
+def _sum_squares(a: np.ndarray) -> float:
+    """Sum of squares: one BLAS dot in the array's own dtype (fast), redone in float64
+    when that overflows."""
+    if a.dtype.kind == "c":
+        a = np.abs(a)
     flat = a.reshape(-1)
-    if flat.dtype.kind == "c":
-        flat = np.abs(flat)
-    return float(np.sqrt(np.dot(flat.astype(np.float64, copy=False),
-                                flat.astype(np.float64, copy=False))))
+    if flat.dtype.kind != "f":
+        flat = flat.astype(np.float64)
+    total = float(np.dot(flat, flat))
+    if not math.isfinite(total):
+        total = float(np.square(flat, dtype=np.float64).sum())
+    return total
+
+
+def _norm(a: np.ndarray) -> float:
+    """The 2-norm of an array."""
+    return math.sqrt(_sum_squares(a))
 
 
 # ---------------------------------------------------------------------------
