@@ -348,7 +348,7 @@ def train(args: argparse.Namespace) -> int:
         how = f"continue with: chainrule train --out {out} --resume"
         print(f"\n{stop.describe(how)}", file=sys.stderr)
         if stop.saved_epoch is not None:
-            _write_report(out, model, test_set, sys.stderr)
+            _write_report(out, model, test_set, sys.stdout)
         return EXIT_INTERRUPTED
     _write_report(out, model, test_set, sys.stdout)
     return 0

@@ -592,6 +592,7 @@ def diagnose(rows: Sequence[tuple[int, str, str, float]], layers: dict | None = 
                     "(nn.utils.clip_grad_norm_); smaller initial weights; normalisation "
                     "layers"))
 
+    high, low = [], []
     for (layer, metric), (steps, values) in series.items():
         if metric != "update_ratio" or not layer.endswith("weight"):
             continue
@@ -600,21 +601,31 @@ def diagnose(rows: Sequence[tuple[int, str, str, float]], layers: dict | None = 
             continue  # a scale vector, not a weight matrix
         worst = _worst_window(steps, values, max)
         if worst is not None and worst[1] > HIGH_UPDATE:
-            found.append(Finding(
-                "update_high", layer, worst[0],
-                f"update/weight ratio {_sci(worst[1])} on {layer} (median of the {WINDOW} "
-                f"samples to step {worst[0]}): the learning rate is likely too high (about "
-                "1e-3 is healthy)",
-                "a learning rate 10x to 100x smaller; a warm-up; gradient clipping"))
+            high.append((layer, worst[1], worst[0]))
             continue
         ratio = _median_recent(values)
         if math.isfinite(ratio) and ratio < LOW_UPDATE and len(values) >= WINDOW:
-            found.append(Finding(
-                "update_low", layer, steps[-1],
-                f"update/weight ratio {_sci(ratio)} on {layer}: the weights barely change "
-                "(about 1e-3 is healthy)",
-                "a larger learning rate; check that gradients reach this layer (findings "
-                "above)"))
+            low.append((layer, ratio, steps[-1]))
+    if high:
+        high.sort(key=lambda h: -h[1])
+        layer, ratio, step = high[0]
+        others = "".join(f", {_sci(r)} on {name}" for name, r, _ in high[1:])
+        found.append(Finding(
+            "update_high", layer, step,
+            f"update/weight ratio {_sci(ratio)} on {layer}{others} (the highest median of "
+            f"{WINDOW} samples in a row): the learning rate is likely too high (about 1e-3 "
+            "is healthy)",
+            "a learning rate 10x to 100x smaller; a warm-up; gradient clipping"))
+    if low:
+        low.sort(key=lambda h: h[1])
+        layer, ratio, step = low[0]
+        others = "".join(f", {_sci(r)} on {name}" for name, r, _ in low[1:])
+        found.append(Finding(
+            "update_low", layer, step,
+            f"update/weight ratio {_sci(ratio)} on {layer}{others} (median of the last "
+            f"{RECENT} samples): these weights barely change (about 1e-3 is healthy)",
+            "check that gradients reach these layers (findings above); a larger learning "
+            "rate"))
 
     steps, values = series.get(("(model)", "loss"), ([], []))
     finite = [(s, v) for s, v in zip(steps, values) if math.isfinite(v)]
