@@ -365,7 +365,10 @@ class HealthMonitor:
             except AnomalyError as err:
                 event["op"] = err.op
                 event["pass"] = err.pass_
-                event["where"] = None if err.trace is None else str(err.trace)
+                where = None if err.trace is None else str(err.trace)
+                if where is not None and where.startswith("<"):
+                    where = None  # no line of the user's: chainrule's own model, run by -m
+                event["where"] = where
             finally:
                 generator.state = now
         self.events.append(event)
@@ -379,9 +382,10 @@ def _sum_squares(a: np.ndarray) -> float:
     flat = a.reshape(-1)
     if flat.dtype.kind != "f":
         flat = flat.astype(np.float64)
-    total = float(np.dot(flat, flat))
-    if not math.isfinite(total):
-        total = float(np.square(flat, dtype=np.float64).sum())
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.dot(flat, flat))
+        if not math.isfinite(total):
+            total = float(np.square(flat, dtype=np.float64).sum())
     return total
 
 
@@ -518,17 +522,25 @@ def diagnose(rows: Sequence[tuple[int, str, str, float]], layers: dict | None = 
             advice = "lower the learning rate; run the step under chainrule.detect_anomaly()"
         found.append(Finding("nan_birth", "(model)", int(event["step"]), text, advice))
 
+    nonfinite = []
     for name, kind in layers.items():
-        words = _layer_words(name, kind)
         steps, values = series.get((name, "nonfinite_frac"), ([], []))
         bad = [(s, v) for s, v in zip(steps, values) if v > 0]
         if bad:
-            found.append(Finding(
-                "nonfinite", name, bad[0][0],
-                f"{words}: {100 * bad[-1][1]:.0f}% of its outputs are nan or inf "
-                f"(first seen at step {bad[0][0]}, in {len(bad)} of {len(steps)} samples)",
-                "find where the first non-finite value is born (the finding above, or "
-                "chainrule.detect_anomaly()); lower the learning rate"))
+            nonfinite.append((bad[0][0], name, kind, bad[-1][1], len(bad), len(steps)))
+    if nonfinite:
+        nonfinite.sort(key=lambda n: n[0])
+        first = nonfinite[0]
+        listed = "; ".join(f"{_layer_words(name, kind)}: {100 * share:.0f}% from step {step} "
+                           f"({n} of {total} samples)"
+                           for step, name, kind, share, n, total in nonfinite)
+        found.append(Finding(
+            "nonfinite", first[1], first[0],
+            f"outputs are nan or inf in {listed}",
+            "find where the first non-finite value is born (the nan finding, or "
+            "chainrule.detect_anomaly()); lower the learning rate"))
+    for name, kind in layers.items():
+        words = _layer_words(name, kind)
         steps, values = series.get((name, "dead_frac"), ([], []))
         streak = _final_streak(steps, values, lambda v: v >= DEAD)
         if streak:
