@@ -456,10 +456,9 @@ def test_ctrl_c_during_a_save_reports_what_is_on_disk(tmp_path, capsys, monkeypa
     monkeypatch.setattr(crio.np, "savez", savez)
     code, out = _train(tmp_path, "--epochs", "3")
     assert code == 130
-    err = capsys.readouterr().err.strip().splitlines()
-    assert err == [f"interrupted in epoch 2; {out / 'checkpoint.npz'} holds epoch 1: "
-                   f"continue with: chainrule train --out {out} --resume",
-                   f"report: {out / 'report.html'}"]  # the page shows the epochs on disk
+    err = capsys.readouterr().err.strip()
+    assert err == (f"interrupted in epoch 2; {out / 'checkpoint.npz'} holds epoch 1: "
+                   f"continue with: chainrule train --out {out} --resume")
     assert cr.load(out / "checkpoint.npz")["epoch"] == 1
 
 
@@ -493,8 +492,7 @@ def test_sigint_mid_run_keeps_checkpoint_and_curves(tmp_path):
         proc.kill()
     assert proc.returncode == 130, err
     assert "Traceback" not in err
-    message, report = err.strip().splitlines()
-    assert report == f"report: {out / 'report.html'}"
+    (message,) = err.strip().splitlines()
     saved = cr.load(out / "checkpoint.npz")["epoch"]
     assert saved >= 2
     assert message.endswith(f"{out / 'checkpoint.npz'} holds epoch {saved}: continue with: "
