@@ -82,7 +82,26 @@ MODULE_PAGES = {
               "The training loop as a Python API: progress, checkpoints, resume, curves."),
     "linalg": ("chainrule.linalg", "chainrule.linalg", "Linear algebra, differentiable."),
     "special": ("chainrule.special", "chainrule.special", "Special functions."),
+    "distributed": ("chainrule.distributed", "chainrule.distributed",
+                    "Process groups and collectives over MPI (``torch.distributed``'s names)."),
+    "nn.parallel": ("chainrule.nn.parallel", "chainrule.nn.parallel",
+                    "Data-parallel training: ``DistributedDataParallel``."),
 }
+
+
+def _module_present(module: str) -> bool:
+    """Whether this checkout has ``module`` and it imports (some modules come with other
+    work; ``chainrule.distributed`` imports without mpi4py, which it loads when used)."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def module_pages() -> dict[str, tuple[str, str, str]]:
+    """The reference pages of the modules this checkout has."""
+    return {slug: spec for slug, spec in MODULE_PAGES.items() if _module_present(spec[0])}
 
 # extra modules documented on a page besides its own (they have no page of their own)
 EXTRA_MODULES = {"nn": ["chainrule.nn.utils"]}
@@ -311,7 +330,7 @@ def reference_index() -> str:
             "| [chainrule](chainrule.md) | the top-level namespace: creation, math, grad mode, "
             "save/load, dtypes |",
             "| [Tensor](tensor.md) | every Tensor method and property |"]
-    for slug, (_module, title, summary) in MODULE_PAGES.items():
+    for slug, (_module, title, summary) in module_pages().items():
         rows.append(f"| [{title}]({slug}.md) | {summary} |")
     rows.append("| [the chainrule command](cli.md) | `chainrule train`, `evaluate`, "
                 "`explain`, ... |")
@@ -328,7 +347,7 @@ def reference_pages() -> dict[str, str]:
              "reference/chainrule.md": chainrule_page(),
              "reference/tensor.md": tensor_page(),
              "reference/cli.md": cli_page()}
-    for slug in MODULE_PAGES:
+    for slug in module_pages():
         pages[f"reference/{slug}.md"] = module_page(slug)
     return pages
 
@@ -856,11 +875,31 @@ def on_config(config):
         return item if _exists(docs, item) else None
 
     config["nav"] = [x for x in map(keep, config["nav"]) if x is not None]
+    # a page that other work adds to docs/ appears under "More" until mkdocs.yml lists it
+    listed = _nav_pages(config["nav"])
+    unlisted = sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*.md")
+                      if "_build" not in p.parts and p.relative_to(docs).as_posix() not in listed)
+    if unlisted:
+        config["nav"].append({"More": unlisted})
     return config
 
 
 def _exists(docs: Path, page: str) -> bool:
-    return page.startswith("reference/") or (docs / page).exists()
+    if page.startswith("reference/"):
+        slug = page[len("reference/"):-len(".md")]
+        return slug not in MODULE_PAGES or slug in module_pages()
+    return (docs / page).exists()
+
+
+def _nav_pages(nav) -> set[str]:
+    found: set[str] = set()
+    for item in nav:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        if isinstance(value, list):
+            found |= _nav_pages(value)
+        else:
+            found.add(value)
+    return found
 
 
 def on_files(files: Files, config) -> Files:
