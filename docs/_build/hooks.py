@@ -631,7 +631,7 @@ def _benchmarks() -> bytes:
         ax.axvline(1.0, color="k", lw=0.8)
         ax.invert_yaxis()
         ax.set_title(title, fontsize=8)
-        ax.set_xlabel(column + " (lower is faster)", fontsize=7)
+        ax.set_xlabel(column + " (lower is better)", fontsize=7)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(tables):]:
         ax.axis("off")
