@@ -29,7 +29,8 @@ def _missing_docs_packages() -> list[str]:
     missing = []
     for module, package in (("mkdocs", "mkdocs"), ("material", "mkdocs-material"),
                             ("mkdocstrings", "mkdocstrings"),
-                            ("mkdocstrings_handlers", "mkdocstrings-python")):
+                            ("mkdocstrings_handlers", "mkdocstrings-python"),
+                            ("matplotlib", "matplotlib")):   # the build draws figures
         if importlib.util.find_spec(module) is None:
             missing.append(package)
     return missing
