@@ -659,6 +659,17 @@ def _distributed_guide() -> str:
 MARKDOWN["distributed_guide"] = _distributed_guide
 
 
+def _health_guide() -> str:
+    """A link to docs/health.md where it exists (it comes with the health diagnostics)."""
+    if (ROOT / "docs" / "health.md").exists():
+        return ("Every diagnostic, the findings of deliberately broken runs and the measured "
+                "cost: [Training health](../health.md).")
+    return ""
+
+
+MARKDOWN["health_guide"] = _health_guide
+
+
 def _has(name: str) -> bool:
     from chainrule import nn
 
