@@ -51,9 +51,11 @@ class PlainDocstrings(griffe.Extension):
 
     def on_instance(self, *, obj: griffe.Object, node: Any = None, **kwargs: Any) -> None:
         runtime = getattr(node, "obj", None)
-        if obj.docstring is None and type(runtime).__name__ == "member_descriptor":
+        if type(runtime).__name__ == "member_descriptor":   # a slot: a per-instance value
+            obj.value = None
+            obj.labels = {"instance-attribute"}
             doc = inspect.getdoc(runtime)   # a slot's docstring lives in __slots__ (a dict)
-            if doc:
+            if doc and obj.docstring is None:
                 obj.docstring = griffe.Docstring(doc, parent=obj)
         if obj.docstring is not None:
             obj.docstring.value = markdown_docstring(obj.docstring.value)

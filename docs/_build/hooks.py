@@ -82,7 +82,26 @@ MODULE_PAGES = {
               "The training loop as a Python API: progress, checkpoints, resume, curves."),
     "linalg": ("chainrule.linalg", "chainrule.linalg", "Linear algebra, differentiable."),
     "special": ("chainrule.special", "chainrule.special", "Special functions."),
+    "distributed": ("chainrule.distributed", "chainrule.distributed",
+                    "Process groups and collectives over MPI (``torch.distributed``'s names)."),
+    "nn.parallel": ("chainrule.nn.parallel", "chainrule.nn.parallel",
+                    "Data-parallel training: ``DistributedDataParallel``."),
 }
+
+
+def _module_present(module: str) -> bool:
+    """Whether this checkout has ``module`` and it imports (some modules come with other
+    work; ``chainrule.distributed`` imports without mpi4py, which it loads when used)."""
+    try:
+        importlib.import_module(module)
+    except ImportError:
+        return False
+    return True
+
+
+def module_pages() -> dict[str, tuple[str, str, str]]:
+    """The reference pages of the modules this checkout has."""
+    return {slug: spec for slug, spec in MODULE_PAGES.items() if _module_present(spec[0])}
 
 # extra modules documented on a page besides its own (they have no page of their own)
 EXTRA_MODULES = {"nn": ["chainrule.nn.utils"]}
@@ -311,7 +330,7 @@ def reference_index() -> str:
             "| [chainrule](chainrule.md) | the top-level namespace: creation, math, grad mode, "
             "save/load, dtypes |",
             "| [Tensor](tensor.md) | every Tensor method and property |"]
-    for slug, (_module, title, summary) in MODULE_PAGES.items():
+    for slug, (_module, title, summary) in module_pages().items():
         rows.append(f"| [{title}]({slug}.md) | {summary} |")
     rows.append("| [the chainrule command](cli.md) | `chainrule train`, `evaluate`, "
                 "`explain`, ... |")
@@ -328,7 +347,7 @@ def reference_pages() -> dict[str, str]:
              "reference/chainrule.md": chainrule_page(),
              "reference/tensor.md": tensor_page(),
              "reference/cli.md": cli_page()}
-    for slug in MODULE_PAGES:
+    for slug in module_pages():
         pages[f"reference/{slug}.md"] = module_page(slug)
     return pages
 
@@ -612,7 +631,7 @@ def _benchmarks() -> bytes:
         ax.axvline(1.0, color="k", lw=0.8)
         ax.invert_yaxis()
         ax.set_title(title, fontsize=8)
-        ax.set_xlabel(column + " (lower is faster)", fontsize=7)
+        ax.set_xlabel(column + " (lower is better)", fontsize=7)
         ax.tick_params(labelsize=7)
     for ax in list(axes.flat)[len(tables):]:
         ax.axis("off")
@@ -638,6 +657,148 @@ def _distributed_guide() -> str:
 
 
 MARKDOWN["distributed_guide"] = _distributed_guide
+
+
+def _health_guide() -> str:
+    """A link to docs/health.md where it exists (it comes with the health diagnostics)."""
+    if (ROOT / "docs" / "health.md").exists():
+        return ("Every diagnostic, the findings of deliberately broken runs and the measured "
+                "cost: [Training health](../health.md).")
+    return ""
+
+
+MARKDOWN["health_guide"] = _health_guide
+
+
+def _has(name: str) -> bool:
+    from chainrule import nn
+
+    return hasattr(nn, name)
+
+
+def _sorting_transformer():
+    """A small encoder trained briefly to sort digits (tutorial 7): (model, losses)."""
+    import chainrule as cr
+    import chainrule.nn.functional as F
+    from chainrule import nn, optim
+
+    cr.manual_seed(0)
+    length, digits, d_model = 6, 10, 32
+
+    class Sorter(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tokens = nn.Embedding(digits, d_model)
+            self.positions = nn.Embedding(length, d_model)
+            layer = nn.TransformerEncoderLayer(d_model, nhead=4, dim_feedforward=64,
+                                               dropout=0.0, batch_first=True)
+            self.encoder = nn.TransformerEncoder(layer, num_layers=2)
+            self.out = nn.Linear(d_model, digits)
+
+        def embed(self, x):
+            return self.tokens(x) + self.positions(cr.arange(x.shape[1]))
+
+        def forward(self, x):
+            return self.out(self.encoder(self.embed(x)))
+
+    model = Sorter()
+    opt = optim.Adam(model.parameters(), lr=3e-3)
+    losses = []
+    for _ in range(100):
+        x = cr.randint(0, digits, (32, length))
+        loss = F.cross_entropy(model(x).flatten(0, 1), x.sort(dim=1).values.flatten())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return model, losses
+
+
+@figure("transformer_sorting.svg")
+def _transformer_figure() -> bytes:
+    import matplotlib.pyplot as plt
+
+    import chainrule as cr
+
+    if not _has("TransformerEncoderLayer"):
+        return b""
+    model, losses = _sorting_transformer()
+    model.eval()
+    x = cr.tensor([[7, 2, 9, 2, 0, 5]])
+    with cr.no_grad():
+        h = model.embed(x)
+        _, weights = model.encoder.layers[0].self_attn(h, h, h, need_weights=True)
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.6))
+    ax1.plot(losses)
+    ax1.set_xlabel("step (batches of 32 sequences)")
+    ax1.set_ylabel("cross-entropy")
+    ax1.set_title("training loss")
+    im = ax2.imshow(weights.numpy()[0], cmap="viridis")
+    ax2.set_xticks(range(6), [str(v) for v in x.tolist()[0]])
+    ax2.set_yticks(range(6), [f"out {i}" for i in range(6)])
+    ax2.set_xlabel("input digit")
+    ax2.set_title("layer 1 attention (heads averaged)")
+    fig.colorbar(im, ax=ax2, shrink=0.8)
+    return _matplotlib_svg(fig)
+
+
+def _transformer_figure_md() -> str:
+    if not _has("TransformerEncoderLayer"):
+        return ("*(The figure of this page, a training curve and an attention map, is drawn "
+                "when `chainrule.nn.TransformerEncoderLayer` is present.)*")
+    return ("![training loss and an attention map of the sorting transformer]"
+            "(../figures/transformer_sorting.svg)")
+
+
+MARKDOWN["transformer_figure"] = _transformer_figure_md
+
+
+@figure("lstm_loss.svg")
+def _lstm_figure() -> bytes:
+    import matplotlib.pyplot as plt
+
+    import chainrule as cr
+    import chainrule.nn.functional as F
+    from chainrule import nn, optim
+
+    if not _has("LSTM"):
+        return b""
+    text = ("the chain rule multiplies local derivatives along every path, "
+            "and backprop adds the paths up in reverse order. ") * 4
+    chars = sorted(set(text))
+    data = cr.tensor([chars.index(c) for c in text])
+    cr.manual_seed(0)
+    embed, lstm, out = nn.Embedding(len(chars), 16), nn.LSTM(16, 64, batch_first=True), \
+        nn.Linear(64, len(chars))
+    params = [*embed.parameters(), *lstm.parameters(), *out.parameters()]
+    opt = optim.Adam(params, lr=1e-2)
+    losses = []
+    for _ in range(60):
+        starts = cr.randint(0, len(data) - 33, (16,)).tolist()
+        x = cr.stack([data[s:s + 32] for s in starts])
+        y = cr.stack([data[s + 1:s + 33] for s in starts])
+        h, _ = lstm(embed(x))
+        loss = F.cross_entropy(out(h).flatten(0, 1), y.flatten())
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    fig, ax = plt.subplots(figsize=(6.5, 3.2))
+    ax.plot(losses)
+    ax.set_xlabel("step (16 windows of 32 characters)")
+    ax.set_ylabel("cross-entropy per character")
+    ax.set_title("character-level LSTM, hidden size 64")
+    return _matplotlib_svg(fig)
+
+
+def _lstm_figure_md() -> str:
+    if not _has("LSTM"):
+        return ("*(The figure of this page, the training curve, is drawn when "
+                "`chainrule.nn.LSTM` is present.)*")
+    return "![the training loss of the character-level LSTM](../figures/lstm_loss.svg)"
+
+
+MARKDOWN["lstm_figure"] = _lstm_figure_md
 
 
 @text("package_map")
@@ -725,11 +886,31 @@ def on_config(config):
         return item if _exists(docs, item) else None
 
     config["nav"] = [x for x in map(keep, config["nav"]) if x is not None]
+    # a page that other work adds to docs/ appears under "More" until mkdocs.yml lists it
+    listed = _nav_pages(config["nav"])
+    unlisted = sorted(p.relative_to(docs).as_posix() for p in docs.rglob("*.md")
+                      if "_build" not in p.parts and p.relative_to(docs).as_posix() not in listed)
+    if unlisted:
+        config["nav"].append({"More": unlisted})
     return config
 
 
 def _exists(docs: Path, page: str) -> bool:
-    return page.startswith("reference/") or (docs / page).exists()
+    if page.startswith("reference/"):
+        slug = page[len("reference/"):-len(".md")]
+        return slug not in MODULE_PAGES or slug in module_pages()
+    return (docs / page).exists()
+
+
+def _nav_pages(nav) -> set[str]:
+    found: set[str] = set()
+    for item in nav:
+        value = next(iter(item.values())) if isinstance(item, dict) else item
+        if isinstance(value, list):
+            found |= _nav_pages(value)
+        else:
+            found.add(value)
+    return found
 
 
 def on_files(files: Files, config) -> Files:
@@ -742,7 +923,9 @@ def on_files(files: Files, config) -> Files:
     for uri, content in pages.items():
         files.append(File.generated(config, uri, content=content))
     for name, make in FIGURES.items():
-        files.append(File.generated(config, f"figures/{name}", content=make()))
+        content = make()
+        if content:   # a figure of a layer that is not in this checkout yet is left out
+            files.append(File.generated(config, f"figures/{name}", content=content))
     return files
 
 
