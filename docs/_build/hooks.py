@@ -190,6 +190,11 @@ def _value_table(module: str, names: list[str], docs: dict[str, str] | None = No
     for name in names:
         obj = getattr(owner, name)
         doc = (docs or {}).get(name) or (inspect.getdoc(obj) or "")
+        if type(obj).__module__.startswith("numpy"):    # dtypes: NumPy's own docs say little
+            if inspect.isclass(obj):
+                doc = f"`{obj.__module__}.{obj.__name__}`, the class of every dtype"
+            else:
+                doc = f"NumPy's dtype `{obj}`, under PyTorch's name"
         doc = doc.strip().split("\n\n")[0].replace("\n", " ")
         doc = doc.replace("|", "\\|")
         value = repr(obj).replace("|", "\\|")
