@@ -25,7 +25,7 @@ from ..graph import no_grad
 from ..tensor import Tensor
 from .conv import Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .functional._checks import _desc, _tensor
-from .layers import BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Linear
+from .layers import BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Linear, _dtype
 from .normalization import BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .parameter import Parameter
 
@@ -89,7 +89,7 @@ class UninitializedParameter(_Uninitialized, Parameter):
     def __init__(self, requires_grad: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         check_device(device, "UninitializedParameter")
-        dt = np.dtype(np.float32 if dtype is None else dtype)
+        dt = _dtype(dtype)
         super().__init__(np.zeros((0,), dtype=dt), requires_grad)
 
 
@@ -109,7 +109,7 @@ class UninitializedBuffer(_Uninitialized, Tensor):
     def __init__(self, requires_grad: bool = False, device: Any = None,
                  dtype: Any = None) -> None:
         check_device(device, "UninitializedBuffer")
-        dt = np.dtype(np.float32 if dtype is None else dtype)
+        dt = _dtype(dtype)
         super().__init__(np.zeros((0,), dtype=dt), requires_grad=requires_grad)
 
 
