@@ -127,6 +127,11 @@ _add("F.local_response_norm", lambda m, a: F(m).local_response_norm(a, 3, alpha=
 _add("F.local_response_norm_even", lambda m, a: F(m).local_response_norm(a, 2, beta=0.5),
      [[(2, 3, 4)]])
 
+# -- bilinear form ---------------------------------------------------------------------
+_add("F.bilinear", lambda m, a, b, w, c: F(m).bilinear(a, b, w, c),
+     [[(3, 2), (3, 4), (5, 2, 4), (5,)], [(2, 1, 3), (2, 1, 2), (2, 3, 2), (2,)]])
+_add("F.bilinear_no_bias", lambda m, a, b, w: F(m).bilinear(a, b, w), [[(2,), (3,), (1, 2, 3)]])
+
 # -- distances --------------------------------------------------------------------------
 _add("F.cosine_similarity", lambda m, a, b: F(m).cosine_similarity(a, b),
      [[(3, 4), (3, 4)], [(2, 3, 4), (2, 3, 4)]])

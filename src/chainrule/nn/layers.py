@@ -107,14 +107,15 @@ class Linear(Module):
 
 class _ConvNd(Module):
     _dims = 2
+    _padding_modes: tuple = ("zeros", "reflect", "replicate", "circular")
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: Any, stride: Any = 1,
                  padding: Any = 0, dilation: Any = 1, groups: int = 1, bias: bool = True,
                  padding_mode: str = "zeros", dtype: Any = None) -> None:
         super().__init__()
         name = type(self).__name__
-        if padding_mode != "zeros":
-            raise ValueError(f"{name}: only padding_mode='zeros' is supported, got "
+        if padding_mode not in self._padding_modes:
+            raise ValueError(f"{name}: padding_mode must be one of {self._padding_modes}, got "
                              f"{padding_mode!r}")
         if groups < 1 or in_channels % groups or out_channels % groups:
             raise ValueError(f"{name}: in_channels ({in_channels}) and out_channels "
@@ -129,6 +130,14 @@ class _ConvNd(Module):
         self.dilation = _pair(dilation, d, "dilation", name)
         self.groups = groups
         self.padding_mode = padding_mode
+        # F.pad's amounts (last dim first) for the padding modes other than 'zeros'
+        if isinstance(self.padding, str):
+            total = [dl * (k - 1) if self.padding == "same" else 0
+                     for k, dl in zip(self.kernel_size, self.dilation)]
+            pairs = [(t // 2, t - t // 2) for t in total]
+        else:
+            pairs = [(p, p) for p in self.padding]
+        self._reversed_padding_repeated_twice = [a for pair in reversed(pairs) for a in pair]
         self.weight = _empty((out_channels, in_channels // groups) + self.kernel_size, dtype)
         if bias:
             self.bias = _empty((out_channels,), dtype)
@@ -151,9 +160,13 @@ class _ConvNd(Module):
         if input.ndim not in (d + 1, d + 2) or input.shape[-d - 1] != self.in_channels:
             raise ValueError(
                 f"{who}: expected input of shape (N, {self.in_channels}, "
-                f"{'H, W' if d == 2 else 'L'}), got {_desc(input)}"
+                f"{('L', 'H, W', 'D, H, W')[d - 1]}), got {_desc(input)}"
             )
-        return _conv(input, self.weight, self.bias, self.stride, self.padding, self.dilation,
+        padding = self.padding
+        if self.padding_mode != "zeros":
+            input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
+            padding = 0
+        return _conv(input, self.weight, self.bias, self.stride, padding, self.dilation,
                        self.groups, d, who)
 
     def extra_repr(self) -> str:
@@ -163,10 +176,15 @@ class _ConvNd(Module):
             s += f", padding={self.padding}"
         if self.dilation != (1,) * self._dims:
             s += f", dilation={self.dilation}"
+        output_padding = getattr(self, "output_padding", None)
+        if output_padding is not None and output_padding != (0,) * self._dims:
+            s += f", output_padding={output_padding}"
         if self.groups != 1:
             s += f", groups={self.groups}"
         if self.bias is None:
             s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
         return s
 
 

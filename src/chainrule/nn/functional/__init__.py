@@ -73,7 +73,7 @@ from .conv import (
 )
 from .distance import cosine_similarity, pairwise_distance
 from .dropout import alpha_dropout, dropout, dropout1d, dropout2d, dropout3d, feature_alpha_dropout
-from .linear import linear
+from .linear import bilinear, linear
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -177,6 +177,7 @@ __all__ = [
     "threshold_",
     "rrelu_",
     "linear",
+    "bilinear",
     "dropout",
     "dropout1d",
     "dropout2d",

@@ -18,8 +18,10 @@ from collections.abc import Iterable
 import numpy as np
 
 from ...tensor import Tensor
+from .convert_parameters import parameters_to_vector, vector_to_parameters
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
+           "vector_to_parameters"]
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
