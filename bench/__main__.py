@@ -21,7 +21,7 @@ import time
 
 from bench import _harness as H
 
-NAMES = ["chain", "mlp", "cnn", "memory", "deep_chain", "scalar_micrograd"]
+NAMES = ["chain", "mlp", "cnn", "memory", "deep_chain", "scalar_micrograd", "transformer", "lstm"]
 # Run only when asked (--only): counting instructions under valgrind takes about 6 minutes.
 OPTIONAL = ["instructions"]
 
@@ -189,6 +189,11 @@ def _targets(sections: list) -> list:
                  1.15)
         elif b == "cnn":
             line(f"CNN step, {t} thread(s), vs hand-NumPy im2col", sec, "chainrule", "numpy", 1.0)
+        elif b == "transformer":
+            line(f"Transformer block step, {t} thread(s), vs PyTorch", sec, "chainrule", "torch",
+                 1.5)
+        elif b == "lstm":
+            line(f"LSTM step, {t} thread(s), vs PyTorch", sec, "chainrule", "torch", 1.5)
         elif b == "chain":
             line("Per-op overhead, chain of 1,000 ops, vs PyTorch", sec, "chainrule", "torch", 1.0)
             r = _ratio(sec, "chainrule", "numpy", "cpu_times")

@@ -18,6 +18,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from ...tensor import Tensor
+from . import rnn  # nn.utils.rnn: PackedSequence and the packing helpers
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
