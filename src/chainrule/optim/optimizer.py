@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dtypes import get_default_dtype
 from ..graph import enable_grad
 from ..tensor import Tensor
 
@@ -42,6 +43,37 @@ def _check_nonnegative(name: str, value: Any) -> None:
         raise TypeError(f"{name} must be a number, got {type(value).__name__}")
     if not 0.0 <= value:
         raise ValueError(f"Invalid {name}: {value} (it must be >= 0)")
+
+
+def _as_array(value: Any) -> Any:
+    """A chainrule or PyTorch tensor as its NumPy array (a PyTorch optimizer's state dict
+    holds PyTorch tensors); anything else as it is."""
+    if isinstance(value, Tensor):
+        return value._array
+    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
+        return np.asarray(value.detach().cpu().numpy())
+    return value
+
+
+def _check_betas(betas: Any) -> tuple[float, float]:
+    """Return ``betas`` as a pair, each in [0, 1), or raise ``ValueError`` as PyTorch does."""
+    betas = tuple(betas)
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta} "
+                             "(it must be in [0, 1))")
+    return (float(betas[0]), float(betas[1]))
+
+
+def _scalar_dtype() -> type:
+    """The dtype of per-parameter scalar state (NAdam's ``mu_product``, ASGD's ``eta``).
+
+    PyTorch keeps such numbers in 0-d tensors of float64 when the default dtype is
+    float64 and of float32 otherwise, and rounds them there; so does chainrule.
+    """
+    return np.float64 if get_default_dtype() == np.float64 else np.float32
 
 
 class Optimizer:
@@ -260,10 +292,17 @@ class Optimizer:
                     value = tuple(value)  # betas
                 mine[key] = copy.deepcopy(value)
 
-    @staticmethod
-    def _cast_state(key: str, value: Any, param: Tensor, idx: Any) -> Any:
-        if isinstance(value, Tensor):
-            value = value._array
+    # state entries that are one number per parameter (kept as NumPy scalars), not arrays
+    _scalar_state: frozenset = frozenset()
+
+    def _cast_state(self, key: str, value: Any, param: Tensor, idx: Any) -> Any:
+        value = _as_array(value)
+        if key in self._scalar_state and isinstance(value, (np.ndarray, np.generic, float, int)):
+            value = np.asarray(value)
+            if value.size != 1:
+                raise ValueError(f"the optimizer state {key!r} of parameter {idx} is one number, "
+                                 f"got an array of shape {value.shape}")
+            return value.reshape(())[()].astype(_scalar_dtype())
         if isinstance(value, np.ndarray):
             if value.ndim == 0 and key == "step":
                 return int(value)
