@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import graph as _graph
-from .dtypes import result_type, to_array
+from .dtypes import default_complex, default_float, result_type, to_array
 from .function import Context, Function, _sequence, register_engine
 from .graph import RemovableHandle, _mode, check_forward_anomaly
 from .ops.arrays import ArrayNamespace
@@ -460,7 +460,8 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
     def __repr__(self) -> str:
         body = np.array2string(self._array, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.dtype not in (np.float32, np.int64, np.bool_) or self._array.size == 0:
+        shown = (default_float(), default_complex(), np.int64, np.bool_)
+        if self.dtype not in shown or self._array.size == 0:
             extras.append(f"dtype={self.dtype.name}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.name}>")

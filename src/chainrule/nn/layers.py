@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from ..creation import ones, zeros
+from ..dtypes import default_float
 from ..ops import fused
 from ..tensor import Tensor
 from . import functional as F
@@ -37,7 +38,8 @@ __all__ = [
 
 
 def _dtype(dtype: Any) -> np.dtype:
-    return np.dtype(np.float32 if dtype is None else dtype)
+    """A layer's parameter dtype: ``dtype``, else the default (``get_default_dtype()``)."""
+    return default_float() if dtype is None else np.dtype(dtype)
 
 
 def _empty(shape: tuple, dtype: Any) -> Parameter:
