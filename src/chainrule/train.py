@@ -473,7 +473,7 @@ def fit(model: Module, train_data: Any, test_data: Any, *, epochs: int, batch_si
         loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None, seed: int = 0,
         out: str | os.PathLike | None = None, resume: bool = False, overwrite: bool = False,
         progress: bool | TextIO = True, name: str | None = None,
-        config: Mapping[str, Any] | None = None) -> History:
+        config: Mapping[str, Any] | None = None, health: Any = None) -> History:
     """Train the classifier ``model`` for ``epochs`` epochs; return the history.
 
     Args:
@@ -503,6 +503,10 @@ def fit(model: Module, train_data: Any, test_data: Any, *, epochs: int, batch_si
         name: how the first line names the model (default: its class name).
         config: more settings (JSON-like values) to keep in the checkpoint and to check
             on resume; ``chainrule train`` keeps its command-line options here.
+        health: a :class:`chainrule.explain.health.HealthMonitor` that samples the
+            layers' health as the model trains; with ``out`` it writes ``health.csv``
+            and ``health.json`` every epoch (resumed with the run); its findings are
+            printed at the end.
 
     Returns:
         The history: a dict of lists, one entry per epoch, under :data:`HISTORY_KEYS`
@@ -534,13 +538,13 @@ def fit(model: Module, train_data: Any, test_data: Any, *, epochs: int, batch_si
     with _one_blas_thread():
         return _fit(model, train_data, test_data, opt, scheduler, loss_fn or CrossEntropyLoss(),
                     settings, None if out is None else os.fspath(out), resume, overwrite,
-                    stream, name or type(model).__name__)
+                    stream, name or type(model).__name__, health)
 
 
 def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
          scheduler: LRScheduler | None, loss_fn: Callable[[Tensor, Tensor], Tensor],
          settings: dict, out: str | None, resume: bool, overwrite: bool,
-         stream: TextIO | None, name: str) -> History:
+         stream: TextIO | None, name: str, health: Any = None) -> History:
     epochs = settings["epochs"]
     state = None
     if out is not None:
@@ -577,6 +581,8 @@ def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
     curves = None if out is None else _Curves(os.path.join(out, CURVES))
     saved = start_epoch if state is not None else None  # the epoch this run has on disk
     epoch = start_epoch
+    if health is not None:
+        health.start(model, loss_fn, out, step=start_epoch * len(loader))
     try:
         for epoch in range(start_epoch + 1, epochs + 1):
             began = time.perf_counter()
@@ -587,6 +593,8 @@ def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
                 logits = model(x)
                 loss = loss_fn(logits, y)
                 loss.backward()
+                if health is not None:
+                    health.after_backward(loss, x, y)
                 optimizer.step()
                 total_loss += loss.item() * len(y)
                 correct += int(np.sum(np.argmax(logits._array, axis=1) == y._array))
@@ -610,11 +618,21 @@ def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
                 saved = epoch
                 _write_metrics(history, os.path.join(os.path.dirname(checkpoint), METRICS))
                 curves.update(history, force=epoch == start_epoch + 1)
+                if health is not None:
+                    health.write()
             _say(stream, f"epoch {epoch:3d}/{epochs}  loss {total_loss / seen:.4f}  "
                          f"train {100 * correct / seen:6.2f}%  test {100 * test_acc:6.2f}%  "
                          f"{seconds:5.2f}s")
     except KeyboardInterrupt:
+        if health is not None:
+            health.close()
+            if out is not None:
+                with contextlib.suppress(OSError):
+                    health.write()
         raise _interrupted(epoch, saved, checkpoint, curves, history) from None
+    if health is not None:
+        health.close()
+        health.report(stream)
 
     total = sum(history["seconds"])
     _say(stream, f"done: test accuracy {100 * history['test_acc'][-1]:.2f}% after "
