@@ -14,7 +14,7 @@ import contextlib
 import numpy as np
 import pytest
 import torch
-from ported import gpt
+from ported import gpt, word_lm
 
 import chainrule as cr
 
@@ -113,3 +113,16 @@ def test_gpt_trainer(dtype, attention):
                 for i in range(gpt.GPTConfig.n_layer)}
     assert_runs_match(expected, actual, dtype, noise_only=key_bias)
     assert actual["generated"] == expected["generated"]
+
+
+# ---------------------------------------------------------------------------------------------
+# word-level language model with an LSTM
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("tie_weights", [False, True])
+def test_lstm_word_language_model(dtype, tie_weights):
+    expected, actual = run_both(word_lm.program, None, steps=8, dtype=dtype,
+                                tie_weights=tie_weights)
+    assert_runs_match(expected, actual, dtype)
+    assert actual["ppl"] == pytest.approx(expected["ppl"], rel=TOL[dtype])
