@@ -3,18 +3,21 @@
 Each program in tests/ported/ is written once as ``program(torch, weights, data, steps,
 dtype)``, in the style people write them with PyTorch. It runs here twice: with PyTorch and
 with chainrule bound to ``torch``, from the same initial weights (PyTorch's initialisation,
-moved as NumPy arrays through ``load_state_dict``) and the same inputs; random draws the
+moved as NumPy arrays through ``load_state_dict``) and the same inputs; ``import torch`` inside a program
+gives chainrule's modules in the second run; random draws the
 program makes (``torch.randn``, ``torch.randn_like``) are served in both runs from one NumPy
 stream. The losses of every step and the final parameters and buffers must agree: to 1e-9
 relative in float64 and about 1e-4 in float32.
 """
 
 import contextlib
+import importlib
+import sys
 
 import numpy as np
 import pytest
 import torch
-from ported import gpt, word_lm
+from ported import dcgan, gpt, vae, word_lm
 
 import chainrule as cr
 
@@ -43,6 +46,31 @@ def same_draws(lib, seed=0):
         lib.randn, lib.randn_like = saved
 
 
+_TORCH_MODULES = ("torch", "torch.nn", "torch.nn.functional", "torch.nn.init", "torch.nn.utils",
+                  "torch.optim", "torch.optim.lr_scheduler", "torch.utils", "torch.utils.data")
+
+
+@contextlib.contextmanager
+def imported_as_torch(lib):
+    """While the program runs, ``import torch`` (``from torch import nn``, ``import
+    torch.nn.functional as F``, ``from torch.utils.data import DataLoader``) gives ``lib``'s
+    modules, as ``import chainrule as torch`` would for a whole program."""
+    if lib is torch:
+        yield
+        return
+    saved = {name: sys.modules.get(name) for name in _TORCH_MODULES}
+    for name in _TORCH_MODULES:
+        sys.modules[name] = importlib.import_module(lib.__name__ + name[len("torch"):])
+    try:
+        yield
+    finally:
+        for name, module in saved.items():
+            if module is None:
+                sys.modules.pop(name, None)
+            else:
+                sys.modules[name] = module
+
+
 def initial_weights(program, dtype, **kwargs):
     """PyTorch's initialisation of the program's model, as NumPy arrays."""
     torch.manual_seed(0)
@@ -53,18 +81,20 @@ def run_both(program, data, steps, dtype, **kwargs):
     weights = initial_weights(program, dtype, **kwargs)
     out = {}
     for name, lib in (("torch", torch), ("chainrule", cr)):
-        with same_draws(lib):
+        with same_draws(lib), imported_as_torch(lib):
             out[name] = program(lib, weights=weights, data=data, steps=steps, dtype=dtype,
                                 **kwargs)
     return out["torch"], out["chainrule"]
 
 
 def assert_states_close(expected, actual, dtype, noise_only=None):
-    """Every parameter and buffer, elementwise, against the tensor's largest entry.
+    """Every parameter and buffer: in float64 elementwise (against the tensor's largest
+    entry); in float32 the norm of the difference against the tensor's norm, since Adam
+    turns rounding noise in a gradient near zero into a step of up to ``lr``.
 
     ``noise_only`` maps a key to the entries whose gradient is zero in exact arithmetic (a
-    key bias under softmax): Adam moves them by rounding noise alone, differently in each
-    library, by less than ``bound``; in float32 they are only checked against that bound.
+    key bias under softmax) and a bound: Adam moves them by rounding noise alone,
+    differently in each library; in float32 they are only checked against the bound.
     """
     rtol = TOL[dtype]
     assert list(actual) == list(expected)
@@ -73,13 +103,16 @@ def assert_states_close(expected, actual, dtype, noise_only=None):
         assert got.shape == want.shape and got.dtype == want.dtype, key
         if want.dtype.kind != "f":
             np.testing.assert_array_equal(got, want, err_msg=key)
-            continue
-        if dtype == "float32" and noise_only and key in noise_only:
-            where, bound = noise_only[key]
-            assert np.max(np.abs(got[where] - want[where])) <= bound, key
-            got, want = np.delete(got, where, axis=0), np.delete(want, where, axis=0)
-        scale = float(np.max(np.abs(want))) if want.size else 0.0
-        np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale, err_msg=key)
+        elif dtype == "float64":
+            scale = float(np.max(np.abs(want))) if want.size else 0.0
+            np.testing.assert_allclose(got, want, rtol=rtol, atol=rtol * scale, err_msg=key)
+        else:
+            if noise_only and key in noise_only:
+                where, bound = noise_only[key]
+                assert np.max(np.abs(got[where] - want[where])) <= bound, key
+                got, want = np.delete(got, where, axis=0), np.delete(want, where, axis=0)
+            err = np.linalg.norm(got - want) / max(float(np.linalg.norm(want)), 1e-30)
+            assert err <= rtol, f"{key}: relative difference {err:.1e} > {rtol:.0e}"
 
 
 def assert_runs_match(expected, actual, dtype, noise_only=None):
@@ -126,3 +159,35 @@ def test_lstm_word_language_model(dtype, tie_weights):
                                 tie_weights=tie_weights)
     assert_runs_match(expected, actual, dtype)
     assert actual["ppl"] == pytest.approx(expected["ppl"], rel=TOL[dtype])
+
+
+# ---------------------------------------------------------------------------------------------
+# variational autoencoder
+# ---------------------------------------------------------------------------------------------
+
+def _images(n, rng):
+    """MNIST-shaped images in [0, 1], mostly dark with bright strokes."""
+    return np.clip(rng.standard_normal((n, 1, 28, 28)) * 0.4 - 0.2, 0.0, 1.0)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_vae(dtype):
+    rng = np.random.default_rng(2)
+    data = (_images(32, rng), _images(12, rng))
+    expected, actual = run_both(vae.program, data, steps=4, dtype=dtype)
+    assert_runs_match(expected, actual, dtype)
+    np.testing.assert_allclose(actual["samples"], expected["samples"], rtol=TOL[dtype],
+                               atol=TOL[dtype])
+
+
+# ---------------------------------------------------------------------------------------------
+# DCGAN
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_dcgan(dtype):
+    images = np.tanh(np.random.default_rng(3).standard_normal((12, 3, 16, 16)))
+    expected, actual = run_both(dcgan.program, images, steps=3, dtype=dtype)
+    assert_runs_match(expected, actual, dtype)
+    np.testing.assert_allclose(actual["samples"], expected["samples"], rtol=TOL[dtype],
+                               atol=TOL[dtype])
