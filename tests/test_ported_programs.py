@@ -18,7 +18,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from ported import dcgan, gpt, vae, word_lm
+from ported import dcgan, gpt, mnist_cnn, vae, word_lm
 
 import chainrule as cr
 
@@ -192,3 +192,40 @@ def test_dcgan(dtype):
     assert_runs_match(expected, actual, dtype)
     np.testing.assert_allclose(actual["samples"], expected["samples"], rtol=TOL[dtype],
                                atol=TOL[dtype])
+
+
+# ---------------------------------------------------------------------------------------------
+# MNIST CNN with Adadelta and StepLR
+# ---------------------------------------------------------------------------------------------
+
+def _mnist_like(n, rng):
+    """Images shaped like MNIST's (bytes scaled to [0, 1]) and labels 0..9."""
+    x = rng.integers(0, 256, size=(n, 1, 28, 28)).astype(np.float64) / 255
+    return x, rng.integers(0, 10, size=n).astype(np.int64)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_mnist_cnn_adadelta(dtype):
+    rng = np.random.default_rng(4)
+    data = (_mnist_like(16, rng), _mnist_like(10, rng))
+    expected, actual = run_both(mnist_cnn.program, data, steps=2, dtype=dtype)
+    assert_runs_match(expected, actual, dtype)
+    (loss_t, correct_t), (loss_c, correct_c) = expected["tests"][-1], actual["tests"][-1]
+    assert correct_c == correct_t
+    assert loss_c == pytest.approx(loss_t, rel=TOL[dtype])
+
+
+def test_mnist_cnn_dropout_in_eval_mode_changes_nothing():
+    """With dropout p = 0.25 / 0.5, eval mode is the identity in both libraries."""
+    rng = np.random.default_rng(5)
+    weights = initial_weights(mnist_cnn.program, "float64", dropout=0.25)
+    x = _mnist_like(6, rng)[0]
+    outs = []
+    for lib in (torch, cr):
+        with imported_as_torch(lib):
+            model = mnist_cnn.program(lib, weights=weights, dtype="float64",
+                                      dropout=0.25)["model"]
+            model.eval()
+            with lib.no_grad():
+                outs.append(model(lib.from_numpy(x)).numpy())
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-12, atol=1e-12)
