@@ -42,7 +42,7 @@ def program(torch, weights=None, data=None, steps=0, dtype="float32", dropout=0.
 
     def train(model, train_loader, optimizer, losses):
         model.train()
-        for batch_idx, (data, target) in enumerate(train_loader):
+        for data, target in train_loader:
             optimizer.zero_grad()
             output = model(data)
             loss = F.nll_loss(output, target)
@@ -79,7 +79,7 @@ def program(torch, weights=None, data=None, steps=0, dtype="float32", dropout=0.
 
         optimizer = optim.Adadelta(model.parameters(), lr=1.0)
         scheduler = StepLR(optimizer, step_size=1, gamma=0.7)
-        for epoch in range(1, steps + 1):
+        for _epoch in range(1, steps + 1):
             train(model, train_loader, optimizer, losses)
             tests.append(test(model, test_loader))
             scheduler.step()
