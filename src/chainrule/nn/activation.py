@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..devices import check_device
 from ..tensor import Tensor
 from . import functional as F
 from .functional._checks import _desc, _tensor
@@ -61,7 +62,7 @@ class Threshold(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.threshold(input, self.threshold, self.value, self.inplace)
+        return F.threshold(input, self.threshold, self.value)
 
     def extra_repr(self) -> str:
         return f"threshold={self.threshold}, value={self.value}{_inplace_str(self.inplace)}"
@@ -84,7 +85,7 @@ class RReLU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+        return F.rrelu(input, self.lower, self.upper, self.training)
 
     def extra_repr(self) -> str:
         return f"lower={self.lower}, upper={self.upper}{_inplace_str(self.inplace)}"
@@ -113,7 +114,7 @@ class Hardtanh(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
+        return F.hardtanh(input, self.min_val, self.max_val)
 
     def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}{_inplace_str(self.inplace)}"
@@ -143,7 +144,7 @@ class Hardsigmoid(_Inplace):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.hardsigmoid(input, self.inplace)
+        return F.hardsigmoid(input)
 
     def extra_repr(self) -> str:
         return ""
@@ -158,7 +159,7 @@ class SiLU(_Inplace):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.silu(input, self.inplace)
+        return F.silu(input)
 
 
 class Mish(_Inplace):
@@ -170,7 +171,7 @@ class Mish(_Inplace):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.mish(input, self.inplace)
+        return F.mish(input)
 
 
 class Hardswish(_Inplace):
@@ -182,7 +183,7 @@ class Hardswish(_Inplace):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.hardswish(input, self.inplace)
+        return F.hardswish(input)
 
     def extra_repr(self) -> str:
         return ""
@@ -202,7 +203,7 @@ class ELU(Module):
         self.inplace = inplace
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.elu(input, self.alpha, self.inplace)
+        return F.elu(input, self.alpha)
 
     def extra_repr(self) -> str:
         return f"alpha={self.alpha}{_inplace_str(self.inplace)}"
@@ -217,7 +218,7 @@ class CELU(ELU):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.celu(input, self.alpha, self.inplace)
+        return F.celu(input, self.alpha)
 
 
 class SELU(_Inplace):
@@ -229,7 +230,7 @@ class SELU(_Inplace):
     """
 
     def forward(self, input: Tensor) -> Tensor:
-        return F.selu(input, self.inplace)
+        return F.selu(input)
 
 
 class GLU(Module):
@@ -329,6 +330,7 @@ class PReLU(Module):
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, "PReLU")
         self.num_parameters = num_parameters
         self.init = init
         self.weight = Parameter(np.empty((num_parameters,), dtype=_dtype(dtype)))

@@ -144,7 +144,9 @@ class ParameterList(Module):
         key = str(self._index(idx))
         if isinstance(param, Tensor) and not isinstance(param, Parameter):
             param = Parameter(param)
-        if isinstance(param, Parameter) or key in self._parameters:
+        if key in self._parameters and (param is None or isinstance(param, Parameter)):
+            self._parameters[key] = param  # replaced in place: the order is kept
+        elif isinstance(param, Parameter):
             self.register_parameter(key, param)
         else:
             setattr(self, key, param)
@@ -208,7 +210,9 @@ class ParameterDict(Module):
         self._keys[key] = None
         if isinstance(value, Tensor) and not isinstance(value, Parameter):
             value = Parameter(value)
-        if isinstance(value, Parameter) or key in self._parameters:
+        if key in self._parameters and (value is None or isinstance(value, Parameter)):
+            self._parameters[key] = value  # replaced in place: the order is kept
+        elif isinstance(value, Parameter):
             self.register_parameter(key, value)
         else:
             setattr(self, key, value)

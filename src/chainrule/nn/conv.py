@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..devices import check_device
 from ..tensor import Tensor
 from . import functional as F
 from .functional._checks import _desc, _pair, _tensor
@@ -47,6 +48,7 @@ class _ConvTransposeNd(_ConvNd):
                  dtype: Any = None) -> None:
         Module.__init__(self)
         name = type(self).__name__
+        check_device(device, name)
         if padding_mode not in self._padding_modes:
             raise ValueError(f"{name}: only padding_mode='zeros' is supported for transposed "
                              f"convolutions, got {padding_mode!r}")

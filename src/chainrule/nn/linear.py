@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..devices import check_device
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -40,6 +41,7 @@ class Bilinear(Module):
     def __init__(self, in1_features: int, in2_features: int, out_features: int,
                  bias: bool = True, device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, "Bilinear")
         self.in1_features = in1_features
         self.in2_features = in2_features
         self.out_features = out_features

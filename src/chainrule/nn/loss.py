@@ -19,6 +19,7 @@ from typing import Any
 
 from ..tensor import Tensor
 from . import functional as F
+from .distance import PairwiseDistance
 from .functional.loss import _check_reduction, _legacy
 from .module import Module
 
@@ -433,7 +434,8 @@ class TripletMarginWithDistanceLoss(_Loss):
         if margin <= 0:
             raise ValueError(f"TripletMarginWithDistanceLoss: expected margin to be greater "
                              f"than 0, got {margin} instead")
-        self.distance_function = distance_function
+        self.distance_function = (distance_function if distance_function is not None
+                                  else PairwiseDistance())
         self.margin = margin
         self.swap = swap
 

@@ -10,7 +10,7 @@ asked (``affine=True``, ``track_running_stats=True``).
 >>> nn.GroupNorm(2, 6)
 GroupNorm(2, 6, eps=1e-05, affine=True, bias=True)
 >>> nn.InstanceNorm2d(3)
-InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False)
+InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, track_running_stats=False)
 >>> nn.GroupNorm(2, 6)(cr.randn(4, 6, 5)).shape
 (4, 6, 5)
 """
@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from ..devices import check_device
 from ..tensor import Tensor
 from . import functional as F
 from .functional._checks import _desc, _tensor
@@ -57,6 +58,7 @@ class GroupNorm(Module):
                  affine: bool = True, device: Any = None, dtype: Any = None, *,
                  bias: bool = True) -> None:
         super().__init__()
+        check_device(device, "GroupNorm")
         if num_groups < 1 or num_channels % num_groups:
             raise ValueError(f"GroupNorm: num_channels ({num_channels}) must be divisible by "
                              f"num_groups ({num_groups})")
@@ -91,7 +93,7 @@ class _InstanceNorm(_BatchNorm):
                  affine: bool = False, track_running_stats: bool = False, device: Any = None,
                  dtype: Any = None, *, bias: bool = True) -> None:
         super().__init__(num_features, eps, momentum, affine, track_running_stats,
-                         dtype=dtype, bias=bias)
+                         device=device, dtype=dtype, bias=bias)
 
     def forward(self, input: Tensor) -> Tensor:
         name = type(self).__name__
@@ -112,10 +114,6 @@ class _InstanceNorm(_BatchNorm):
                               self.bias, self.training or not self.track_running_stats,
                               momentum, self.eps)
         return out.squeeze(0) if unbatched else out
-
-    def extra_repr(self) -> str:
-        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-                f"affine={self.affine}, track_running_stats={self.track_running_stats}")
 
 
 class InstanceNorm1d(_InstanceNorm):
@@ -190,6 +188,7 @@ class RMSNorm(Module):
                  elementwise_affine: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, "RMSNorm")
         shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else \
             tuple(normalized_shape)
         self.normalized_shape = tuple(int(n) for n in shape)

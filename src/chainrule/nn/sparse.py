@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..devices import check_device
 from ..tensor import Tensor
 from . import functional as F
 from . import init
@@ -43,6 +44,7 @@ class EmbeddingBag(Module):
                  include_last_offset: bool = False, padding_idx: int | None = None,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, "EmbeddingBag")
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode must be 'sum', 'mean' or 'max', got {mode!r}")
         if padding_idx is not None:
@@ -91,3 +93,26 @@ class EmbeddingBag(Module):
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx!r}"
         return s
+
+    @classmethod
+    def from_pretrained(cls, embeddings: Any, freeze: bool = True,
+                        max_norm: float | None = None, norm_type: float = 2.0,
+                        scale_grad_by_freq: bool = False, mode: str = "mean",
+                        sparse: bool = False, include_last_offset: bool = False,
+                        padding_idx: int | None = None) -> EmbeddingBag:
+        """An EmbeddingBag holding ``embeddings`` (a 2-d tensor, shared), frozen unless
+        ``freeze=False``.
+
+        >>> import chainrule as cr, chainrule.nn as nn
+        >>> bag = nn.EmbeddingBag.from_pretrained(cr.tensor([[1.0, 2.0], [3.0, 4.0]]))
+        >>> bag(cr.tensor([[0, 1]])).tolist(), bag.weight.requires_grad
+        ([[2.0, 3.0]], False)
+        """
+        if embeddings.ndim != 2:
+            raise ValueError(f"EmbeddingBag.from_pretrained: embeddings must be 2-d, got shape "
+                             f"{tuple(embeddings.shape)}")
+        rows, cols = embeddings.shape
+        bag = cls(rows, cols, max_norm, norm_type, scale_grad_by_freq, mode, sparse,
+                  embeddings, include_last_offset, padding_idx)
+        bag.weight.requires_grad = not freeze
+        return bag
