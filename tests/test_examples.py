@@ -239,7 +239,7 @@ PAGE_BLOCKS = re.findall(r"```python\n(.*?)```", WALKTHROUGH.read_text(encoding=
 
 
 def test_walkthrough_has_a_python_block_per_example():
-    assert len(PAGE_BLOCKS) == len(list(EXAMPLES.glob("*.py"))) == 5
+    assert len(PAGE_BLOCKS) == len(list(EXAMPLES.glob("*.py"))) == 7
 
 
 @pytest.mark.parametrize("index", range(len(PAGE_BLOCKS)))
@@ -283,3 +283,16 @@ def test_every_picture_and_page_the_docs_link_to_exists():
         for target in re.findall(r"\]\(([^)#]+)\)", doc.read_text(encoding="utf-8")):
             if "://" not in target:
                 assert (doc.parent / target).exists(), f"{doc.name} links to {target}"
+
+
+# -- 06 and 07: a transformer and an LSTM trained for real (shortened) -----------------
+
+@pytest.mark.parametrize("name", ["06_transformer_sorting", "07_lstm_sequence"])
+def test_real_model_learns_and_follows_pytorch(name, capsys):
+    example = load(name)
+    result = example.main(steps=25, check_torch=False, n_test=50)
+    losses = result["losses"]
+    assert np.mean(losses[-5:]) < 0.9 * np.mean(losses[:5])  # it learns
+    assert "right:" in capsys.readouterr().out
+    pytest.importorskip("torch")
+    assert example.compare_with_torch(steps=5) < 1e-4  # same weights, same batches

@@ -232,25 +232,32 @@ class MultiheadAttention(Module):
         q = q.reshape(n, length, heads, hd).transpose(1, 2)
         k = k.reshape(n, source, heads, hd).transpose(1, 2)
         v = v.reshape(n, source, heads, hd).transpose(1, 2)
+        dropout_p = self.dropout if self.training else 0.0
+        if not need_weights:
+            # as PyTorch: the causal hint is trusted when no padding mask comes with it
+            causal = is_causal and pad is None and not extra
+            out = F.scaled_dot_product_attention(q, k, v, None if causal else mask, dropout_p,
+                                                 is_causal=causal)
+            return self._out(out, n, length, batched), None
         scores = (q * (1.0 / math.sqrt(hd))) @ k.transpose(-2, -1)
         if mask is not None:
             scores = scores + mask
         weights = _safe_softmax(scores) if mask is not None else scores.softmax(-1)
-        if self.dropout > 0 and self.training:
-            weights = F.dropout(weights, self.dropout, True)
-        out = (weights @ v).transpose(1, 2).reshape(n, length, E)
-        out = self.out_proj(out)
-        if not batched:
-            out = out.squeeze(0)
-        elif not self.batch_first:
-            out = out.transpose(0, 1)
-        if not need_weights:
-            return out, None
+        if dropout_p > 0:
+            weights = F.dropout(weights, dropout_p, True)
+        out = self._out(weights @ v, n, length, batched)
         if average_attn_weights:
             weights = weights.mean(1)
         if not batched:
             weights = weights.squeeze(0)
         return out, weights
+
+    def _out(self, heads_out: Tensor, n: int, length: int, batched: bool) -> Tensor:
+        """(N, heads, L, head_dim) -> the output projection, in the caller's layout."""
+        out = self.out_proj(heads_out.transpose(1, 2).reshape(n, length, self.embed_dim))
+        if not batched:
+            return out.squeeze(0)
+        return out if self.batch_first else out.transpose(0, 1)
 
     def _shape_mask(self, mask: Any, n: int, length: int, source: int, who: str) -> Any:
         if mask.ndim == 2:
