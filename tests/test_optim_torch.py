@@ -96,6 +96,9 @@ OPTIMIZERS = {
                                           weight_decay=0.1),
     "rprop": lambda m, p: m.Rprop(p, lr=0.01),
     "rprop-all": lambda m, p: m.Rprop(p, lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.08)),
+    "adafactor": lambda m, p: m.Adafactor(p),
+    "adafactor-all": lambda m, p: m.Adafactor(p, lr=0.05, beta2_decay=-0.5, eps=(1e-20, 1e-2),
+                                              d=1.5, weight_decay=0.1),
 }
 FLOAT = [pytest.param(np.float64, id="f64"), pytest.param(np.float32, id="f32")]
 
@@ -118,6 +121,7 @@ GROUP_SETTINGS = {
     "radam": {"lr": 0.2, "betas": (0.9, 0.5)},
     "asgd": {"lr": 0.1, "t0": 2},
     "rprop": {"lr": 0.2, "etas": (0.1, 1.1)},
+    "adafactor": {"lr": 0.2, "d": 2.0},
 }
 
 
@@ -146,7 +150,7 @@ def test_maximize_follows_torch(name):
 
 
 @pytest.mark.parametrize("name", ["adagrad-all", "adadelta-all", "adamax-all", "nadam-all",
-                                  "radam-all", "asgd-averaging", "rprop-all"])
+                                  "radam-all", "asgd-averaging", "rprop-all", "adafactor-all"])
 def test_state_dict_round_trip_mid_run(name, tmp_path):
     """Save the optimizer's state through a file after 5 steps, rebuild, and go on: the
     run still follows PyTorch's uninterrupted one."""
@@ -173,7 +177,7 @@ def _rebuilt(mod, spec, make, state):
 
 
 @pytest.mark.parametrize("name", ["adagrad-all", "adadelta", "adamax", "nadam-all",
-                                  "radam", "asgd-averaging", "rprop-all"])
+                                  "radam", "asgd-averaging", "rprop-all", "adafactor"])
 def test_loads_pytorchs_optimizer_state_mid_run(name):
     """PyTorch's state dict (its tensors, its keys) taken over mid-run by chainrule."""
     x, y, init = _data()
@@ -207,6 +211,7 @@ def test_adagrad_state_exists_before_the_first_step():
     ("adadelta", {"step", "square_avg", "acc_delta"}),
     ("adamax", {"step", "exp_avg", "exp_inf"}),
     ("radam", {"step", "exp_avg", "exp_avg_sq"}),
+    ("adafactor", {"step", "variance"}),
 ])
 def test_state_keys_are_pytorchs(name, keys):
     states = []
@@ -672,3 +677,208 @@ def test_sequential_lr_refuses_a_wrong_nested_state():
     with pytest.raises(ValueError, match="ExponentialLR.load_state_dict: missing key"):
         sched.load_state_dict(bad)
     assert sched.state_dict() == state
+
+
+# ---------------------------------------------------------------------------
+# swa_utils: AveragedModel, update_bn, SWALR
+# ---------------------------------------------------------------------------
+
+def _bn_model(lib):
+    return lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4), lib.nn.Tanh(),
+                             lib.nn.Linear(4, 2))
+
+
+def _same_weights(theirs, mine):
+    mine.load_state_dict({k: v.detach().numpy().copy() for k, v in theirs.state_dict().items()})
+
+
+@pytest.mark.parametrize("kind", ["swa", "ema-multi", "ema-fn", "swa-buffers"])
+def test_averaged_model_follows_torch(kind):
+    from chainrule.optim import swa_utils
+
+    def averaged(lib_swa, model):
+        if kind == "ema-multi":
+            return lib_swa.AveragedModel(model, multi_avg_fn=lib_swa.get_ema_multi_avg_fn(0.9))
+        if kind == "ema-fn":
+            return lib_swa.AveragedModel(model, avg_fn=lib_swa.get_ema_avg_fn(0.8))
+        return lib_swa.AveragedModel(model, use_buffers=kind == "swa-buffers")
+
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((16, 3)).astype(np.float32)
+    y = rng.standard_normal((16, 2)).astype(np.float32)
+    tmodel = _bn_model(torch)
+    model = _bn_model(cr)
+    _same_weights(tmodel, model)
+    runs = []
+    for lib, mod, swa_mod, net in ((cr, optim, swa_utils, model),
+                                   (torch, torch.optim, torch.optim.swa_utils, tmodel)):
+        opt = mod.SGD(net.parameters(), lr=0.1, momentum=0.5)
+        avg = averaged(swa_mod, net)
+        for _ in range(6):
+            opt.zero_grad()
+            ((net(lib.tensor(x)) - lib.tensor(y)) ** 2).mean().backward()
+            opt.step()
+            avg.update_parameters(net)
+        runs.append({k: np.array(v.detach().numpy()) for k, v in avg.state_dict().items()})
+    mine, theirs = runs
+    assert list(mine) == list(theirs)
+    for key in theirs:
+        np.testing.assert_allclose(mine[key], theirs[key], rtol=1e-5, atol=1e-6, err_msg=key)
+    assert int(mine["n_averaged"]) == 6
+
+
+def test_update_bn_follows_torch():
+    from chainrule.optim import swa_utils
+
+    rng = np.random.default_rng(4)
+    batches = [rng.standard_normal((8, 3)).astype(np.float32) for _ in range(4)]
+    tmodel = _bn_model(torch)
+    model = _bn_model(cr)
+    _same_weights(tmodel, model)
+    model.eval()
+    tmodel.eval()
+    torch.optim.swa_utils.update_bn([(torch.tensor(b), 0) for b in batches], tmodel)
+    swa_utils.update_bn([(cr.tensor(b), 0) for b in batches], model)
+    assert not model.training and model[1].momentum == 0.1
+    for key, value in tmodel.state_dict().items():
+        np.testing.assert_allclose(model.state_dict()[key].numpy(), value.numpy(), rtol=1e-5,
+                                   atol=1e-6, err_msg=key)
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"swa_lr": 0.01},
+    {"swa_lr": [0.02, 0.005], "anneal_epochs": 3, "anneal_strategy": "linear"},
+    {"swa_lr": 0.05, "anneal_epochs": 0},
+])
+def test_swalr_follows_torch(kwargs):
+    from chainrule.optim import swa_utils
+
+    seen = []
+    for mod, swa_mod in ((optim, swa_utils), (torch.optim, torch.optim.swa_utils)):
+        lib = torch if mod is torch.optim else cr
+        opt = mod.SGD([{"params": [lib.zeros(1, requires_grad=True)]},
+                       {"params": [lib.zeros(1, requires_grad=True)], "lr": 0.3}], lr=0.1)
+        sched = swa_mod.SWALR(opt, **kwargs)
+        lrs = [sched.get_last_lr()]
+        for i in range(14):
+            opt.step()
+            sched.step()
+            lrs.append(sched.get_last_lr())
+            if i == 4:  # a state dict round trip mid-run
+                state = sched.state_dict()
+                sched = swa_mod.SWALR(opt, **kwargs)
+                sched.load_state_dict(state)
+        seen.append(lrs)
+    np.testing.assert_allclose(seen[0], seen[1], rtol=1e-13)
+
+
+def test_named_parameters_give_param_names_like_torch():
+    states = []
+    for lib, mod in ((cr, optim), (torch, torch.optim)):
+        model = lib.nn.Linear(3, 2)
+        opt = mod.Adam(model.named_parameters(), lr=0.1)
+        model(lib.ones(4, 3)).sum().backward()
+        opt.step()
+        states.append(opt.state_dict())
+    assert states[0]["param_groups"][0]["param_names"] == ["weight", "bias"]
+    assert states[0]["param_groups"][0]["param_names"] == \
+        states[1]["param_groups"][0]["param_names"]
+    opt = optim.SGD([("w", cr.zeros(1, requires_grad=True))], lr=0.1)
+    with pytest.raises(ValueError, match="with/without names"):
+        opt.add_param_group({"params": [cr.zeros(1, requires_grad=True)]})
+    with pytest.raises(ValueError, match="Some param names are missing"):
+        optim.SGD([("w", cr.zeros(1, requires_grad=True)), cr.zeros(1, requires_grad=True)])
+
+
+# ---------------------------------------------------------------------------
+# Signatures: PyTorch's argument names, order, kinds and defaults
+# ---------------------------------------------------------------------------
+
+OPTIMIZER_NAMES = ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam",
+                   "RAdam", "ASGD", "Rprop", "Adafactor", "Muon", "LBFGS"]
+SCHEDULER_NAMES = ["LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR",
+                   "LinearLR", "ExponentialLR", "SequentialLR", "CosineAnnealingLR",
+                   "ChainedScheduler", "ReduceLROnPlateau", "CyclicLR",
+                   "CosineAnnealingWarmRestarts", "OneCycleLR", "PolynomialLR"]
+
+
+def _signature(cls):
+    import inspect
+
+    return [(p.name, p.kind, p.default) for p in
+            inspect.signature(cls.__init__).parameters.values()]
+
+
+@pytest.mark.parametrize("name", OPTIMIZER_NAMES + ["lr_scheduler." + n for n in
+                                                    SCHEDULER_NAMES + ["LRScheduler"]])
+def test_signature_is_pytorchs(name):
+    mine, theirs = optim, torch.optim
+    for part in name.split("."):
+        mine, theirs = getattr(mine, part), getattr(theirs, part)
+    assert _signature(mine) == _signature(theirs)
+
+
+def test_implementation_switches_change_nothing_or_refuse():
+    x, y, init = _data()
+    runs = [_train(cr, optim, make, _params(cr, init, np.float64), 4, x, y)[0]
+            for make in (lambda m, p: m.Adam(p, lr=0.05),
+                         lambda m, p: m.Adam(p, lr=0.05, foreach=False, fused=True,
+                                             capturable=True))]
+    _compare(runs[0], runs[1], np.float64)
+    with pytest.raises(NotImplementedError, match="AdamW: differentiable=True"):
+        optim.AdamW([cr.zeros(1, requires_grad=True)], differentiable=True)
+    with pytest.raises(RuntimeError, match="cannot be `True` together"):
+        optim.SGD([cr.zeros(1, requires_grad=True)], foreach=True, fused=True)
+
+
+def test_every_torch_optimizer_and_scheduler_is_here_or_named_as_missing():
+    """The list of what chainrule leaves out of torch.optim, kept honest."""
+    left_out = {"SparseAdam", "swap_in_optimizer_params_and_state"}
+    public = {n for n in dir(torch.optim) if not n.startswith("_") and n[0].isupper()
+              or n == "swap_in_optimizer_params_and_state"}
+    assert public - set(dir(optim)) == left_out
+    schedulers = {n for n in dir(torch.optim.lr_scheduler)
+                  if isinstance(getattr(torch.optim.lr_scheduler, n), type)
+                  and issubclass(getattr(torch.optim.lr_scheduler, n),
+                                 torch.optim.lr_scheduler.LRScheduler)}
+    assert schedulers - set(dir(optim.lr_scheduler)) == {"_LRScheduler"}
+    swa = set(torch.optim.swa_utils.__all__)
+    assert swa <= set(dir(optim.swa_utils))
+
+
+# ---------------------------------------------------------------------------
+# Muon: Newton-Schulz in bfloat16, emulated
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("shape", [(4, 6), (7, 3), (5, 5)])
+@pytest.mark.parametrize("kwargs", [
+    {},
+    {"lr": 0.02, "nesterov": False, "adjust_lr_fn": "match_rms_adamw", "weight_decay": 0.0},
+    {"lr": 0.01, "momentum": 0.8, "ns_steps": 3, "adjust_lr_fn": "original",
+     "ns_coefficients": (3.0, -3.2, 1.2)},
+])
+def test_muon_follows_torch(shape, kwargs):
+    """The bfloat16 Newton-Schulz iterations rounded as PyTorch rounds them: the
+    trajectories agree to float32 rounding (a bfloat16 ulp would be 100x larger)."""
+    rng = np.random.default_rng(sum(shape))
+    w0 = rng.standard_normal(shape).astype(np.float32)
+    grads = [rng.standard_normal(shape).astype(np.float32) for _ in range(6)]
+    runs = []
+    for lib, mod in ((cr, optim), (torch, torch.optim)):
+        w = lib.tensor(w0, requires_grad=True)
+        opt = mod.Muon([w], **kwargs)
+        history = []
+        for g in grads:
+            w.grad = lib.tensor(g)
+            opt.step()
+            history.append(w.detach().numpy().copy())
+        runs.append(np.array(history))
+    steps = np.abs(runs[1] - w0).max()
+    np.testing.assert_allclose(runs[0], runs[1], rtol=0, atol=1e-4 * steps)
+
+
+def test_muon_takes_matrices_only():
+    with pytest.raises(ValueError, match="Muon only supports 2D parameters"):
+        optim.Muon([cr.zeros(3, requires_grad=True)])
+    with pytest.raises(ValueError, match="Adjust learning rate function"):
+        optim.Muon([cr.zeros(3, 3, requires_grad=True)], adjust_lr_fn="sqrt")

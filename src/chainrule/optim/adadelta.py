@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative
+from .optimizer import Optimizer, _check_nonnegative, _implementation_flags
 
 __all__ = ["Adadelta"]
 
@@ -40,11 +40,16 @@ class Adadelta(Optimizer):
         eps: added inside the square roots (default 1e-6).
         weight_decay: L2 penalty (default 0).
         maximize: ascend instead of descend.
+        foreach, fused, capturable, differentiable: PyTorch's switches between
+            implementations of this rule, taken for its signature; there is one here
+            (``differentiable=True`` is refused).
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1.0, rho: float = 0.9,
-                 eps: float = 1e-6, weight_decay: float = 0.0, *,
-                 maximize: bool = False) -> None:
+                 eps: float = 1e-6, weight_decay: float = 0.0, foreach: bool | None = None, *,
+                 capturable: bool = False, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        _implementation_flags(type(self).__name__, foreach=foreach, differentiable=differentiable)
         _check_nonnegative("learning rate", lr)
         if not 0.0 <= rho <= 1.0:
             raise ValueError(f"Invalid rho value: {rho} (it must be in [0, 1])")

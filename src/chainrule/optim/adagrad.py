@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative
+from .optimizer import Optimizer, _check_nonnegative, _implementation_flags
 
 __all__ = ["Adagrad"]
 
@@ -43,11 +43,17 @@ class Adagrad(Optimizer):
         initial_accumulator_value: starting value of the sum of squares (default 0).
         eps: added to the denominator (default 1e-10).
         maximize: ascend instead of descend.
+        foreach, fused, capturable, differentiable: PyTorch's switches between
+            implementations of this rule, taken for its signature; there is one here
+            (``differentiable=True`` is refused).
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lr_decay: float = 0.0,
                  weight_decay: float = 0.0, initial_accumulator_value: float = 0.0,
-                 eps: float = 1e-10, *, maximize: bool = False) -> None:
+                 eps: float = 1e-10, foreach: bool | None = None, *, maximize: bool = False,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        _implementation_flags(type(self).__name__, foreach=foreach, fused=fused,
+                              differentiable=differentiable)
         _check_nonnegative("learning rate", lr)
         _check_nonnegative("lr_decay value", lr_decay)
         _check_nonnegative("weight_decay value", weight_decay)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .adam import _lerp_
-from .optimizer import Optimizer, _check_betas, _check_nonnegative
+from .optimizer import Optimizer, _check_betas, _check_nonnegative, _implementation_flags
 
 __all__ = ["Adamax"]
 
@@ -41,11 +41,17 @@ class Adamax(Optimizer):
         eps: added to ``|g|`` (default 1e-8).
         weight_decay: L2 penalty (default 0).
         maximize: ascend instead of descend.
+        foreach, fused, capturable, differentiable: PyTorch's switches between
+            implementations of this rule, taken for its signature; there is one here
+            (``differentiable=True`` is refused).
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, *, maximize: bool = False) -> None:
+                 weight_decay: float = 0.0, foreach: bool | None = None, *,
+                 maximize: bool = False, differentiable: bool = False,
+                 capturable: bool = False) -> None:
+        _implementation_flags(type(self).__name__, foreach=foreach, differentiable=differentiable)
         _check_nonnegative("learning rate", lr)
         _check_nonnegative("epsilon value", eps)
         betas = _check_betas(betas)

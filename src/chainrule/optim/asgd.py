@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative, _scalar_dtype
+from .optimizer import Optimizer, _check_nonnegative, _implementation_flags, _scalar_dtype
 
 __all__ = ["ASGD"]
 
@@ -46,13 +46,18 @@ class ASGD(Optimizer):
         t0: the step at which averaging starts (default 1e6).
         weight_decay: L2 penalty (default 0).
         maximize: ascend instead of descend.
+        foreach, fused, capturable, differentiable: PyTorch's switches between
+            implementations of this rule, taken for its signature; there is one here
+            (``differentiable=True`` is refused).
     """
 
     _scalar_state = frozenset({"eta", "mu"})
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, lambd: float = 1e-4,
-                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0.0, *,
-                 maximize: bool = False) -> None:
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0.0,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False, capturable: bool = False) -> None:
+        _implementation_flags(type(self).__name__, foreach=foreach, differentiable=differentiable)
         _check_nonnegative("learning rate", lr)
         _check_nonnegative("weight_decay value", weight_decay)
         defaults = dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,

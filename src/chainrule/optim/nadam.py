@@ -18,7 +18,13 @@ from typing import Any
 import numpy as np
 
 from .adam import _lerp_
-from .optimizer import Optimizer, _check_betas, _check_nonnegative, _scalar_dtype
+from .optimizer import (
+    Optimizer,
+    _check_betas,
+    _check_nonnegative,
+    _implementation_flags,
+    _scalar_dtype,
+)
 
 __all__ = ["NAdam"]
 
@@ -49,6 +55,9 @@ class NAdam(Optimizer):
         momentum_decay: ``psi`` above (default 4e-3).
         decoupled_weight_decay: decay the weights directly, as AdamW does (NAdamW).
         maximize: ascend instead of descend.
+        foreach, fused, capturable, differentiable: PyTorch's switches between
+            implementations of this rule, taken for its signature; there is one here
+            (``differentiable=True`` is refused).
     """
 
     _scalar_state = frozenset({"mu_product"})
@@ -56,7 +65,10 @@ class NAdam(Optimizer):
     def __init__(self, params: Iterable[Any], lr: float = 2e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
                  weight_decay: float = 0.0, momentum_decay: float = 4e-3,
-                 decoupled_weight_decay: bool = False, *, maximize: bool = False) -> None:
+                 decoupled_weight_decay: bool = False, *, foreach: bool | None = None,
+                 maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False) -> None:
+        _implementation_flags(type(self).__name__, foreach=foreach, differentiable=differentiable)
         _check_nonnegative("learning rate", lr)
         _check_nonnegative("epsilon value", eps)
         betas = _check_betas(betas)

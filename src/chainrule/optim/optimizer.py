@@ -55,6 +55,24 @@ def _as_array(value: Any) -> Any:
     return value
 
 
+def _implementation_flags(who: str, *, foreach: bool | None = None,
+                          fused: bool | None = None, differentiable: bool = False) -> None:
+    """Check PyTorch's switches between implementations of one update rule.
+
+    ``foreach``, ``fused`` and ``capturable`` choose how PyTorch runs the same
+    arithmetic (per tensor, batched, in one kernel, in a CUDA graph); chainrule has one
+    implementation, so they are taken for PyTorch's signatures and change nothing.
+    ``differentiable=True`` (autograd through the step itself) is refused: the updates
+    run on the arrays, outside any graph.
+    """
+    if differentiable:
+        raise NotImplementedError(
+            f"{who}: differentiable=True (autograd through the optimizer step) is not "
+            "supported: chainrule's optimizers update the arrays outside the graph")
+    if fused and foreach:
+        raise RuntimeError(f"{who}: `fused` and `foreach` cannot be `True` together.")
+
+
 def _check_betas(betas: Any) -> tuple[float, float]:
     """Return ``betas`` as a pair, each in [0, 1), or raise ``ValueError`` as PyTorch does."""
     betas = tuple(betas)
@@ -80,7 +98,9 @@ class Optimizer:
     """Base class of every optimizer: holds the parameter groups and the per-parameter state.
 
     Args:
-        params: an iterable of Tensors, or of dicts each with a ``"params"`` entry and
+        params: an iterable of Tensors (or of ``(name, Tensor)`` pairs, as
+            ``model.named_parameters()`` gives: the names go into each group's
+            ``"param_names"``), or of dicts each with a ``"params"`` entry and
             hyperparameters that override ``defaults`` for that group.
         defaults: the hyperparameters of the update rule.
 
@@ -148,6 +168,11 @@ class Optimizer:
             )
         else:
             params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]  # named_parameters()
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names and len(names) != len(params):
+            raise ValueError("all optimizer params should be with/without names. Some param "
+                             "names are missing")
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
@@ -159,9 +184,17 @@ class Optimizer:
                 raise TypeError(f"optimizer can only optimize floating-point Tensors, got "
                                 f"dtype {p._array.dtype.name}")
         group = {"params": params}
+        if names:
+            group["param_names"] = names
         for key, value in param_group.items():
             if key != "params":
                 group[key] = value
+        for other in self.param_groups:
+            if ("param_names" in group) != ("param_names" in other):
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 "cannot add param group "
+                                 f"{'with' if 'param_names' in group else 'without'} names to "
+                                 "the optimizer")
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
@@ -295,6 +328,10 @@ class Optimizer:
     # state entries that are one number per parameter (kept as NumPy scalars), not arrays
     _scalar_state: frozenset = frozenset()
 
+    def _state_shape(self, key: str, shape: tuple) -> tuple:
+        """The shape a state array ``key`` has for a parameter of ``shape`` (the same)."""
+        return shape
+
     def _cast_state(self, key: str, value: Any, param: Tensor, idx: Any) -> Any:
         value = _as_array(value)
         if key in self._scalar_state and isinstance(value, (np.ndarray, np.generic, float, int)):
@@ -306,10 +343,13 @@ class Optimizer:
         if isinstance(value, np.ndarray):
             if value.ndim == 0 and key == "step":
                 return int(value)
-            if value.shape != param._array.shape:
+            expected = self._state_shape(key, param._array.shape)
+            if value.shape != expected:
+                what = ("the parameter has shape" if expected == param._array.shape else
+                        f"for a parameter of shape {param._array.shape} it has shape")
                 raise ValueError(
                     f"the optimizer state {key!r} of parameter {idx} has shape "
-                    f"{value.shape}, but the parameter has shape {param._array.shape}")
+                    f"{value.shape}, but {what} {expected}")
             if value.dtype.kind == "f":
                 return value.astype(param._array.dtype, copy=True)
             return value.copy()
