@@ -196,6 +196,9 @@ def test_tensor_dataset_batches_equal_pytorch():
                                        [6, 0, 3, 2, 5]), batch_size=2)
     assert [plain(b) for b in ours] == [plain(b) for b in theirs]
     assert isinstance(next(iter(ours)), list)  # default_collate: a list, as PyTorch
+    passing = iter(ours)
+    assert len(passing) == 3 and iter(passing) is passing
+    assert len(list(passing)) == 3 and next(passing, None) is None
 
 
 def test_sampler_batch_sampler_and_no_batching_equal_pytorch():
@@ -223,6 +226,13 @@ def test_collate_fn_and_default_convert_equal_pytorch():
     assert list(ours) == [2, 2, 1]
     with pytest.raises(TypeError, match="numpy arrays"):
         default_collate([np.array(["a"]), np.array(["b"])])
+
+
+def test_collating_tensors_that_need_a_gradient_keeps_the_graph():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    batch = default_collate([w * 2, w * 3])
+    batch.sum().backward()
+    assert batch.shape == (2, 2) and w.grad.tolist() == [5.0, 5.0]
 
 
 def test_shuffle_gives_a_permutation_per_pass_reproducibly():
@@ -306,6 +316,9 @@ class TorchStream(tud.IterableDataset):
     dict(num_workers=2, prefetch_factor=-1),
     dict(persistent_workers=True),
     dict(batch_size=0),
+    dict(batch_size=2.0),
+    dict(batch_sampler=[[0]], batch_size=0),
+    dict(drop_last=1),
 ])
 def test_argument_errors_equal_pytorch(kwargs):
     ours = error_of(lambda: DataLoader(Samples(SAMPLES["numbers"], cr), **kwargs))

@@ -131,3 +131,34 @@ def test_collate_and_repr_follow_the_default_dtype(default):
     other = cr.float32 if default == "float64" else cr.float64
     assert "dtype" not in repr(cr.tensor([1.5]))
     assert f"dtype={other.name}" in repr(cr.tensor([1.5], dtype=other))
+
+
+def _modules():
+    import inspect
+
+    return sorted(name for name in dir(nn) if inspect.isclass(getattr(nn, name))
+                  and issubclass(getattr(nn, name), nn.Module) and name != "Module")
+
+
+@pytest.mark.parametrize("layer", _modules())
+def test_every_layer_follows_the_default_dtype(layer):
+    """Each layer that can be built from a few sizes makes its floats in the default dtype."""
+    cls = getattr(nn, layer)
+    saved = cr.get_default_dtype()
+    cr.set_default_dtype(cr.float64)
+    try:
+        module = None
+        for args in [(), (4,), (4, 4), (4, 4, 3)]:
+            try:
+                module = cls(*args)
+                break
+            except Exception:  # noqa: BLE001 - these sizes do not fit this layer
+                continue
+        if module is None:
+            pytest.skip(f"nn.{layer} is not built from plain sizes")
+        floats = {key: value.dtype for key, value in
+                  list(module.named_parameters()) + list(module.named_buffers())
+                  if value.dtype.kind == "f"}
+        assert all(dt == cr.float64 for dt in floats.values()), floats
+    finally:
+        cr.set_default_dtype(saved)

@@ -34,6 +34,7 @@ import numpy as np
 from ..dtypes import default_complex, default_float
 from ..random import Generator
 from ..tensor import Tensor
+from ..tensor_methods.shape import stack
 from .dataset import IterableDataset, Subset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, Sampler, SequentialSampler, _rng
 
@@ -90,6 +91,8 @@ def _collate(batch: Sequence, names: list[str], field: str) -> Any:
                                  f"{names[0]} has {arrays[0].shape}; samples of one batch "
                                  "need the same shape (pad them, or give the DataLoader a "
                                  "collate_fn)")
+        if any(isinstance(x, Tensor) and x.requires_grad for x in batch):
+            return stack([x if isinstance(x, Tensor) else Tensor(x) for x in batch])
         return Tensor(np.stack(arrays))
     if isinstance(elem, numbers.Number) and not isinstance(elem, np.generic):
         return Tensor(_python_numbers(batch, names, where))
@@ -148,7 +151,7 @@ def _count_fields(sample: Any) -> str:
     return f"a {type(sample).__name__} instead of fields"
 
 
-def _python_numbers(batch: list, names: list[str], where: str) -> np.ndarray:
+def _python_numbers(batch: Sequence, names: list[str], where: str) -> np.ndarray:
     """Python numbers as one array of the type that holds them all (PyTorch's inference)."""
     for i, x in enumerate(batch):
         if not isinstance(x, numbers.Number) or isinstance(x, np.generic):
@@ -211,6 +214,10 @@ class WorkerInfo:
     ``num_workers``, ``seed`` and ``dataset`` (read-only, as PyTorch's)."""
 
     __slots__ = ("id", "num_workers", "seed", "dataset")
+    id: int
+    num_workers: int
+    seed: int
+    dataset: Any
 
     def __init__(self, id: int, num_workers: int, seed: int, dataset: Any) -> None:  # noqa: A002
         for name, value in zip(self.__slots__, (id, num_workers, seed, dataset)):
@@ -342,11 +349,6 @@ class DataLoader:
             raise ValueError("prefetch_factor option should be non-negative")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
-        if batch_size is not None and (isinstance(batch_size, bool) or
-                                       not isinstance(batch_size, numbers.Integral) or
-                                       batch_size <= 0):
-            raise ValueError(f"batch_size should be a positive integer value, but got "
-                             f"batch_size={batch_size}")
         self.dataset = dataset
         self.num_workers = num_workers
         self.prefetch_factor = prefetch_factor
@@ -390,9 +392,9 @@ class DataLoader:
             else:
                 sampler = SequentialSampler(dataset)
         if batch_size is not None and batch_sampler is None:
-            batch_sampler = BatchSampler(sampler, int(batch_size), bool(drop_last))
+            batch_sampler = BatchSampler(sampler, batch_size, drop_last)
 
-        self.batch_size = None if batch_size is None else int(batch_size)
+        self.batch_size = batch_size  # checked by BatchSampler
         self.drop_last = bool(drop_last)
         self.sampler = sampler
         self.batch_sampler = batch_sampler
@@ -429,13 +431,13 @@ class DataLoader:
             return length
         return len(self._index_sampler)
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> _DataLoaderIter:
         info = self._start_pass()
         if self._iterable:
             batches = self._iterable_batches(info)
         else:
             batches = self._map_batches(info)
-        return batches
+        return _DataLoaderIter(self, batches)
 
     def _start_pass(self) -> WorkerInfo | None:
         """The in-process worker of this pass (None without workers); runs
@@ -494,10 +496,28 @@ class DataLoader:
                         chunk.append(sample)
                         if len(chunk) == self.batch_size:
                             break
-                    if not chunk or (self.drop_last and len(chunk) < self.batch_size):
+                    size = self.batch_size if self.batch_size is not None else 0
+                    if not chunk or (self.drop_last and len(chunk) < size):
                         return
                     batch = self.collate_fn(chunk)
             yield batch
+
+
+class _DataLoaderIter:
+    """One pass over a DataLoader: ``next()`` gives a batch; ``len()`` is the loader's."""
+
+    def __init__(self, loader: DataLoader, batches: Iterator[Any]) -> None:
+        self._loader = loader
+        self._batches = batches
+
+    def __iter__(self) -> _DataLoaderIter:
+        return self
+
+    def __next__(self) -> Any:
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
 
 
 def _tensors_behind(dataset: Any, index: Any) -> list | None:

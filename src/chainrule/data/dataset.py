@@ -254,15 +254,15 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
     n = len(dataset)
     total = sum(lengths)
     if math.isclose(total, 1) and total <= 1:
-        sizes = []
+        sizes: list[int] = []
         for i, fraction in enumerate(lengths):
             if fraction < 0 or fraction > 1:
                 raise ValueError(f"Fraction at index {i} is not between 0 and 1")
             sizes.append(math.floor(n * fraction))
         for i in range(n - sum(sizes)):
             sizes[i % len(sizes)] += 1
-        for i, size in enumerate(sizes):
-            if size == 0:
+        for i, share in enumerate(sizes):
+            if share == 0:
                 warnings.warn(f"Length of split at index {i} is 0. This might result in an "
                               "empty dataset.", stacklevel=2)
         lengths = sizes
@@ -275,8 +275,9 @@ def random_split(dataset: Any, lengths: Sequence[int | float],
             raise ValueError(f"random_split: length at index {i} is {size!r}; give "
                              "non-negative integers that add up to the dataset's length, "
                              "or fractions that add up to 1")
+    counts = [int(size) for size in lengths]
     order = _rng(generator, "random_split").permutation(n).tolist()
     parts = []
-    for end, size in zip(itertools.accumulate(lengths), lengths):
-        parts.append(Subset(dataset, order[end - size:end]))
+    for end, count in zip(itertools.accumulate(counts), counts):
+        parts.append(Subset(dataset, order[end - count:end]))
     return parts

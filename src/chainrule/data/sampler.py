@@ -38,12 +38,14 @@ def _rng(generator: Any, where: str) -> np.random.Generator:
     if generator is not None and not isinstance(generator, (Generator, np.random.Generator)):
         raise TypeError(f"{where}: generator must be a chainrule.Generator or None, got "
                         f"{type(generator).__name__}")
+    if isinstance(generator, np.random.Generator):
+        return generator
     return numpy_generator(generator, where)
 
 
 def _is_positive_int(value: Any) -> bool:
     return (isinstance(value, numbers.Integral) and not isinstance(value, bool)
-            and value > 0)
+            and int(value) > 0)
 
 
 class Sampler(Generic[_T_co]):

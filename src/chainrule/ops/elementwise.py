@@ -94,7 +94,7 @@ def result_type(a, b) -> np.dtype:
     :func:`chainrule.result_type` on arrays (a Tensor's array, as forward sees it):
     the highest kind (bool < integer < floating) wins; within it, arrays with dims decide
     before 0-d arrays, and those before numbers (a number of a higher kind gives the
-    default dtype of its kind: int64, float32).
+    default dtype of its kind: int64, the default floating dtype).
 
     >>> result_type(np.zeros(2, np.int32), 5), result_type(np.zeros(2, bool), 1)
     (dtype('int32'), dtype('int64'))

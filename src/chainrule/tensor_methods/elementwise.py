@@ -3,8 +3,8 @@
 Forward and VJP are in :mod:`chainrule.ops.elementwise` and :mod:`chainrule.ops.special`.
 The operators (``+``, ``*``, ``//``, ``%``, ``&``, comparisons, ...) are in
 :mod:`chainrule.tensor`. Integer inputs of a floating function (exp, erf, atan2, ...)
-give float32, as in PyTorch; piecewise-constant results (floor, sign, ...) stay in the
-graph with a zero gradient.
+give the default dtype (float32 unless set), as in PyTorch; piecewise-constant results
+(floor, sign, ...) stay in the graph with a zero gradient.
 """
 
 from __future__ import annotations
