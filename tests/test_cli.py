@@ -381,7 +381,8 @@ def test_symlinks_planted_in_the_run_folder(tmp_path, capsys):
     (out / "metrics.csv.tmp").symlink_to(outside)  # earlier versions wrote through this name
     assert cli.main(["train", "--out", str(out), "--epochs", "1", "--limit", "64"]) == 0
     assert outside.read_text() == "precious"
-    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "metrics.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "metrics.csv",
+                                                     "report.html"]
 
 
 def test_evaluate_on_a_fifo_does_not_hang(tmp_path):

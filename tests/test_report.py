@@ -126,7 +126,7 @@ def test_an_interrupted_run_still_gets_its_report(tmp_path, monkeypatch, capsys)
     monkeypatch.setattr(train_module._Curves, "update", _no_curves)
     out = tmp_path / "run"
     assert main(["train", "--epochs", "3", "--limit", "64", "--out", str(out)]) == 130
-    assert f"report: {out / REPORT}" in capsys.readouterr().err
+    assert f"report: {out / REPORT}" in capsys.readouterr().out
     assert (out / REPORT).is_file()
 
 

@@ -348,7 +348,7 @@ def train(args: argparse.Namespace) -> int:
         how = f"continue with: chainrule train --out {out} --resume"
         print(f"\n{stop.describe(how)}", file=sys.stderr)
         if stop.saved_epoch is not None:
-            _write_report(out, model, test_set, sys.stderr)
+            _write_report(out, model, test_set, sys.stdout)
         return EXIT_INTERRUPTED
     _write_report(out, model, test_set, sys.stdout)
     return 0
@@ -360,8 +360,9 @@ def _write_report(out: str, model: Any, test_set: Any, stream: Any) -> None:
 
     try:
         path = write_report(out, model, test_set)
-    except (OSError, ValueError) as err:
-        print(f"chainrule: could not write the report: {err}", file=sys.stderr)
+    except Exception as err:  # noqa: BLE001 - the run itself is saved; say why, in one line
+        print(f"chainrule: could not write the report: {type(err).__name__}: {err}",
+              file=sys.stderr)
         return
     print(f"report: {path}", file=stream, flush=True)
 

@@ -67,7 +67,8 @@ __all__ = ["fit", "evaluate", "Evaluation", "confusion_matrix", "load_run", "Tra
 CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.csv"
 CURVES = "curves.png"
-RUN_FILES = (CHECKPOINT, METRICS, CURVES)
+# health.csv and health.json (explain.health) and report.html (explain.report) too
+RUN_FILES = (CHECKPOINT, METRICS, CURVES, "health.csv", "health.json", "report.html")
 HISTORY_KEYS = ("epoch", "loss", "train_acc", "test_acc", "seconds")
 """The history's lists, one entry per epoch: the epoch number, the mean training loss,
 the training accuracy (on the batches as they were trained), the test accuracy, and

@@ -142,6 +142,7 @@ class HealthMonitor:
         self.events: list[dict] = []
         self.layers: dict[str, str] = {}  # name -> type, in the order of the forward pass
         self._handles: list = []
+        self._grad_handles: list = []
         self._snapshot: list | None = None  # (name, weights before the step) of a sampled step
         self._rng_state: Any = None
         self._replayed = False
@@ -258,9 +259,10 @@ class HealthMonitor:
             self._handles.append(module.register_forward_hook(self._forward_hook(name)))
 
     def _detach(self) -> None:
-        for handle in self._handles:
-            handle.remove()
+        for handle in self._handles + self._grad_handles:
+            handle.remove()  # tensor hooks too: while any exists, backward looks for them
         self._handles = []
+        self._grad_handles = []
 
     def _forward_hook(self, name: str) -> Callable:
         def hook(module: Any, args: Any, output: Any) -> None:
@@ -279,7 +281,7 @@ class HealthMonitor:
                     array = np.asarray(getattr(g, "_array", g))
                     self.rows.append((step, name, "out_grad_norm", _norm(array)))
 
-                output.register_hook(grad_hook)
+                self._grad_handles.append(output.register_hook(grad_hook))
 
         return hook
 
@@ -298,7 +300,8 @@ class HealthMonitor:
         else:
             rows.append((step, name, "nonfinite_frac", 0.0))
         rows.append((step, name, "act_mean", mean))
-        rows.append((step, name, "act_std", float(a.std())))
+        var = _sum_squares(a) / a.size - mean * mean  # one pass more, not std's two
+        rows.append((step, name, "act_std", math.sqrt(max(var, 0.0))))
         if kind in RELU_FAMILY:
             units = a.reshape(a.shape[0], -1) if a.ndim >= 2 else a.reshape(1, -1)
             rows.append((step, name, "dead_frac", float(np.mean(units.max(axis=0) <= 0))))
@@ -322,7 +325,7 @@ class HealthMonitor:
             size = _norm(before)
             if size == 0 or not math.isfinite(size):
                 continue
-            delta = _norm(p._array.astype(np.float64) - before)
+            delta = _norm(p._array - before)
             self.rows.append((step, name, "update_ratio", delta / size))
         self._snapshot = None
 
@@ -362,18 +365,33 @@ class HealthMonitor:
             except AnomalyError as err:
                 event["op"] = err.op
                 event["pass"] = err.pass_
-                event["where"] = None if err.trace is None else str(err.trace)
+                where = None if err.trace is None else str(err.trace)
+                if where is not None and where.startswith("<"):
+                    where = None  # no line of the user's: chainrule's own model, run by -m
+                event["where"] = where
             finally:
                 generator.state = now
         self.events.append(event)
 
 
-def _norm(a: np.ndarray) -> float:
+def _sum_squares(a: np.ndarray) -> float:
+    """Sum of squares: one BLAS dot in the array's own dtype (fast), redone in float64
+    when that overflows."""
+    if a.dtype.kind == "c":
+        a = np.abs(a)
     flat = a.reshape(-1)
-    if flat.dtype.kind == "c":
-        flat = np.abs(flat)
-    return float(np.sqrt(np.dot(flat.astype(np.float64, copy=False),
-                                flat.astype(np.float64, copy=False))))
+    if flat.dtype.kind != "f":
+        flat = flat.astype(np.float64)
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = float(np.dot(flat, flat))
+        if not math.isfinite(total):
+            total = float(np.square(flat, dtype=np.float64).sum())
+    return total
+
+
+def _norm(a: np.ndarray) -> float:
+    """The 2-norm of an array."""
+    return math.sqrt(_sum_squares(a))
 
 
 # ---------------------------------------------------------------------------
@@ -504,17 +522,25 @@ def diagnose(rows: Sequence[tuple[int, str, str, float]], layers: dict | None = 
             advice = "lower the learning rate; run the step under chainrule.detect_anomaly()"
         found.append(Finding("nan_birth", "(model)", int(event["step"]), text, advice))
 
+    nonfinite = []
     for name, kind in layers.items():
-        words = _layer_words(name, kind)
         steps, values = series.get((name, "nonfinite_frac"), ([], []))
         bad = [(s, v) for s, v in zip(steps, values) if v > 0]
         if bad:
-            found.append(Finding(
-                "nonfinite", name, bad[0][0],
-                f"{words}: {100 * bad[-1][1]:.0f}% of its outputs are nan or inf "
-                f"(first seen at step {bad[0][0]}, in {len(bad)} of {len(steps)} samples)",
-                "find where the first non-finite value is born (the finding above, or "
-                "chainrule.detect_anomaly()); lower the learning rate"))
+            nonfinite.append((bad[0][0], name, kind, bad[-1][1], len(bad), len(steps)))
+    if nonfinite:
+        nonfinite.sort(key=lambda n: n[0])
+        first = nonfinite[0]
+        listed = "; ".join(f"{_layer_words(name, kind)}: {100 * share:.0f}% from step {step} "
+                           f"({n} of {total} samples)"
+                           for step, name, kind, share, n, total in nonfinite)
+        found.append(Finding(
+            "nonfinite", first[1], first[0],
+            f"outputs are nan or inf in {listed}",
+            "find where the first non-finite value is born (the nan finding, or "
+            "chainrule.detect_anomaly()); lower the learning rate"))
+    for name, kind in layers.items():
+        words = _layer_words(name, kind)
         steps, values = series.get((name, "dead_frac"), ([], []))
         streak = _final_streak(steps, values, lambda v: v >= DEAD)
         if streak:
@@ -578,6 +604,7 @@ def diagnose(rows: Sequence[tuple[int, str, str, float]], layers: dict | None = 
                     "(nn.utils.clip_grad_norm_); smaller initial weights; normalisation "
                     "layers"))
 
+    high, low = [], []
     for (layer, metric), (steps, values) in series.items():
         if metric != "update_ratio" or not layer.endswith("weight"):
             continue
@@ -586,21 +613,31 @@ def diagnose(rows: Sequence[tuple[int, str, str, float]], layers: dict | None = 
             continue  # a scale vector, not a weight matrix
         worst = _worst_window(steps, values, max)
         if worst is not None and worst[1] > HIGH_UPDATE:
-            found.append(Finding(
-                "update_high", layer, worst[0],
-                f"update/weight ratio {_sci(worst[1])} on {layer} (median of the {WINDOW} "
-                f"samples to step {worst[0]}): the learning rate is likely too high (about "
-                "1e-3 is healthy)",
-                "a learning rate 10x to 100x smaller; a warm-up; gradient clipping"))
+            high.append((layer, worst[1], worst[0]))
             continue
         ratio = _median_recent(values)
         if math.isfinite(ratio) and ratio < LOW_UPDATE and len(values) >= WINDOW:
-            found.append(Finding(
-                "update_low", layer, steps[-1],
-                f"update/weight ratio {_sci(ratio)} on {layer}: the weights barely change "
-                "(about 1e-3 is healthy)",
-                "a larger learning rate; check that gradients reach this layer (findings "
-                "above)"))
+            low.append((layer, ratio, steps[-1]))
+    if high:
+        high.sort(key=lambda h: -h[1])
+        layer, ratio, step = high[0]
+        others = "".join(f", {_sci(r)} on {name}" for name, r, _ in high[1:])
+        found.append(Finding(
+            "update_high", layer, step,
+            f"update/weight ratio {_sci(ratio)} on {layer}{others} (the highest median of "
+            f"{WINDOW} samples in a row): the learning rate is likely too high (about 1e-3 "
+            "is healthy)",
+            "a learning rate 10x to 100x smaller; a warm-up; gradient clipping"))
+    if low:
+        low.sort(key=lambda h: h[1])
+        layer, ratio, step = low[0]
+        others = "".join(f", {_sci(r)} on {name}" for name, r, _ in low[1:])
+        found.append(Finding(
+            "update_low", layer, step,
+            f"update/weight ratio {_sci(ratio)} on {layer}{others} (median of the last "
+            f"{RECENT} samples): these weights barely change (about 1e-3 is healthy)",
+            "check that gradients reach these layers (findings above); a larger learning "
+            "rate"))
 
     steps, values = series.get(("(model)", "loss"), ([], []))
     finite = [(s, v) for s, v in zip(steps, values) if math.isfinite(v)]

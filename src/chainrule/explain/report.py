@@ -129,10 +129,12 @@ def line_chart(series: Sequence[tuple[str, Sequence[float], Sequence[float]]], *
     all_y = [y for _, p in pts for _, y in p] or [0.0, 1.0]
     x0, x1 = min(all_x), max(all_x)
     y0, y1 = min(all_y), max(all_y)
-    if x1 == x0:
-        x0, x1 = x0 - 0.5, x1 + 0.5
-    if y1 == y0:
-        y0, y1 = y0 - 0.5, y1 + 0.5
+    if not x1 - x0 > 1e-9 * max(abs(x0), abs(x1)):
+        half = max(abs(x0), 1.0) * 0.05
+        x0, x1 = x0 - half, x1 + half
+    if not y1 - y0 > 1e-9 * max(abs(y0), abs(y1)):
+        half = max(abs(y0), 1.0) * 0.05
+        y0, y1 = y0 - half, y1 + half
     pad = 0.05 * (y1 - y0)
     y0, y1 = y0 - pad, y1 + pad
 
@@ -271,8 +273,10 @@ def _curves(history: dict) -> str:
     epochs = history.get("epoch", [])
     if not epochs:
         return "<p>No epoch has finished yet.</p>"
+    finite = [v for v in history["loss"] if math.isfinite(v)]
+    log = bool(finite) and min(finite) > 0 and max(finite) / min(finite) > 1e3
     loss = line_chart([("train loss", epochs, history["loss"])], title="training loss",
-                      x_label="epoch", y_label="loss", fig_id="loss-chart")
+                      x_label="epoch", y_label="loss", fig_id="loss-chart", log=log)
     acc = line_chart([("train", epochs, [100 * a for a in history["train_acc"]]),
                       ("test", epochs, [100 * a for a in history["test_acc"]])],
                      title="accuracy", x_label="epoch", y_label="accuracy (%)",
@@ -290,7 +294,7 @@ def _confusion(model: Any, test_data: Any) -> tuple[str, float | None]:
     matrix = confusion_matrix(result.labels, result.predictions, classes)
     names = [str(c) for c in range(classes)]
     svg = heatmap(matrix, names, names, title="confusion matrix", annotate=True, cell=30,
-                  x_label="predicted class", y_label="true class", fig_id="confusion")
+                  x_label="predicted class", y_label="true", fig_id="confusion")
     return (_figure(svg, f"test set: {len(result.labels)} samples, accuracy "
                          f"{100 * result.accuracy:.2f}% (rows: true class, columns: "
                          "predicted)", "fig-confusion"), result.accuracy)
@@ -332,7 +336,7 @@ def _health_figures(rows: list, layers: dict) -> str:
         steps = sorted(loss)
         svg = line_chart([("loss", steps, [loss[s] for s in steps])], title="loss at the "
                          "sampled steps", x_label="step", y_label="loss", fig_id="health-loss",
-                         log=all(v > 0 for v in loss.values()))
+                         log=all(v > 0 for v in loss.values() if math.isfinite(v)))
         parts.append(_figure(svg, "the loss of each sampled training step", "fig-health-loss"))
     for metric, title, log, what in _METRICS:
         table = by_metric.get(metric)
