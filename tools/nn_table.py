@@ -37,7 +37,14 @@ NOTES: dict[str, dict[str, str]] = {
         "AlphaDropout": "masks from chainrule's generator",
         "FeatureAlphaDropout": "masks from chainrule's generator",
         "RReLU": "slopes in training from chainrule's generator",
-        "MultiheadAttention": "attention dropout from chainrule's generator",
+        "MultiheadAttention": "attention dropout from chainrule's generator; a query with "
+                              "every key masked gets zeros (PyTorch: NaN); no fast path",
+        "TransformerEncoder": "`enable_nested_tensor` ignored: padded positions of the output "
+                              "hold values (PyTorch's nested path gives zeros)",
+        "Hardsigmoid": "float64 gradient 1/6 to float64 precision (PyTorch's: 1/6 in float32)",
+        "RNN": "`flatten_parameters()` does nothing",
+        "LSTM": "`flatten_parameters()` does nothing",
+        "GRU": "`flatten_parameters()` does nothing",
         "CTCLoss": "gradient is the true one w.r.t. log_probs (PyTorch's is projected through "
                    "log_softmax); equal before a log_softmax",
         "SoftMarginLoss": "finite where PyTorch's overflows (|x| > 88 in float32)",
@@ -221,6 +228,33 @@ def _compare(ours, theirs) -> list[str]:
     return words
 
 
+def _inplace_note(ours, theirs) -> str | None:
+    """For a layer taking ``inplace``: whether ``inplace=True`` writes into its input here
+    as in PyTorch, found by calling both (in eval mode) on [-1, 2]."""
+    try:
+        if "inplace" not in inspect.signature(ours).parameters:
+            return None
+        import torch
+
+        import chainrule
+
+        mine, their_layer = ours(inplace=True), theirs(inplace=True)
+    except (TypeError, ValueError):
+        return None
+    values = [[[[-1.0, 2.0]]]]
+    x, t = chainrule.tensor(values), torch.tensor(values)
+    try:
+        mine.eval()(x)
+        their_layer.eval()(t)
+    except (TypeError, ValueError, RuntimeError):
+        return None
+    if x.tolist() == t.tolist():
+        return None
+    if x.tolist() == values:
+        return "`inplace=True` accepted; the result is a new tensor (the input is unchanged)"
+    return "`inplace=True` changes the input differently from PyTorch"
+
+
 def _rows(section: str, ours_name: str, torch_name: str) -> tuple[list[str], int, int]:
     ours = _public(section, _import(ours_name))
     theirs = _public(section, _import(torch_name))
@@ -234,6 +268,10 @@ def _rows(section: str, ours_name: str, torch_name: str) -> tuple[list[str], int
             lines.append(f"| `{name}` | yes | chainrule only |")
             continue
         words = _compare(ours[name], theirs[name])
+        if section == "nn":
+            inplace = _inplace_note(ours[name], theirs[name])
+            if inplace:
+                words.append(inplace)
         if name in notes:
             words.append(notes[name])
         text = "; ".join(words) if words else "same arguments and defaults"
