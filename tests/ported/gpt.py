@@ -2,7 +2,8 @@
 
 Token and learned position embeddings, pre-norm blocks of causal self-attention (written by
 hand with one ``nn.Linear`` for q, k and v, a ``tril`` mask buffer, ``masked_fill`` and
-``softmax``, or with ``nn.MultiheadAttention``) and a GELU MLP, the output layer tied to the
+``softmax``; or ``F.scaled_dot_product_attention(..., is_causal=True)``; or
+``nn.MultiheadAttention``) and a GELU MLP, the output layer tied to the
 token embedding, parameters split into weight-decay groups, AdamW, a warmup-then-cosine
 ``LambdaLR``, gradient clipping, a ``DataLoader`` over a ``TensorDataset``, and greedy
 generation under ``@torch.no_grad()``.
@@ -21,7 +22,7 @@ class GPTConfig:
     n_embd: int = 16
     dropout: float = 0.0
     bias: bool = True
-    attention: str = "manual"      # or "mha": nn.MultiheadAttention
+    attention: str = "manual"      # "sdpa": F.scaled_dot_product_attention; "mha"
 
 
 def program(torch, weights=None, data=None, steps=0, dtype="float32", attention="manual"):
@@ -43,6 +44,10 @@ def program(torch, weights=None, data=None, steps=0, dtype="float32", attention=
             self.resid_dropout = nn.Dropout(config.dropout)
             self.n_head = config.n_head
             self.n_embd = config.n_embd
+            self.dropout = config.dropout
+            # the fused kernel where the library has one (asked for by "sdpa" here)
+            self.flash = config.attention == "sdpa" and \
+                hasattr(torch.nn.functional, "scaled_dot_product_attention")
             mask = torch.tril(torch.ones(config.block_size, config.block_size))
             self.register_buffer("bias", mask.view(1, 1, config.block_size, config.block_size))
 
@@ -52,11 +57,16 @@ def program(torch, weights=None, data=None, steps=0, dtype="float32", attention=
             k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
             q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
             v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
-            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
-            att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float("-inf"))
-            att = F.softmax(att, dim=-1)
-            att = self.attn_dropout(att)
-            y = att @ v
+            if self.flash:
+                y = torch.nn.functional.scaled_dot_product_attention(
+                    q, k, v, attn_mask=None, dropout_p=self.dropout if self.training else 0,
+                    is_causal=True)
+            else:
+                att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+                att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float("-inf"))
+                att = F.softmax(att, dim=-1)
+                att = self.attn_dropout(att)
+                y = att @ v
             y = y.transpose(1, 2).contiguous().view(B, T, C)
             return self.resid_dropout(self.c_proj(y))
 

@@ -1,10 +1,11 @@
-"""A word-level language model with an LSTM, as people write one with ``import torch``.
+"""A word-level language model (an LSTM or a Transformer), as people write one with torch.
 
 A Dictionary and Corpus turn text into a tensor of word ids; ``batchify`` lays the corpus
 out in columns; training walks it in windows of ``bptt`` words, detaching the hidden state
 between windows, clips the gradient norm and updates the weights by hand
 (``p.data.add_(p.grad, alpha=-lr)``); evaluation runs under ``torch.no_grad()`` in eval
-mode and reports the perplexity.
+mode and reports the perplexity. The Transformer variant subclasses ``nn.Transformer``,
+adds sinusoidal positions from a buffer and masks with ``log(tril(ones))``.
 """
 
 import math
@@ -31,8 +32,13 @@ class Dictionary:
         return len(self.idx2word)
 
 
-def program(torch, weights=None, data=None, steps=0, dtype="float32", tie_weights=False):
-    """Build the model (loading ``weights`` if given) and train it for ``steps`` windows."""
+def program(torch, weights=None, data=None, steps=0, dtype="float32", tie_weights=False,
+            model_type="LSTM"):
+    """Build the model (loading ``weights`` if given) and train it for ``steps`` windows.
+
+    ``model_type`` is ``"LSTM"`` or ``"Transformer"`` (a subclass of ``nn.Transformer``
+    whose encoder runs under a causal mask of log(0) = -inf above the diagonal).
+    """
     nn = torch.nn
     F = torch.nn.functional
 
@@ -88,6 +94,61 @@ def program(torch, weights=None, data=None, steps=0, dtype="float32", tie_weight
             return (weight.new_zeros(self.nlayers, bsz, self.nhid),
                     weight.new_zeros(self.nlayers, bsz, self.nhid))
 
+    class PositionalEncoding(nn.Module):
+        """Sines and cosines of the position, added to the embeddings."""
+
+        def __init__(self, d_model, dropout=0.1, max_len=5000):
+            super().__init__()
+            self.dropout = nn.Dropout(p=dropout)
+            pe = torch.zeros(max_len, d_model)
+            position = torch.arange(0, max_len, dtype=torch.float).unsqueeze(1)
+            div_term = torch.exp(torch.arange(0, d_model, 2).float()
+                                 * (-math.log(10000.0) / d_model))
+            pe[:, 0::2] = torch.sin(position * div_term)
+            pe[:, 1::2] = torch.cos(position * div_term)
+            pe = pe.unsqueeze(0).transpose(0, 1)
+            self.register_buffer("pe", pe)
+
+        def forward(self, x):
+            x = x + self.pe[:x.size(0), :]
+            return self.dropout(x)
+
+    class TransformerModel(nn.Transformer):
+        """Container module with an encoder, a transformer encoder, and a decoder."""
+
+        def __init__(self, ntoken, ninp, nhead, nhid, nlayers, dropout=0.5):
+            super().__init__(d_model=ninp, nhead=nhead, dim_feedforward=nhid,
+                             num_encoder_layers=nlayers, dropout=dropout)
+            self.model_type = "Transformer"
+            self.src_mask = None
+            self.pos_encoder = PositionalEncoding(ninp, dropout)
+            self.input_emb = nn.Embedding(ntoken, ninp)
+            self.ninp = ninp
+            self.decoder = nn.Linear(ninp, ntoken)
+            self.init_weights()
+
+        def _generate_square_subsequent_mask(self, sz):
+            return torch.log(torch.tril(torch.ones(sz, sz)))
+
+        def init_weights(self):
+            initrange = 0.1
+            nn.init.uniform_(self.input_emb.weight, -initrange, initrange)
+            nn.init.zeros_(self.decoder.bias)
+            nn.init.uniform_(self.decoder.weight, -initrange, initrange)
+
+        def forward(self, src, has_mask=True):
+            if has_mask:
+                if self.src_mask is None or self.src_mask.size(0) != len(src):
+                    mask = self._generate_square_subsequent_mask(len(src))
+                    self.src_mask = mask.to(self.decoder.weight.dtype)
+            else:
+                self.src_mask = None
+            src = self.input_emb(src) * math.sqrt(self.ninp)
+            src = self.pos_encoder(src)
+            output = self.encoder(src, mask=self.src_mask)
+            output = self.decoder(output)
+            return F.log_softmax(output, dim=-1)
+
     def batchify(data, bsz):
         nbatch = data.size(0) // bsz
         data = data.narrow(0, 0, nbatch * bsz)
@@ -108,8 +169,11 @@ def program(torch, weights=None, data=None, steps=0, dtype="float32", tie_weight
     corpus = Corpus(TEXT)
     ntokens = len(corpus.dictionary)
     emsize = 12
-    model = RNNModel(ntokens, emsize, 12 if tie_weights else 16, 2, dropout=0.0,
-                     tie_weights=tie_weights)
+    if model_type == "Transformer":
+        model = TransformerModel(ntokens, emsize, 2, 24, 2, dropout=0.0)
+    else:
+        model = RNNModel(ntokens, emsize, 12 if tie_weights else 16, 2, dropout=0.0,
+                         tie_weights=tie_weights)
     model.to(getattr(torch, dtype))
     if weights is not None:
         model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()})
@@ -122,25 +186,35 @@ def program(torch, weights=None, data=None, steps=0, dtype="float32", tie_weight
     def evaluate(data_source):
         model.eval()
         total_loss = 0.
-        hidden = model.init_hidden(data_source.size(1))
+        if model_type != "Transformer":
+            hidden = model.init_hidden(data_source.size(1))
         with torch.no_grad():
             for i in range(0, data_source.size(0) - 1, bptt):
                 data, targets = get_batch(data_source, i, bptt)
-                output, hidden = model(data, hidden)
-                hidden = repackage_hidden(hidden)
+                if model_type == "Transformer":
+                    output = model(data)
+                    output = output.view(-1, ntokens)
+                else:
+                    output, hidden = model(data, hidden)
+                    hidden = repackage_hidden(hidden)
                 total_loss += len(data) * criterion(output, targets).item()
         return total_loss / (len(data_source) - 1)
 
     losses = []
     model.train()
-    hidden = model.init_hidden(train_data.size(1))
+    if model_type != "Transformer":
+        hidden = model.init_hidden(train_data.size(1))
     step = 0
     while step < steps:
         for i in range(0, train_data.size(0) - 1, bptt):
             data, targets = get_batch(train_data, i, bptt)
-            hidden = repackage_hidden(hidden)
             model.zero_grad()
-            output, hidden = model(data, hidden)
+            if model_type == "Transformer":
+                output = model(data)
+                output = output.view(-1, ntokens)
+            else:
+                hidden = repackage_hidden(hidden)
+                output, hidden = model(data, hidden)
             loss = criterion(output, targets)
             loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
@@ -150,7 +224,8 @@ def program(torch, weights=None, data=None, steps=0, dtype="float32", tie_weight
             step += 1
             if step == steps:
                 break
-        hidden = model.init_hidden(train_data.size(1))
+        if model_type != "Transformer":
+            hidden = model.init_hidden(train_data.size(1))
     val_loss = evaluate(val_data)
     state = {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
     return {"losses": losses + [val_loss], "state": state, "ppl": math.exp(val_loss)}
