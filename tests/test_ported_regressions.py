@@ -1,5 +1,6 @@
 """Regressions found by running ordinary PyTorch programs with chainrule (tests/ported/)."""
 
+import pytest
 import torch
 
 import chainrule as cr
@@ -32,3 +33,31 @@ def test_reassigned_parameters_buffers_and_modules_keep_their_place():
                                            "decoder.weight"]
     assert [n for n, _ in ours.named_children()] == [n for n, _ in theirs.named_children()]
     assert ours.decoder.weight is ours.encoder.weight
+
+
+def test_load_takes_pytorchs_arguments(tmp_path):
+    """``torch.load(path, map_location=..., weights_only=True)`` as programs write it."""
+    path = tmp_path / "model.pt"
+    cr.save({"w": cr.ones(2)}, path)
+    for where in (None, "cpu", cr.device("cpu"), {"cuda:0": "cpu"}, lambda storage, loc: storage):
+        state = cr.load(path, map_location=where, weights_only=True)
+        assert state["w"].tolist() == [1.0, 1.0]
+    assert cr.load(str(path), "cpu", weights_only=False)["w"].shape == (2,)
+    with pytest.raises(cr.devices.UnavailableDeviceError, match="chainrule.load: .*cuda"):
+        cr.load(path, map_location="cuda")
+    with pytest.raises(ValueError, match="pickle_module"):
+        cr.load(path, pickle_module=object())
+
+
+def test_float32_matmul_precision_is_kept():
+    before = torch.get_float32_matmul_precision()
+    try:
+        for lib in (cr, torch):
+            lib.set_float32_matmul_precision("high")
+            assert lib.get_float32_matmul_precision() == "high"
+            with pytest.warns(UserWarning, match="fast"):
+                lib.set_float32_matmul_precision("fast")
+            assert lib.get_float32_matmul_precision() == "high"
+    finally:
+        cr.set_float32_matmul_precision("highest")
+        torch.set_float32_matmul_precision(before)
