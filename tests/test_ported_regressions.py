@@ -1,5 +1,6 @@
 """Regressions found by running ordinary PyTorch programs with chainrule (tests/ported/)."""
 
+import numpy as np
 import pytest
 import torch
 
@@ -61,3 +62,29 @@ def test_float32_matmul_precision_is_kept():
     finally:
         cr.set_float32_matmul_precision("highest")
         torch.set_float32_matmul_precision(before)
+
+
+def test_autograd_grad_takes_pytorchs_arguments():
+    """A gradient penalty as WGAN-GP code writes it (only_inputs=True), and
+    materialize_grads, against PyTorch."""
+    rng = np.random.default_rng(0)
+    w0, x0 = rng.standard_normal((1, 4)), rng.standard_normal((3, 4))
+    results = []
+    for lib in (torch, cr):
+        w = lib.tensor(w0, requires_grad=True)
+        x = lib.tensor(x0, requires_grad=True)
+        unused = lib.tensor([1.0, 2.0], requires_grad=True)
+        out = lib.tanh(x @ w.T)
+        grads = lib.autograd.grad(outputs=out, inputs=x, grad_outputs=lib.ones_like(out),
+                                  create_graph=True, retain_graph=True, only_inputs=True)[0]
+        penalty = ((grads.norm(2, dim=1) - 1) ** 2).mean()
+        penalty.backward()
+        out = lib.tanh(x @ w.T)
+        (zero,) = lib.autograd.grad(out.sum(), unused, materialize_grads=True)
+        results.append((penalty.item(), w.grad.numpy().copy(), zero.tolist()))
+        with pytest.raises(ValueError, match="materialize_grads"):
+            lib.autograd.grad(out.sum(), x, allow_unused=False, materialize_grads=True)
+    (p_t, g_t, z_t), (p_c, g_c, z_c) = results
+    assert p_c == pytest.approx(p_t, rel=1e-12)
+    np.testing.assert_allclose(g_c, g_t, rtol=1e-12)
+    assert z_c == z_t == [0.0, 0.0]
