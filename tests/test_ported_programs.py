@@ -18,7 +18,7 @@ import sys
 import numpy as np
 import pytest
 import torch
-from ported import dcgan, gpt, mnist_cnn, vae, word_lm
+from ported import dcgan, gpt, mnist_cnn, resnet, vae, word_lm
 
 import chainrule as cr
 
@@ -241,3 +241,16 @@ def test_transformer_word_language_model(dtype):
                                 model_type="Transformer")
     assert_runs_match(expected, actual, dtype)
     assert actual["ppl"] == pytest.approx(expected["ppl"], rel=TOL[dtype])
+
+
+# ---------------------------------------------------------------------------------------------
+# ResNet with SGD (Nesterov), MultiStepLR and label smoothing
+# ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_resnet_sgd(dtype):
+    rng = np.random.default_rng(6)
+    data = (rng.standard_normal((16, 3, 12, 12)), rng.integers(0, 10, size=16))
+    expected, actual = run_both(resnet.program, data, steps=4, dtype=dtype)
+    assert_runs_match(expected, actual, dtype)
+    assert actual["accuracy"] == expected["accuracy"]
