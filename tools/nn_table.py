@@ -289,7 +289,8 @@ def table() -> str:
            "tests/test_nn_table.py fails when this table is out of date. \"Same arguments and",
            "defaults\" compares the two signatures (for PyTorch's compiled functions, the one in",
            "its docstring); behaviour is compared with PyTorch's by the tests of each name, and",
-           "the differences they pin are noted here.", ""]
+           "the differences they pin are noted here. docs/coverage.md counts every other",
+           "namespace of PyTorch's (`torch`, `torch.Tensor`, `torch.linalg`).", ""]
     for section, title, ours_name, torch_name in SECTIONS:
         lines, have, total = _rows(section, ours_name, torch_name)
         out += [f"### {title} ({have} of PyTorch's {total})", "", *lines, ""]
