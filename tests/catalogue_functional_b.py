@@ -44,6 +44,14 @@ def _add(name, fn, shape_sets, domains=None):
     CASES.extend(cases(name, fn, shape_sets, domains or (small,) * 3))
 
 
+# -- fractional max pooling (window positions fixed by the samples) ------------------
+_add("fractional_max_pool2d", lambda m, x: F(m).fractional_max_pool2d(
+    x, (2, 3), output_size=(3, 4), _random_samples=m.tensor([[[0.3, 0.8], [0.6, 0.1]]]).to(
+        x.dtype)), [[(1, 2, 6, 8)]])
+_add("fractional_max_pool3d_ratio", lambda m, x: F(m).fractional_max_pool3d(
+    x, 2, output_ratio=0.6, _random_samples=m.tensor([[[0.3, 0.8, 0.5]]]).to(x.dtype)),
+    [[(1, 5, 4, 5)]])
+
 # -- convolution ----------------------------------------------------------------------
 _add("conv3d", lambda m, x, w, b: F(m).conv3d(x, w, b), [[(1, 2, 3, 4, 3), (2, 2, 2, 2, 2), (2,)]])
 _add("conv3d_args", lambda m, x, w: F(m).conv3d(x, w, stride=(1, 2, 1), padding=(1, 0, 1),

@@ -531,3 +531,26 @@ def test_a_full_disk_names_the_file(tmp_path):
     assert run.stderr.strip().splitlines() == [
         f"chainrule train: error: File too large: {out / 'checkpoint.npz'}"]
     assert os.listdir(out) == []  # no half-written file, no temporary file
+
+
+def test_ctrl_c_while_starting_gives_one_line(tmp_path):
+    """A Ctrl-C that lands while chainrule and NumPy are still loading: one line, no traceback."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = os.path.join(os.path.dirname(sys.executable), "chainrule")
+    if not os.path.exists(script):
+        pytest.skip("the chainrule command is not installed beside this Python (pip install -e .)")
+    for delay in (0.05, 0.15, 0.3):
+        proc = subprocess.Popen([script, "train", "--out", str(tmp_path / f"run{delay}")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        if "init_import_site" in err:
+            continue  # so early that Python itself was starting: no chainrule code had run
+        assert "Traceback" not in err, err
+        assert len(err.strip().splitlines()) <= 1, err
+        assert proc.returncode != 0

@@ -150,6 +150,11 @@ SPECS = {
     "lppool1d": Spec(lambda m: m.LPPool1d(2, 3, stride=2), R(2, 3, 7)),
     "lppool2d": Spec(lambda m: m.LPPool2d(1.5, (2, 3)), U(1, 2, 4, 6, low=0.2, high=1.5)),
     "lppool3d": Spec(lambda m: m.LPPool3d(2, 2), R(1, 1, 4, 4, 2)),
+    "fractional_maxpool2d": Spec(lambda m: m.FractionalMaxPool2d(
+        (2, 3), output_size=(3, 4), _random_samples=T(m, [[[0.3, 0.8], [0.6, 0.1]]] * 2)),
+        R(2, 2, 6, 8)),
+    "fractional_maxpool3d_ratio": Spec(lambda m: m.FractionalMaxPool3d(
+        2, output_ratio=0.6, _random_samples=T(m, [[[0.3, 0.8, 0.5]]])), R(1, 1, 5, 4, 5)),
     # -- padding --------------------------------------------------------------------
     "zeropad1d": Spec(lambda m: m.ZeroPad1d(2), R(2, 3)),
     "zeropad2d": Spec(lambda m: m.ZeroPad2d((1, 0, 2, 1)), R(1, 2, 3)),
@@ -553,6 +558,17 @@ def test_channel_dropout_drops_whole_channels_at_rate_p(cls, shape):
     np.testing.assert_array_equal(layer.eval()(x).detach().numpy(), x.detach().numpy())
 
 
+def test_fractional_max_pool_draws_new_windows_each_call():
+    pool = nn.FractionalMaxPool2d(3, output_ratio=0.3, return_indices=True)
+    x = cr.randn(4, 3, 16, 16)
+    (a, ia), (_, ib) = pool(x), pool(x)
+    assert a.shape == (4, 3, 4, 4) and not np.array_equal(ia.numpy(), ib.numpy())
+    with pytest.raises(ValueError, match="FractionalMaxPool2d requires specifying either"):
+        nn.FractionalMaxPool2d(2)
+    with pytest.raises(ValueError, match=r"fractional_max_pool2d: an output size of \(16, 16\)"):
+        nn.FractionalMaxPool2d(2, output_size=16)(x)
+
+
 def test_alpha_dropout_keeps_mean_and_variance_of_standard_inputs():
     x = cr.tensor(np.random.default_rng(0).standard_normal(200_000))
     out = nn.AlphaDropout(0.2)(x).detach().numpy()
@@ -821,3 +837,142 @@ def test_adaptive_log_softmax_gradcheck_and_gradgradcheck():
     args += [cr.tensor(p.detach().numpy(), requires_grad=True) for p in model.parameters()]
     assert cr.gradcheck(fn, args, **GRADCHECK_TOL)
     assert cr.gradgradcheck(fn, args, **GRADCHECK_TOL)
+
+
+# ---------------------------------------------------------------------------
+# Lazy modules
+# ---------------------------------------------------------------------------
+
+LAZY = {
+    "linear": (lambda m: m.LazyLinear(4), (3, 5)),
+    "linear_no_bias_3d": (lambda m: m.LazyLinear(2, bias=False), (2, 3, 5)),
+    "conv1d": (lambda m: m.LazyConv1d(4, 3, stride=2), (2, 3, 7)),
+    "conv2d_groups": (lambda m: m.LazyConv2d(4, 3, padding=1, groups=2), (2, 6, 4, 4)),
+    "conv3d_unbatched": (lambda m: m.LazyConv3d(2, 2), (2, 3, 3, 3)),
+    "conv_transpose1d": (lambda m: m.LazyConvTranspose1d(4, 3, stride=2), (2, 3, 5)),
+    "conv_transpose2d": (lambda m: m.LazyConvTranspose2d(2, 2, groups=2, bias=False),
+                         (1, 4, 3, 3)),
+    "conv_transpose3d": (lambda m: m.LazyConvTranspose3d(2, 2), (1, 3, 2, 2, 2)),
+    "batchnorm1d": (lambda m: m.LazyBatchNorm1d(), (4, 3)),
+    "batchnorm2d_no_bias": (lambda m: m.LazyBatchNorm2d(bias=False), (4, 3, 2, 2)),
+    "batchnorm3d_untracked": (lambda m: m.LazyBatchNorm3d(track_running_stats=False),
+                              (2, 3, 2, 2, 2)),
+    "instancenorm1d": (lambda m: m.LazyInstanceNorm1d(), (2, 3, 5)),
+    "instancenorm2d_plain": (lambda m: m.LazyInstanceNorm2d(affine=False,
+                                                            track_running_stats=False),
+                             (2, 3, 3, 3)),
+    "instancenorm3d": (lambda m: m.LazyInstanceNorm3d(momentum=0.3), (1, 2, 2, 3, 2)),
+}
+
+
+@pytest.mark.filterwarnings("ignore:input's size at dim=1 does not match num_features")
+@pytest.mark.parametrize("name", sorted(LAZY))
+def test_lazy_modules_match_torch(name):
+    make, shape = LAZY[name]
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    torch.manual_seed(0)
+    theirs, ours = make(torch.nn), make(nn)
+    assert repr(ours) == repr(theirs)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    assert ours.has_uninitialized_params() == theirs.has_uninitialized_params()
+    # PyTorch's weights, shaped by its first call, into the lazy chainrule module
+    out_t = theirs(torch.tensor(x))
+    ours.load_state_dict(theirs.state_dict())
+    assert not ours.has_uninitialized_params()
+    out_c = ours(cr.tensor(x))
+    assert type(ours).__name__ == type(theirs).__name__ and repr(ours) == repr(theirs)
+    np.testing.assert_allclose(out_c.detach().numpy(), out_t.detach().numpy(), rtol=1e-5,
+                               atol=1e-6)
+    # a fresh lazy module shapes itself from its first input; its weights load into
+    # PyTorch's (shaped by a call first: PyTorch's lazy instance norm loaded before any
+    # call keeps num_features=0 and then refuses its input)
+    ours, theirs = make(nn), make(torch.nn)
+    ours(cr.tensor(x))
+    theirs(torch.tensor(x))
+    theirs.load_state_dict({k: torch.tensor(v.detach().numpy())
+                            for k, v in ours.state_dict().items()})
+    ours.eval()
+    theirs.eval()
+    np.testing.assert_allclose(ours(cr.tensor(x)).detach().numpy(),
+                               theirs(torch.tensor(x)).detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_lazy_linear_initialises_like_linear_and_keeps_its_parameter_objects():
+    cr.manual_seed(0)
+    fc = nn.LazyLinear(200)
+    weight = fc.weight
+    fc(cr.zeros(3, 100))
+    assert fc.weight is weight and isinstance(weight, nn.Parameter)
+    assert type(weight) is nn.Parameter and weight.shape == (200, 100)
+    assert np.abs(weight.detach().numpy()).max() <= 0.1
+    assert abs(weight.detach().numpy().std() - 0.1 / np.sqrt(3)) < 0.005
+    with pytest.raises(ValueError, match=r"LazyConv2d: expected a 4-d input.*\(2, 3\)"):
+        nn.LazyConv2d(3, 3)(cr.zeros(2, 3))
+
+
+# ---------------------------------------------------------------------------
+# CrossMapLRN2d: PyTorch's forward; the true gradient of it
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 7])
+@pytest.mark.parametrize("dtype", DTYPES, ids=["f32", "f64"])
+def test_cross_map_lrn2d_forward_matches_torch(size, dtype):
+    """Values equal PyTorch's, its odd running-sum window included. PyTorch's hand-written
+    backward is not the derivative of that forward (it fails torch.autograd.gradcheck),
+    so ours is checked by gradcheck and gradgradcheck instead."""
+    x = np.random.default_rng(0).standard_normal((2, 6, 3, 2)).astype(dtype)
+    make = lambda m: m.CrossMapLRN2d(size, alpha=0.3, beta=0.6, k=1.5)  # noqa: E731
+    assert repr(make(nn)) == repr(make(torch.nn))
+    np.testing.assert_allclose(make(nn)(cr.tensor(x)).detach().numpy(),
+                               make(torch.nn)(torch.tensor(x)).numpy(), **TOL[dtype])
+    if dtype == np.float64 and size in (2, 3):
+        xc = cr.tensor(x[:1, :5], requires_grad=True)
+        assert cr.gradcheck(make(nn), (xc,), **GRADCHECK_TOL)
+        assert cr.gradgradcheck(make(nn), (xc,), **GRADCHECK_TOL)
+    with pytest.raises(ValueError, match=r"CrossMapLRN2d: expected a 4-d input.*\(6, 3, 2\)"):
+        make(nn)(cr.tensor(x[0]))
+
+
+def test_buffer_assignment_registers_a_buffer_like_torch():
+    results = []
+    for lib, m in ((torch, torch.nn), (cr, nn)):
+        model = m.Module()
+        model.steps = m.Buffer(lib.tensor(3))
+        model.scratch = m.Buffer(lib.zeros(2), persistent=False)
+        model.scale = m.Buffer(lib.ones(2, requires_grad=True))
+        model.steps = lib.tensor(5)  # a plain tensor replaces a buffer's value
+        results.append((list(model.state_dict()), [n for n, _ in model.named_buffers()],
+                        int(model.steps.item()), model.scale.requires_grad,
+                        [n for n, _ in model.named_parameters()]))
+    assert results[0] == results[1]
+
+
+def test_copies_of_a_lazy_module_stay_lazy():
+    import copy
+    import pickle
+
+    model = nn.Sequential(nn.LazyConv1d(2, 1), nn.Flatten(), nn.LazyLinear(3),
+                          nn.LazyBatchNorm1d())
+    twin = copy.deepcopy(model)
+    again = pickle.loads(pickle.dumps(model))
+    for m in (twin, again):
+        assert m[2].has_uninitialized_params() and m[3].has_uninitialized_params()
+        assert m(cr.ones(4, 5, 6)).shape == (4, 3)
+        assert [type(c).__name__ for c in m] == ["Conv1d", "Flatten", "Linear", "BatchNorm1d"]
+    assert model[2].has_uninitialized_params()
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, 3.5, float("inf")])
+def test_get_total_norm_and_clip_grads_with_norm_match_torch(norm_type):
+    rng = np.random.default_rng(0)
+    grads = [rng.standard_normal(s).astype(np.float32) * 3 for s in [(3, 4), (5,), ()]]
+    results = []
+    for lib, utils in ((torch, torch.nn.utils), (cr, nn.utils)):
+        params = [lib.zeros(g.shape, requires_grad=True) for g in grads]
+        for p, g in zip(params, grads):
+            p.grad = lib.tensor(g)
+        total = utils.get_total_norm([p.grad for p in params], norm_type)
+        utils.clip_grads_with_norm_(params, 2.0, total)
+        results.append([total.numpy()] + [p.grad.numpy() for p in params])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

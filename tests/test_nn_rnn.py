@@ -227,6 +227,8 @@ def test_user_mistakes_are_named():
         nn.RNN(3, 4, nonlinearity="gelu")
     with pytest.warns(UserWarning, match="num_layers greater than 1"):
         nn.GRU(3, 4, dropout=0.2)
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+        nn.LSTM(3, 4, device="cuda")
     with pytest.raises(RuntimeError, match="not sorted in decreasing order"):
         cr_rnn.pack_padded_sequence(cr.zeros(3, 2), [1, 3])
 

@@ -305,6 +305,8 @@ def test_user_mistakes_are_named():
         mha(x, x, x, attn_mask=cr.zeros(3, 3))
     with pytest.raises(AssertionError, match="embedding dimension of 8"):
         mha(cr.randn(4, 2, 6), x, x)
+    with pytest.raises(RuntimeError, match="device 'cuda' is not available"):
+        nn.TransformerEncoderLayer(8, 2, device="cuda")
     with pytest.raises(RuntimeError, match="activation should be relu/gelu"):
         nn.TransformerEncoderLayer(8, 2, activation="tanh")
     with pytest.raises(RuntimeError, match="feature number of src and tgt"):

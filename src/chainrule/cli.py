@@ -20,6 +20,7 @@ import argparse
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -312,7 +313,43 @@ def _resolve(args: argparse.Namespace) -> dict:
 
 
 def train(args: argparse.Namespace) -> int:
-    """Run ``chainrule train``; returns the exit status."""
+    """Run ``chainrule train``; returns the exit status.
+
+    Started by ``mpirun -n N`` (or ``srun``), it is one of N data-parallel ranks
+    (:func:`_train_on_ranks`).
+    """
+    from .distributed.process_group import launched_world_size
+
+    if launched_world_size() > 1:
+        return _train_on_ranks(args)
+    return _train(args)
+
+
+def _train_on_ranks(args: argparse.Namespace) -> int:
+    """``chainrule train`` as one rank of an MPI job: rank 0 alone prints and writes; a
+    rank that fails (an error, Ctrl-C) ends every rank at once with one line naming it,
+    so that no rank is left waiting for the others."""
+    from . import distributed as dist
+    from .train import TrainingError
+
+    dist.init_process_group("mpi")
+    if dist.get_rank() != 0:
+        sys.stdout = open(os.devnull, "w")  # for the life of the process
+    try:
+        status = _train(args)
+    except (CLIError, TrainingError) as err:
+        if dist.get_rank() != 0:
+            # a mistake in the options or the folder fails every rank alike: give rank 0
+            # a moment to report it alone (its abort ends this rank too)
+            time.sleep(1.0)
+        dist.abort(f"chainrule train: error: {err}", 2)
+        return 2
+    if status != 0:
+        dist.abort(f"chainrule train: ended with status {status}", status)
+    return status
+
+
+def _train(args: argparse.Namespace) -> int:
     import chainrule as cr
 
     from .data import DataLoader

@@ -24,6 +24,7 @@ from .dataset import (
     random_split,
 )
 from .digits import load_digits
+from .distributed import DistributedSampler
 from .sampler import (
     BatchSampler,
     RandomSampler,
@@ -37,4 +38,4 @@ __all__ = ["Dataset", "IterableDataset", "TensorDataset", "StackDataset", "Conca
            "ChainDataset", "Subset", "random_split", "DataLoader", "default_collate",
            "default_convert", "get_worker_info", "WorkerInfo", "Sampler",
            "SequentialSampler", "RandomSampler", "SubsetRandomSampler",
-           "WeightedRandomSampler", "BatchSampler", "load_digits"]
+           "WeightedRandomSampler", "BatchSampler", "DistributedSampler", "load_digits"]

@@ -134,7 +134,7 @@ class HealthMonitor:
         if not isinstance(every, int) or isinstance(every, bool) or every <= 0:
             raise ValueError(f"HealthMonitor: every must be a positive integer, got {every!r}")
         self.every = every
-        self.model = None
+        self.model: Any = None
         self.loss_fn = loss_fn
         self.out = None if out is None else os.fspath(out)
         self.step = 0
@@ -350,9 +350,9 @@ class HealthMonitor:
         event = {"step": step, "kind": "nan_birth", "what": what, "op": None, "where": None,
                  "pass": None}
         if input is not None and target is not None and self.model is not None:
-            loss_fn = self.loss_fn
-            if loss_fn is None:
-                from ..nn.functional import cross_entropy as loss_fn
+            from ..nn.functional import cross_entropy
+
+            loss_fn: Callable[[Any, Any], Any] = self.loss_fn or cross_entropy
             generator = default_generator().bit_generator
             now = generator.state
             generator.state = self._rng_state

@@ -81,9 +81,9 @@ class AdaptiveLogSoftmaxWithLoss(Module):
 
     def reset_parameters(self) -> None:
         self.head.reset_parameters()
-        for i2h, h2o in self.tail:
-            i2h.reset_parameters()
-            h2o.reset_parameters()
+        for projection in self.tail.children():
+            for layer in projection.children():
+                layer.reset_parameters()
 
     def forward(self, input_: Tensor, target_: Any) -> _ASMoutput:
         who = "AdaptiveLogSoftmaxWithLoss"

@@ -120,14 +120,32 @@ def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float 
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill ``tensor`` with ``val`` in place (not recorded for autograd); returns it.
+
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.init.constant_(cr.empty(2), 0.5)
+    tensor([0.5, 0.5])
+    """
     return _fill(tensor, val)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with ones in place (not recorded for autograd); returns it.
+
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.init.ones_(cr.empty(2))
+    tensor([1., 1.])
+    """
     return _fill(tensor, 1)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with zeros in place (not recorded for autograd); returns it.
+
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.init.zeros_(cr.empty(2))
+    tensor([0., 0.])
+    """
     return _fill(tensor, 0)
 
 

@@ -167,7 +167,7 @@ class _ConvNd(Module):
                 f"{who}: expected input of shape (N, {self.in_channels}, "
                 f"{('L', 'H, W', 'D, H, W')[d - 1]}), got {_desc(input)}"
             )
-        padding = self.padding
+        padding: Any = self.padding
         if self.padding_mode != "zeros":
             input = F.pad(input, self._reversed_padding_repeated_twice, mode=self.padding_mode)
             padding = 0
@@ -612,6 +612,13 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
+    """The hyperbolic tangent, elementwise: outputs in (-1, 1).
+
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.Tanh()(cr.tensor([0.0, 100.0]))
+    tensor([0., 1.])
+    """
+
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 

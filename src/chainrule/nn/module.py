@@ -34,7 +34,7 @@ from ..graph import no_grad
 from ..tensor import Tensor
 from . import hooks as _hooks
 from .hooks import RemovableHandle
-from .parameter import Parameter
+from .parameter import Buffer, Parameter
 
 __all__ = ["Module", "Sequential", "ModuleList"]
 
@@ -287,6 +287,8 @@ class Module:
             self._stores()
             self._forget(name, keep=d["_modules"])
             d["_modules"][name] = value
+        elif isinstance(value, Buffer):
+            self.register_buffer(name, value, value.persistent)
         elif "_parameters" in d and name in d["_parameters"]:
             if value is not None:
                 raise TypeError(
@@ -549,7 +551,8 @@ class Module:
             except (ValueError, TypeError) as err:
                 problems.append(f"the value for {key} is not an array: {err}")
                 continue
-            if arr.shape != dst._array.shape:
+            lazy = getattr(dst, "_is_uninitialized", False)  # takes the loaded shape
+            if arr.shape != dst._array.shape and not lazy:
                 problems.append(
                     f"size mismatch for {key}: copying a value of shape {tuple(arr.shape)}, "
                     f"the shape in the current model is {tuple(dst._array.shape)}"
@@ -575,6 +578,8 @@ class Module:
             )
         for key, arr in arrays.items():
             dst = own[key]
+            if getattr(dst, "_is_uninitialized", False):
+                dst.materialize(arr.shape)  # type: ignore[attr-defined]
             dst._array[...] = arr
             dst._version += 1
         return IncompatibleKeys(missing, unexpected)

@@ -23,6 +23,7 @@ import numpy as np
 
 from ..devices import check_device
 from ..tensor import Tensor
+from ..tensor_methods.linalg import einsum
 from . import functional as F
 from .functional._checks import _desc, _tensor
 from .layers import _affine_parameters, _BatchNorm, _dtype
@@ -30,7 +31,7 @@ from .module import Module
 from .parameter import Parameter
 
 __all__ = ["BatchNorm3d", "GroupNorm", "InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d",
-           "LocalResponseNorm", "RMSNorm"]
+           "LocalResponseNorm", "RMSNorm", "CrossMapLRN2d"]
 
 
 class BatchNorm3d(_BatchNorm):
@@ -212,3 +213,51 @@ class RMSNorm(Module):
     def extra_repr(self) -> str:
         return (f"{self.normalized_shape}, eps={self.eps}, "
                 f"elementwise_affine={self.elementwise_affine}")
+
+
+def _cross_map_window(channels: int, size: int) -> np.ndarray:
+    """Which channels' squares enter each channel's scale in PyTorch's CrossMapLRN2d: its
+    running-sum recurrence, run on indicator vectors. (The first channel, once added,
+    is never taken out again: that is the recurrence, kept as it is.)"""
+    pre_pad = int((size - 1) / 2 + 1)
+    square = np.eye(channels)
+    scale = np.zeros((channels, channels))
+    scale[0] = square[:min(pre_pad, channels)].sum(0)
+    for c in range(1, channels):
+        scale[c] = scale[c - 1]
+        if c < channels - pre_pad + 1:
+            scale[c] += square[c + pre_pad - 1]
+        if c > pre_pad:
+            scale[c] -= square[c - pre_pad]
+    return scale
+
+
+class CrossMapLRN2d(Module):
+    """The older form of local response normalisation over channels of (N, C, H, W)
+    inputs, with PyTorch's window: ``x / (k + alpha / size * window sum of x^2) ** beta``.
+
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.CrossMapLRN2d(3)
+    CrossMapLRN2d(3, alpha=0.0001, beta=0.75, k=1)
+    >>> nn.CrossMapLRN2d(3)(cr.ones(1, 4, 2, 2)).shape
+    (1, 4, 2, 2)
+    """
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1) -> None:
+        super().__init__()
+        self.size = size
+        self.alpha = alpha
+        self.beta = beta
+        self.k = k
+
+    def forward(self, input: Tensor) -> Tensor:
+        input = _tensor(input, "CrossMapLRN2d")
+        if input.ndim != 4:
+            raise ValueError(f"CrossMapLRN2d: expected a 4-d input (N, C, H, W), got "
+                             f"{_desc(input)}")
+        window = _cross_map_window(input.shape[1], self.size).astype(input.dtype)
+        total = einsum("dc,nchw->ndhw", Tensor(window), input * input)
+        return input * (total * (self.alpha / self.size) + self.k) ** (-self.beta)
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"

@@ -27,7 +27,8 @@ from .module import Module
 __all__ = [
     "MaxPool3d", "AvgPool3d", "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d", "LPPool1d", "LPPool2d",
-    "LPPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d",
+    "LPPool3d", "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
 ]
 
 
@@ -287,3 +288,64 @@ class MaxUnpool3d(_MaxUnpoolNd):
     def forward(self, input: Tensor, indices: Tensor, output_size: Any = None) -> Tensor:
         return F.max_unpool3d(input, indices, self.kernel_size, self.stride, self.padding,
                               output_size)
+
+
+# ---------------------------------------------------------------------------
+# Fractional max pooling
+# ---------------------------------------------------------------------------
+
+
+def _tuple(v: Any, n: int) -> tuple:
+    return tuple(v) if isinstance(v, (tuple, list)) else (v,) * n
+
+
+class _FractionalMaxPoolNd(Module):
+    _dims = 2
+
+    def __init__(self, kernel_size: Any, output_size: Any = None, output_ratio: Any = None,
+                 return_indices: bool = False, _random_samples: Tensor | None = None) -> None:
+        super().__init__()
+        name, d = type(self).__name__, self._dims
+        self.kernel_size = _pair(kernel_size, d, "kernel_size", name)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = _tuple(output_size, d) if output_size is not None else None
+        self.output_ratio = _tuple(output_ratio, d) if output_ratio is not None else None
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling "
+                             "ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError(f"{name}: only one of output_size and output_ratio may be "
+                             "specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"{name}: output_ratio must be between 0 and 1 (got "
+                             f"{output_ratio})")
+
+    def forward(self, input: Tensor) -> Any:
+        fn = F.fractional_max_pool2d if self._dims == 2 else F.fractional_max_pool3d
+        return fn(input, self.kernel_size, self.output_size, self.output_ratio,
+                  self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Max pooling over windows at pseudo-random positions, to ``output_size`` or
+    ``input size * output_ratio``; new positions each call unless ``_random_samples``
+    (N, C, 2) fixes them.
+
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.FractionalMaxPool2d(3, output_ratio=(0.5, 0.5))(cr.randn(2, 4, 10, 12)).shape
+    (2, 4, 5, 6)
+    """
+
+    _dims = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Fractional max pooling of (N, C, D, H, W) inputs; ``_random_samples`` is (N, C, 3).
+
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.FractionalMaxPool3d(2, output_size=(2, 3, 3))(cr.randn(1, 2, 5, 6, 7)).shape
+    (1, 2, 2, 3, 3)
+    """
+
+    _dims = 3

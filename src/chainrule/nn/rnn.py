@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from ..creation import zeros
+from ..devices import check_device
 from ..ops.rnn import GATES, RecurrentLayer
 from ..tensor import Tensor
 from ..tensor_methods.shape import cat, stack
@@ -56,6 +57,7 @@ class RNNBase(Module):
                  dtype: Any = None) -> None:
         super().__init__()
         name = type(self).__name__
+        check_device(device, name)
         if mode not in GATES:
             raise ValueError(f"{name}: unknown mode {mode!r}; expected one of {sorted(GATES)}")
         if (not isinstance(dropout, numbers.Number) or not 0 <= dropout <= 1
@@ -345,6 +347,7 @@ class RNNCellBase(Module):
     def __init__(self, input_size: int, hidden_size: int, bias: bool, num_chunks: int,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         self.input_size = input_size
         self.hidden_size = hidden_size
         self.bias = bias

@@ -30,6 +30,7 @@ from typing import Any
 import numpy as np
 
 from ..creation import zeros
+from ..devices import check_device
 from ..tensor import Tensor
 from ..tensor_methods.shape import cat
 from . import functional as F
@@ -49,7 +50,11 @@ def _dtype(dtype: Any) -> np.dtype:
 
 
 class NonDynamicallyQuantizableLinear(Linear):
-    """MultiheadAttention's output projection: a Linear (PyTorch's name, kept for reprs)."""
+    """MultiheadAttention's output projection: a Linear (PyTorch's name, kept for reprs).
+
+    >>> NonDynamicallyQuantizableLinear(4, 2)
+    NonDynamicallyQuantizableLinear(in_features=4, out_features=2, bias=True)
+    """
 
 
 # ---------------------------------------------------------------------------
@@ -97,6 +102,7 @@ class MultiheadAttention(Module):
                  vdim: int | None = None, batch_first: bool = False, device: Any = None,
                  dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, "MultiheadAttention")
         if embed_dim <= 0 or num_heads <= 0:
             raise ValueError(f"MultiheadAttention: embed_dim and num_heads must be greater "
                              f"than 0, got embed_dim={embed_dim} and num_heads={num_heads} "
@@ -329,6 +335,7 @@ class TransformerEncoderLayer(Module):
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, dtype=dtype)
         self.linear1 = Linear(d_model, dim_feedforward, bias=bias, dtype=dtype)
@@ -384,6 +391,7 @@ class TransformerDecoderLayer(Module):
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, type(self).__name__)
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
                                             batch_first=batch_first, dtype=dtype)
         self.multihead_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias,
@@ -557,6 +565,7 @@ class Transformer(Module):
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True,
                  device: Any = None, dtype: Any = None) -> None:
         super().__init__()
+        check_device(device, "Transformer")
         if custom_encoder is not None:
             self.encoder = custom_encoder
         else:
@@ -614,6 +623,7 @@ class Transformer(Module):
                 [  0.,   0., -inf],
                 [  0.,   0.,   0.]])
         """
+        check_device(device, "generate_square_subsequent_mask")
         dt = _dtype(dtype)
         mask = np.triu(np.full((sz, sz), -np.inf, dtype=dt), 1)
         return _tensor(mask, "generate_square_subsequent_mask")

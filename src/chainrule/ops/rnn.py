@@ -132,7 +132,14 @@ def _value(t: Any) -> Any:
 
 
 class RecurrentLayer(Function):
-    """One recurrent layer in one direction over a whole sequence (see the module doc)."""
+    """One recurrent layer in one direction over a whole sequence (see the module doc).
+
+    >>> import chainrule as cr
+    >>> x, h0 = cr.ones(5, 2, 3), cr.zeros(2, 4)        # 5 steps, batch 2, 3 features
+    >>> w_ih, w_hh = cr.ones(4, 3) * 0.1, cr.ones(4, 4) * 0.1
+    >>> RecurrentLayer.apply(x, h0, None, w_ih, w_hh, mode="RNN_TANH").shape
+    (5, 2, 4)
+    """
 
     op_name = "recurrent_layer"
 

@@ -222,6 +222,23 @@ class LRScheduler:
         return given
 
 
+class _LRScheduler(LRScheduler):
+    """PyTorch's former name of :class:`LRScheduler`, for code that subclasses it.
+
+    >>> import chainrule as cr
+    >>> from chainrule.optim import SGD
+    >>> class Halving(_LRScheduler):
+    ...     def get_lr(self):
+    ...         return [base_lr * 0.5 ** self.last_epoch for base_lr in self.base_lrs]
+    >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=1.0)
+    >>> sched = Halving(opt)
+    >>> opt.step()
+    >>> sched.step()
+    >>> sched.get_last_lr()
+    [0.5]
+    """
+
+
 class StepLR(LRScheduler):
     """Multiply the learning rate by ``gamma`` every ``step_size`` epochs.
 

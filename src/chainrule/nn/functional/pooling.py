@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from ...creation import default_generator
 from ...ops.arrays import sliding_windows
 from ...ops.conv import AvgPool, MaxPool, MaxUnpool, Pad, TakePoints, max_pool_winners
 from ...tensor import Tensor, _constant
@@ -26,7 +27,8 @@ from ._checks import _check_float, _desc, _pair, _tensor
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
            "lp_pool1d", "lp_pool2d", "lp_pool3d", "adaptive_max_pool1d", "adaptive_max_pool2d",
            "adaptive_max_pool3d", "adaptive_avg_pool1d", "adaptive_avg_pool2d",
-           "adaptive_avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d"]
+           "adaptive_avg_pool3d", "max_unpool1d", "max_unpool2d", "max_unpool3d",
+           "fractional_max_pool2d", "fractional_max_pool3d"]
 
 
 # ---------------------------------------------------------------------------
@@ -524,3 +526,116 @@ def _max_unpool(input: Any, indices: Any, kernel_size: Any, stride: Any, padding
     lead = tuple(input.shape[:input.ndim - dims])
     out = MaxUnpool.apply(input.reshape(lead + (-1,)), indices=flat, size=plane)
     return out.reshape(lead + size)
+
+
+# ---------------------------------------------------------------------------
+# Fractional max pooling
+# ---------------------------------------------------------------------------
+
+def fractional_max_pool2d(input: Tensor, kernel_size: Any, output_size: Any = None,
+                          output_ratio: Any = None, return_indices: bool = False,
+                          _random_samples: Any = None) -> Any:
+    """Max pooling over windows at pseudo-random positions (Graham, 2014): the input is
+    cut into ``output_size`` (or ``input size * output_ratio``) windows of ``kernel_size``
+    whose starts follow PyTorch's sequence for one uniform sample per plane and dim
+    (``_random_samples`` of shape (N, C, 2) fixes them; drawn from chainrule's generator
+    otherwise).
+
+    >>> import chainrule as cr
+    >>> x = cr.arange(25.0).reshape(1, 1, 5, 5)
+    >>> fractional_max_pool2d(x, 2, output_size=3, _random_samples=cr.zeros(1, 1, 2))
+    tensor([[[[ 6.,  7.,  9.],
+              [11., 12., 14.],
+              [21., 22., 24.]]]])
+    """
+    return _fractional_max(input, kernel_size, output_size, output_ratio, return_indices,
+                           _random_samples, 2, "fractional_max_pool2d")
+
+
+def fractional_max_pool3d(input: Tensor, kernel_size: Any, output_size: Any = None,
+                          output_ratio: Any = None, return_indices: bool = False,
+                          _random_samples: Any = None) -> Any:
+    """Fractional max pooling over (D, H, W); ``_random_samples`` has shape (N, C, 3).
+
+    >>> import chainrule as cr
+    >>> fractional_max_pool3d(cr.ones(2, 3, 5, 6, 7), 2, output_ratio=0.5).shape
+    (2, 3, 2, 3, 3)
+    """
+    return _fractional_max(input, kernel_size, output_size, output_ratio, return_indices,
+                           _random_samples, 3, "fractional_max_pool3d")
+
+
+def _fractional_starts(u: np.ndarray, n: int, o: int, k: int) -> np.ndarray:
+    """PyTorch's window starts for samples ``u`` (in the input's dtype, as its kernel
+    computes them): ``int((i + u) alpha) - int(u alpha)``, alpha = (n - k) / (o - 1), and
+    the last window flush with the end."""
+    starts = np.empty(u.shape + (o,), dtype=np.int64)
+    if o > 1:
+        alpha = u.dtype.type(n - k) / u.dtype.type(o - 1)
+        steps = np.arange(o - 1).astype(u.dtype)
+        starts[..., :-1] = (((steps + u[..., None]) * alpha).astype(np.int64)
+                            - (u * alpha).astype(np.int64)[..., None])
+    if o > 0:
+        starts[..., -1] = n - k
+    return starts
+
+
+def _fractional_max(input: Any, kernel_size: Any, output_size: Any, output_ratio: Any,
+                    return_indices: bool, samples: Any, dims: int, who: str) -> Any:
+    input = _tensor(input, who)
+    _check_float(input, who)
+    _check_rank(input, dims, who)
+    unbatched = input.ndim == dims + 1
+    x = input.unsqueeze(0) if unbatched else input
+    kernel = _pair(kernel_size, dims, "kernel_size", who)
+    spatial = tuple(x.shape[2:])
+    if output_size is None and output_ratio is None:
+        raise ValueError(f"{who} requires specifying either an output_size or an output_ratio")
+    if output_size is None:
+        ratio = (output_ratio,) * dims if isinstance(output_ratio, (int, float)) else \
+            tuple(output_ratio)
+        if len(ratio) != dims or not all(0 < r < 1 for r in ratio):
+            raise ValueError(f"{who}: output_ratio must be a number or {dims} numbers in "
+                             f"(0, 1), got {output_ratio!r}")
+        sizes = tuple(int(n * r) for n, r in zip(spatial, ratio))
+    else:
+        sizes = _pair(output_size, dims, "output_size", who)
+    for n, o, k in zip(spatial, sizes, kernel):
+        if k < 1 or o < 1 or o + k - 1 > n:
+            raise ValueError(f"{who}: an output size of {sizes} with kernel_size={kernel} "
+                             f"does not fit an input of {_desc(input)} (each output size + "
+                             "kernel size - 1 must be at most the input size)")
+    batch, channels = x.shape[:2]
+    if samples is None:
+        samples = default_generator().uniform(0.0, 1.0, (batch, channels, dims))
+    samples = np.asarray(samples._array if isinstance(samples, Tensor) else samples)
+    if samples.shape != (batch, channels, dims):
+        raise ValueError(f"{who}: expected _random_samples of shape "
+                         f"{(batch, channels, dims)}, got {samples.shape}")
+    samples = samples.astype(x.dtype)
+    # PyTorch's kernels read the samples last dim first for 2-d (W, H) and in order for 3-d
+    order = (1, 0) if dims == 2 else (0, 1, 2)
+    planes = (np.arange(batch).reshape((batch, 1) + (1,) * (2 * dims)),
+              np.arange(channels).reshape((1, channels) + (1,) * (2 * dims)))
+    grids, index = [], []
+    for i in range(dims):
+        starts = _fractional_starts(samples[..., order[i]], spatial[i], sizes[i], kernel[i])
+        grid = starts[..., None] + np.arange(kernel[i])  # (N, C, o, k)
+        grids.append(grid)
+        shape = [batch, channels] + [1] * (2 * dims)
+        shape[2 + i], shape[2 + dims + i] = sizes[i], kernel[i]
+        index.append(grid.reshape(shape))
+    windows = x._array[planes + tuple(index)]  # (N, C, *out, *kernel)
+    winner = _winners(windows.reshape((batch, channels) + sizes + (math.prod(kernel),)))
+    offsets = np.unravel_index(winner, kernel)
+    n_out = np.arange(batch).reshape((batch, 1) + (1,) * dims)
+    c_out = np.arange(channels).reshape((1, channels) + (1,) * dims)
+    coords = []
+    for i, grid in enumerate(grids):
+        place = np.arange(sizes[i]).reshape((-1,) + (1,) * (dims - 1 - i))
+        coords.append(grid[n_out, c_out, place, offsets[i]])
+    indices = np.ravel_multi_index(tuple(coords), spatial).astype(np.int64)
+    values = _gather_flat(x, indices, dims)
+    if unbatched:
+        values, indices = values.squeeze(0), indices[0]
+    return (values, _constant(indices)) if return_indices else values

@@ -20,10 +20,12 @@ import numpy as np
 from ...dtypes import default_float
 from ...tensor import Tensor
 from . import rnn  # nn.utils.rnn: PackedSequence and the packing helpers
+from .clip_grad import clip_grad_norm, clip_grads_with_norm_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
-           "vector_to_parameters"]
+           "vector_to_parameters", "get_total_norm", "clip_grads_with_norm_",
+           "clip_grad_norm"]
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
