@@ -21,7 +21,8 @@ import time
 
 from bench import _harness as H
 
-NAMES = ["chain", "mlp", "cnn", "memory", "deep_chain", "scalar_micrograd"]
+NAMES = ["chain", "mlp", "cnn", "memory", "deep_chain", "scalar_micrograd", "transformer", "lstm",
+         "health"]
 # Run only when asked (--only): counting instructions under valgrind takes about 6 minutes.
 OPTIONAL = ["instructions"]
 
@@ -189,6 +190,11 @@ def _targets(sections: list) -> list:
                  1.15)
         elif b == "cnn":
             line(f"CNN step, {t} thread(s), vs hand-NumPy im2col", sec, "chainrule", "numpy", 1.0)
+        elif b == "transformer":
+            line(f"Transformer block step, {t} thread(s), vs PyTorch", sec, "chainrule", "torch",
+                 1.5)
+        elif b == "lstm":
+            line(f"LSTM step, {t} thread(s), vs PyTorch", sec, "chainrule", "torch", 1.5)
         elif b == "chain":
             line("Per-op overhead, chain of 1,000 ops, vs PyTorch", sec, "chainrule", "torch", 1.0)
             r = _ratio(sec, "chainrule", "numpy", "cpu_times")
@@ -196,6 +202,15 @@ def _targets(sections: list) -> list:
                 out.append(f"- Per-op overhead vs plain NumPy (aim: 2.5x, i.e. 2.5 us where NumPy "
                            f"takes 1.0 us): {r:.2f}x CPU time: "
                            f"{'met' if r <= 2.5 else 'NOT met'}")
+        elif b == "health_instructions":
+            c = sec["counts"]
+            r = c["k=10"] / c["off"]
+            out.append(f"- Health diagnostics at k=10, CPU instructions per `chainrule train` "
+                       f"mlp step vs none: {r:.3f}x (target < 1.10x): "
+                       f"{'met' if r < 1.10 else 'NOT met'}")
+        elif b.startswith("health_"):
+            line(f"Health diagnostics at k=10, {b[7:]} step vs none", sec, "k=10", "off",
+                 1.10)
         elif b == "instructions":
             n = sec["per_op"]
             if "torch" in n and "chainrule" in n:

@@ -381,7 +381,8 @@ def test_symlinks_planted_in_the_run_folder(tmp_path, capsys):
     (out / "metrics.csv.tmp").symlink_to(outside)  # earlier versions wrote through this name
     assert cli.main(["train", "--out", str(out), "--epochs", "1", "--limit", "64"]) == 0
     assert outside.read_text() == "precious"
-    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "metrics.csv"]
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.npz", "metrics.csv",
+                                                     "report.html"]
 
 
 def test_evaluate_on_a_fifo_does_not_hang(tmp_path):
@@ -530,3 +531,26 @@ def test_a_full_disk_names_the_file(tmp_path):
     assert run.stderr.strip().splitlines() == [
         f"chainrule train: error: File too large: {out / 'checkpoint.npz'}"]
     assert os.listdir(out) == []  # no half-written file, no temporary file
+
+
+def test_ctrl_c_while_starting_gives_one_line(tmp_path):
+    """A Ctrl-C that lands while chainrule and NumPy are still loading: one line, no traceback."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    script = os.path.join(os.path.dirname(sys.executable), "chainrule")
+    if not os.path.exists(script):
+        pytest.skip("the chainrule command is not installed beside this Python (pip install -e .)")
+    for delay in (0.05, 0.15, 0.3):
+        proc = subprocess.Popen([script, "train", "--out", str(tmp_path / f"run{delay}")],
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(delay)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=60)
+        if "init_import_site" in err:
+            continue  # so early that Python itself was starting: no chainrule code had run
+        assert "Traceback" not in err, err
+        assert len(err.strip().splitlines()) <= 1, err
+        assert proc.returncode != 0

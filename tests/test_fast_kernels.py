@@ -18,6 +18,7 @@ from chainrule.function import Function
 from chainrule.ops.conv import AvgPool, MaxPool, TakeAxis, TakePoints
 from chainrule.ops.elementwise import Relu
 from chainrule.ops.fused import CrossEntropy
+from chainrule.ops.rnn import RecurrentLayer
 from chainrule.ops.scan import Cumprod
 
 RNG = np.random.default_rng(0)
@@ -90,6 +91,17 @@ CASES = {
     Relu: [
         ((RNG.standard_normal((4, 5)),), {}),
         ((np.array([-1.0, 0.0, 2.0, np.nan, -0.0, np.inf]),), {}),  # 0 and nan: gradient 0
+    ],
+    RecurrentLayer: [  # x (T, B, I), h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr
+        ((RNG.standard_normal((3, 2, 2)), RNG.standard_normal((2, 2)),
+          RNG.standard_normal((2, 2)), RNG.standard_normal((8, 2)),
+          RNG.standard_normal((8, 2)), RNG.standard_normal(8), RNG.standard_normal(8)),
+         {"mode": "LSTM"}),
+        ((RNG.standard_normal((3, 2, 2)), RNG.standard_normal((2, 2)), None,
+          RNG.standard_normal((6, 2)), RNG.standard_normal((6, 2)), RNG.standard_normal(6),
+          RNG.standard_normal(6)), {"mode": "GRU", "reverse": True, "lengths": np.array([3, 1])}),
+        ((RNG.standard_normal((4, 1, 3)), RNG.standard_normal((1, 2)), None,
+          RNG.standard_normal((2, 3)), RNG.standard_normal((2, 2))), {"mode": "RNN_TANH"}),
     ],
 }
 

@@ -25,6 +25,7 @@ from . import (
     return_types,
     scalar,
     special,
+    utils,
 )
 from .amp import autocast
 from .autograd import checkpoint, grad, hessian, hvp, jacobian, jvp, vhp, vjp

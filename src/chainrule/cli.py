@@ -1,4 +1,4 @@
-"""The ``chainrule`` command: ``train``, ``evaluate`` and ``explain``.
+"""The ``chainrule`` command: ``train``, ``evaluate``, ``report`` and ``explain``.
 
 ``chainrule train`` trains a small network on the bundled 8x8 digits with
 :func:`chainrule.train.fit`, which writes to the output folder (``runs/<model>`` by
@@ -7,6 +7,9 @@ loses at most one epoch and ``chainrule train --out DIR --resume`` continues it)
 ``metrics.csv`` (one row per epoch) and ``curves.png`` (loss and accuracy; needs
 matplotlib), redrawn as the run goes and at its end.
 ``chainrule evaluate DIR`` prints the test accuracy and a confusion matrix.
+``chainrule train --health`` samples each layer's health (``health.csv``, findings at the
+end); ``chainrule report DIR`` writes ``DIR/report.html``, which ``train`` also writes at
+the end of a run and after an interruption.
 ``python -m chainrule`` is the same command. This module is the argument parsing
 and one call per subcommand; the work is done in :mod:`chainrule.train`.
 """
@@ -17,6 +20,7 @@ import argparse
 import math
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -118,7 +122,7 @@ def _datasets(name: str, seed: int, limit: int | None) -> tuple:
 
     train, test = load_digits(test_size=TEST_SIZE, seed=seed)
     if limit is not None:
-        train = Subset(train, range(min(limit, len(train))))
+        return Subset(train, range(min(limit, len(train)))), test
     return train, test
 
 
@@ -240,6 +244,15 @@ def _parser() -> argparse.ArgumentParser:
                         "is replaced)")
     t.add_argument("--limit", type=_positive_int, metavar="N",
                    help="train on the first N training images only (quick checks)")
+    t.add_argument("--health", type=_positive_int, nargs="?", const=10, metavar="K",
+                   help="sample each layer's health every K steps (default 10): "
+                        "health.csv in --out, findings printed and in report.html")
+
+    r = sub.add_parser("report", help="write RUN_FOLDER/report.html, a page that shows a run",
+                       description="Write report.html into a run folder: settings, curves, "
+                                   "confusion matrix, layers, health over time, findings "
+                                   "and the computation graph; one file, readable offline.")
+    r.add_argument("dir", metavar="RUN_FOLDER", help="a folder written by chainrule train")
 
     e = sub.add_parser("evaluate", help="test accuracy and confusion matrix of a trained run",
                        description="Print the test accuracy and the confusion matrix of the "
@@ -300,7 +313,43 @@ def _resolve(args: argparse.Namespace) -> dict:
 
 
 def train(args: argparse.Namespace) -> int:
-    """Run ``chainrule train``; returns the exit status."""
+    """Run ``chainrule train``; returns the exit status.
+
+    Started by ``mpirun -n N`` (or ``srun``), it is one of N data-parallel ranks
+    (:func:`_train_on_ranks`).
+    """
+    from .distributed.process_group import launched_world_size
+
+    if launched_world_size() > 1:
+        return _train_on_ranks(args)
+    return _train(args)
+
+
+def _train_on_ranks(args: argparse.Namespace) -> int:
+    """``chainrule train`` as one rank of an MPI job: rank 0 alone prints and writes; a
+    rank that fails (an error, Ctrl-C) ends every rank at once with one line naming it,
+    so that no rank is left waiting for the others."""
+    from . import distributed as dist
+    from .train import TrainingError
+
+    dist.init_process_group("mpi")
+    if dist.get_rank() != 0:
+        sys.stdout = open(os.devnull, "w")  # for the life of the process
+    try:
+        status = _train(args)
+    except (CLIError, TrainingError) as err:
+        if dist.get_rank() != 0:
+            # a mistake in the options or the folder fails every rank alike: give rank 0
+            # a moment to report it alone (its abort ends this rank too)
+            time.sleep(1.0)
+        dist.abort(f"chainrule train: error: {err}", 2)
+        return 2
+    if status != 0:
+        dist.abort(f"chainrule train: ended with status {status}", status)
+    return status
+
+
+def _train(args: argparse.Namespace) -> int:
     import chainrule as cr
 
     from .data import DataLoader
@@ -321,15 +370,48 @@ def train(args: argparse.Namespace) -> int:
     optimizer = _optimizer(settings["optimizer"], model.parameters(), settings["lr"])
     scheduler = StepLR(optimizer, step_size=STEP_EPOCHS[settings["model"]], gamma=0.5)
     config = {key: settings[key] for key in ("model", "dataset", "optimizer", "lr", "limit")}
+    health = None
+    if args.health:
+        from .explain.health import HealthMonitor
+
+        health = HealthMonitor(every=args.health)
     try:
         fit(model, train_set, test_set, epochs=settings["epochs"],
             batch_size=settings["batch_size"], optimizer=optimizer, scheduler=scheduler,
             seed=settings["seed"], out=out, resume=args.resume, overwrite=args.overwrite,
-            name=f"{settings['model']} on {settings['dataset']}", config=config)
+            name=f"{settings['model']} on {settings['dataset']}", config=config,
+            health=health)
     except TrainingInterrupted as stop:
         how = f"continue with: chainrule train --out {out} --resume"
         print(f"\n{stop.describe(how)}", file=sys.stderr)
+        if stop.saved_epoch is not None:
+            _write_report(out, model, test_set, sys.stdout)
         return EXIT_INTERRUPTED
+    _write_report(out, model, test_set, sys.stdout)
+    return 0
+
+
+def _write_report(out: str, model: Any, test_set: Any, stream: Any) -> None:
+    """Write the run's report.html and say where; a failure to draw it is one line."""
+    from .explain.report import write_report
+
+    try:
+        path = write_report(out, model, test_set)
+    except Exception as err:  # noqa: BLE001 - the run itself is saved; say why, in one line
+        print(f"chainrule: could not write the report: {type(err).__name__}: {err}",
+              file=sys.stderr)
+        return
+    print(f"report: {path}", file=stream, flush=True)
+
+
+# ---------------------------------------------------------------------------
+# report
+# ---------------------------------------------------------------------------
+
+def report(args: argparse.Namespace) -> int:
+    """Run ``chainrule report RUN_FOLDER``; returns the exit status."""
+    model, test_set = _trained_model(args.dir)
+    _write_report(args.dir, model, test_set, sys.stdout)
     return 0
 
 
@@ -339,17 +421,11 @@ def train(args: argparse.Namespace) -> int:
 
 def evaluate(args: argparse.Namespace) -> int:
     """Run ``chainrule evaluate DIR``; returns the exit status."""
-    from .train import TrainingError, _one_line, confusion_matrix, evaluate, load_run
+    from .train import confusion_matrix, evaluate, load_run
 
     state = load_run(args.dir, _SETTINGS)
     settings = state["args"]
-    _, test_set = _datasets(settings["dataset"], settings["seed"], None)
-    model = build_model(settings["model"])
-    try:
-        model.load_state_dict(state["model"])
-    except (RuntimeError, ValueError, TypeError) as err:
-        raise TrainingError(f"the checkpoint in {args.dir} does not fit its own model: "
-                            f"{_one_line(err)}") from None
+    model, test_set = _trained_model(args.dir, state)
     result = evaluate(model, test_set)
     n = len(result.labels)
     print(f"{settings['model']} after {_epochs(state['epoch'])}: test accuracy "
@@ -362,6 +438,23 @@ def evaluate(args: argparse.Namespace) -> int:
     for c in range(classes):
         print(f"{c:>5d}" + "".join(f"{v:>5d}" for v in matrix[c]))
     return 0
+
+
+def _trained_model(folder: str, state: dict | None = None) -> tuple:
+    """The model of the run in ``folder`` with its checkpoint's weights, and its test set."""
+    from .train import TrainingError, _one_line, load_run
+
+    if state is None:
+        state = load_run(folder, _SETTINGS)
+    settings = state["args"]
+    _, test_set = _datasets(settings["dataset"], settings["seed"], None)
+    model = build_model(settings["model"])
+    try:
+        model.load_state_dict(state["model"])
+    except (RuntimeError, ValueError, TypeError) as err:
+        raise TrainingError(f"the checkpoint in {folder} does not fit its own model: "
+                            f"{_one_line(err)}") from None
+    return model, test_set
 
 
 # ---------------------------------------------------------------------------
@@ -416,6 +509,8 @@ def _main(argv: list[str]) -> int:
         if args.command == "train":
             return train(args)
         with _one_blas_thread():
+            if args.command == "report":
+                return report(args)
             return evaluate(args)
     except (CLIError, TrainingError) as err:
         print(f"chainrule {args.command}: error: {err}", file=sys.stderr)

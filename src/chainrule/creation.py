@@ -701,6 +701,10 @@ def _legacy_type(name: str) -> type:
     return LegacyTensorType(name, (_LegacyTensor,), {
         "legacy_dtype": LEGACY_TYPES[name], "dtype": LEGACY_TYPES[name],
         "__module__": "chainrule", "__qualname__": name,
+        "__doc__": f"PyTorch's legacy tensor type for dtype {LEGACY_TYPES[name]}: "
+                   f"``chainrule.{name}(data)`` makes a tensor of that dtype from a sequence; "
+                   f"``isinstance(t, chainrule.{name})`` tests a tensor's dtype and "
+                   f"``t.type(chainrule.{name})`` converts it.",
     })
 
 

@@ -188,6 +188,9 @@ class Context:
             pg = grads[0] if grads else None
             if pg is None or parents[0] is None:
                 return (None,)
+            data = inputs[0]._array
+            if pg.shape == data.shape and pg.dtype is data.dtype:
+                return (pg,)  # already the input's shape and dtype
             return (_conform(self, pg, inputs[0]),)
         if n == 2 and len(grads) == 2:
             p0, p1 = parents

@@ -491,8 +491,14 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
     anomaly = _mode.anomaly
     take = grads.pop
     get = grads.get
-    while heap:
-        _, key, ctx = heappop(heap)
+    chained = None  # the next record when it is the only one pending: no heap round trip
+    while heap or chained is not None:
+        if chained is not None:
+            ctx = chained
+            key = id(ctx)
+            chained = None
+        else:
+            _, key, ctx = heappop(heap)
         g = take(key)
         if hooked:
             g = _run_grad_hooks(ctx, g)
@@ -522,11 +528,17 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
                 continue
             grads[key] = pg
             if parent.parents is not None:
-                heappush(heap, (-parent._seq, key, parent))
+                if chained is None and not heap:
+                    chained = parent
+                else:
+                    heappush(heap, (-parent._seq, key, parent))
                 continue
             leaves.append(parent)
             if pending and key in pending:
                 _count_down(pending, parent, take, wanted, found)
+        if chained is not None and heap:
+            heappush(heap, (-chained._seq, id(chained), chained))
+            chained = None
         if free:
             ctx._release()
     for leaf in leaves:

@@ -10,6 +10,12 @@ archive, so :func:`load` rebuilds the dict exactly. Loading reads with
 manifest names, checks each one's declared shape and dtype against its size
 before reading it, and refuses more than ``max_bytes`` of arrays in all.
 
+A path ending in ``.safetensors`` reads and writes the safetensors format instead
+(a flat dict of named arrays, the format PyTorch, JAX and Hugging Face exchange
+weights in), through the optional ``safetensors`` package's NumPy API: a model's
+``state_dict()`` saved here loads into the same PyTorch module with
+``safetensors.torch.load_file``, and the other way round.
+
 Writes are atomic (:func:`atomic_write`, which every file of a training run goes
 through too): the bytes go to a new temporary file in the same folder, are
 flushed and fsynced, and replace the target in one ``os.replace``, so a crash
@@ -223,12 +229,17 @@ class _Flattener:
         while name in self.arrays or name == _MANIFEST:
             n += 1
             name = f"{where}#{n}"
-        self.arrays[name] = np.ascontiguousarray(array)
+        # (ascontiguousarray alone makes a 0-d array 1-d: keep the shape)
+        self.arrays[name] = np.ascontiguousarray(array).reshape(array.shape)
         return name
 
 
 def save(obj: Mapping, path: str | os.PathLike) -> None:
     """Write ``obj`` (a nested dict of arrays, Tensors and plain values) to ``path``, atomically.
+
+    If ``path`` ends in ``.safetensors``, ``obj`` must be a flat dict from names to
+    Tensors or arrays (a model's ``state_dict()``), written in the safetensors format
+    (needs ``pip install "chainrule[safetensors]"``); otherwise as follows.
 
     The file is a NumPy ``.npz`` archive written to exactly ``path`` (no extension is
     added), through :func:`atomic_write`. Tensors come back from :func:`load` as
@@ -239,6 +250,9 @@ def save(obj: Mapping, path: str | os.PathLike) -> None:
     if not isinstance(obj, Mapping):
         raise TypeError(f"chainrule.save: expected a dict (a state dict), got "
                         f"{type(obj).__name__}")
+    if _is_safetensors(path):
+        _save_safetensors(obj, os.fspath(path))
+        return
     flat = _Flattener()
     tree = flat.node(obj, [])
     manifest = json.dumps({"format": _FORMAT, "version": _VERSION, "tree": tree})
@@ -249,7 +263,7 @@ def save(obj: Mapping, path: str | os.PathLike) -> None:
     directory = os.path.dirname(os.path.abspath(path))
     if not os.path.isdir(directory):
         raise FileNotFoundError(f"chainrule.save: no such folder: {directory!r} (for {path!r})")
-    atomic_write(path, lambda f: np.savez(f, **arrays))
+    atomic_write(path, lambda f: np.savez(f, **arrays))  # type: ignore[arg-type]
 
 
 # ---------------------------------------------------------------------------
@@ -289,6 +303,10 @@ def _file_kind(mode: int) -> str:
 def load(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
     """Read a state written by :func:`save`; never unpickles anything.
 
+    A path ending in ``.safetensors`` is read as a safetensors file (written here, by
+    PyTorch's ``safetensors.torch.save_file`` or by any other library): the result is
+    a dict from names to Tensors, for ``load_state_dict``. Otherwise:
+
     Only the archive members that the manifest names are read. Before any is read,
     each one's declared shape and dtype must agree with its size in the archive,
     and together they must fit in ``max_bytes`` (default :data:`DEFAULT_MAX_BYTES`,
@@ -301,6 +319,8 @@ def load(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict
     """
     path = os.fspath(path)
     who = "chainrule.load"
+    if _is_safetensors(path):
+        return _load_safetensors(path, max_bytes)
     fd = _open_regular(path, who)
     with os.fdopen(fd, "rb") as fh:
         if not zipfile.is_zipfile(fh):
@@ -485,3 +505,77 @@ def _build(node: dict, arrays: dict[str, np.ndarray]) -> Any:
     if "value" in node:
         return node["value"]
     return float(node["float"])
+
+
+# ---------------------------------------------------------------------------
+# The safetensors format (optional package, imported when used)
+# ---------------------------------------------------------------------------
+
+def _is_safetensors(path: str | os.PathLike) -> bool:
+    return os.fspath(path).lower().endswith(".safetensors")
+
+
+def _safetensors_numpy(who: str) -> Any:
+    try:
+        import safetensors.numpy
+    except ImportError:
+        raise ImportError(f'{who}: .safetensors files need the safetensors package: '
+                          f'pip install "chainrule[safetensors]"') from None
+    return safetensors.numpy
+
+
+def _save_safetensors(obj: Mapping, path: str) -> None:
+    who = "chainrule.save"
+    arrays: dict[str, np.ndarray] = {}
+    for key, value in obj.items():
+        if not isinstance(key, str):
+            raise TypeError(f"{who}: a .safetensors file names its arrays with strings, got "
+                            f"the key {key!r} ({type(key).__name__})")
+        if isinstance(value, Tensor):
+            array = value._array
+        elif isinstance(value, np.ndarray):
+            array = value
+        else:
+            raise TypeError(
+                f"{who}: a .safetensors file holds a flat dict of arrays (a model's "
+                f"state_dict()), but {key!r} is a {type(value).__name__}; save nested or "
+                "non-array state (optimizer, epoch) to an .npz path instead")
+        if array.dtype.kind not in "biuf" or array.dtype.byteorder == ">":
+            raise TypeError(f"{who}: the safetensors format has no dtype {array.dtype} (the "
+                            f"array {key!r}); it takes bool, integer and float arrays")
+        arrays[key] = np.ascontiguousarray(array).reshape(array.shape)
+    st = _safetensors_numpy(who)
+    directory = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(directory):
+        raise FileNotFoundError(f"{who}: no such folder: {directory!r} (for {path!r})")
+    data = st.save(arrays)
+    atomic_write(path, lambda f: f.write(data))
+
+
+def _load_safetensors(path: str, max_bytes: int) -> dict:
+    who = "chainrule.load"
+    st = _safetensors_numpy(who)
+    fd = _open_regular(path, who)
+    with os.fdopen(fd, "rb") as fh:
+        size = os.fstat(fh.fileno()).st_size
+        if size > max_bytes + _MANIFEST_MAX_BYTES:  # the arrays plus a generous header
+            raise ValueError(
+                f"{who}: {path!r} is {_mib(size)}, more than max_bytes={max_bytes:,} bytes "
+                f"({_mib(max_bytes)}) of arrays; if you trust the file, pass a larger "
+                "max_bytes= to chainrule.load")
+        data = fh.read()
+    try:
+        arrays = st.load(data)
+    except KeyError as err:  # a dtype that NumPy lacks (bfloat16, float8)
+        raise ValueError(
+            f"{who}: {path!r} holds tensors of dtype {err.args[0]}, which NumPy has no type "
+            "for; convert them (e.g. tensor.float()) before saving") from None
+    except Exception as err:  # safetensors' own error type: a damaged or foreign file
+        if type(err).__name__ != "SafetensorError":
+            raise
+        raise ValueError(f"{who}: {path!r} is not an intact safetensors file ({err})") from None
+    if sum(a.nbytes for a in arrays.values()) > max_bytes:
+        raise ValueError(f"{who}: {path!r} holds more than max_bytes={max_bytes:,} bytes "
+                         f"({_mib(max_bytes)}) of arrays; if you trust the file, pass a "
+                         "larger max_bytes= to chainrule.load")
+    return {name: Tensor(np.array(array)) for name, array in arrays.items()}

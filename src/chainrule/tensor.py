@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from . import graph as _graph
-from .dtypes import result_type, to_array
+from .dtypes import default_complex, default_float, result_type, to_array
 from .function import Context, Function, _sequence, register_engine
 from .graph import RemovableHandle, _mode, check_forward_anomaly
 from .ops.arrays import ArrayNamespace
@@ -323,8 +323,17 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
     # default), which keeps it off the path of every op.
     # ``_family`` and ``_view_info`` likewise stay unset unless the tensor is a view
     # or has views (``_view_of``).
-    __slots__ = ("_array", "grad", "requires_grad", "_ctx", "_version",
-                 "label", "_hooks", "_family", "_view_info", "__weakref__")
+    # a dict of slots: the values are the attributes' docstrings (help(), the reference)
+    __slots__ = {
+        "_array": None, "_ctx": None, "_version": None, "_hooks": None, "_family": None,
+        "_view_info": None, "__weakref__": None,
+        "grad": "dL/d(self) after ``backward()``, for a leaf that requires grad (else None); "
+                "accumulates across backward calls until ``zero_grad``/``grad = None``.",
+        "requires_grad": "Whether ops on this tensor are recorded so that gradients flow to "
+                         "it; set it on a leaf with ``requires_grad_()`` or at creation.",
+        "label": "A name for this value in ``chainrule.explain``'s graphs and tables "
+                 "(None: the op's name); any string.",
+    }
     _family: _Family
     _view_info: tuple
     parents = None  # a leaf is a node of the graph with no parents (graph protocol)
@@ -381,14 +390,32 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
 
     @property
     def shape(self) -> tuple:
+        """The shape, a tuple of ints.
+
+        >>> import chainrule as cr
+        >>> cr.zeros(2, 3).shape
+        (2, 3)
+        """
         return self._array.shape
 
     @property
     def dtype(self) -> np.dtype:
+        """The data type: a NumPy dtype (``chainrule.float32`` is ``numpy.float32``'s dtype).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0]).dtype == cr.float32
+        True
+        """
         return self._array.dtype
 
     @property
     def ndim(self) -> int:
+        """The number of dimensions.
+
+        >>> import chainrule as cr
+        >>> cr.zeros(2, 3).ndim
+        2
+        """
         return self._array.ndim
 
     @property
@@ -402,12 +429,31 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
         return self._ctx
 
     def size(self, dim: int | None = None) -> Any:
+        """The shape as a tuple, or its length along ``dim`` (PyTorch returns a ``torch.Size``).
+
+        >>> import chainrule as cr
+        >>> t = cr.zeros(2, 3)
+        >>> t.size(), t.size(1), t.size(-1)
+        ((2, 3), 3, 3)
+        """
         return self.shape if dim is None else self.shape[dim]
 
     def dim(self) -> int:
+        """The number of dimensions (``ndim``).
+
+        >>> import chainrule as cr
+        >>> cr.zeros(2, 3).dim()
+        2
+        """
         return self.ndim
 
     def numel(self) -> int:
+        """The number of elements (the product of the shape).
+
+        >>> import chainrule as cr
+        >>> cr.zeros(2, 3).numel()
+        6
+        """
         return int(self._array.size)
 
     def __len__(self) -> int:
@@ -427,12 +473,25 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
         return self._array
 
     def item(self) -> Any:
+        """The value of a one-element tensor as a Python number; other shapes raise.
+
+        >>> import chainrule as cr
+        >>> loss = cr.tensor([1.5, 2.5]).sum()
+        >>> loss.item()
+        4.0
+        """
         if self._array.size != 1:
             raise ValueError(
                 f"item(): only one-element tensors can be converted, got shape {self.shape}")
         return self._array.item()
 
     def tolist(self) -> Any:
+        """The data as nested Python lists (a 0-d tensor gives a number).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[1, 2], [3, 4]]).tolist()
+        [[1, 2], [3, 4]]
+        """
         return self._array.tolist()
 
     def __float__(self) -> float:
@@ -460,7 +519,8 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
     def __repr__(self) -> str:
         body = np.array2string(self._array, separator=", ", prefix="tensor(", precision=4)
         extras = []
-        if self.dtype not in (np.float32, np.int64, np.bool_) or self._array.size == 0:
+        shown = (default_float(), default_complex(), np.int64, np.bool_)
+        if self.dtype not in shown or self._array.size == 0:
             extras.append(f"dtype={self.dtype.name}")
         if self._ctx is not None:
             extras.append(f"grad_fn=<{self._ctx.name}>")
@@ -500,6 +560,13 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
         return out
 
     def detach_(self) -> Tensor:
+        """Make this tensor a leaf that does not require grad, in place; returns it.
+
+        >>> import chainrule as cr
+        >>> y = cr.ones(2, requires_grad=True) * 2
+        >>> y.detach_().requires_grad, y.grad_fn is None
+        (False, True)
+        """
         self._ctx = None
         self.requires_grad = False
         return self
@@ -783,6 +850,12 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
         return _apply(Abs, (self,), {})
 
     def pow(self, exponent: Any) -> Tensor:
+        """``self ** exponent``, elementwise (a number or a tensor, broadcast).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0, 3.0]).pow(2)
+        tensor([1., 4., 9.])
+        """
         return self ** exponent
 
     def add(self, other: Any, *, alpha: Any = 1) -> Tensor:
@@ -794,6 +867,12 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
         return self - (other * alpha if alpha != 1 else other)
 
     def mul(self, other: Any) -> Tensor:
+        """``self * other``, elementwise with broadcasting; ``multiply`` is the same method.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).mul(3)
+        tensor([3., 6.])
+        """
         return self * other
 
     subtract, multiply = sub, mul
@@ -806,6 +885,12 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
         return self.divide(other, rounding_mode=rounding_mode)
 
     def neg(self) -> Tensor:
+        """``-self``; ``negative`` is the same method.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, -2.0]).neg()
+        tensor([-1.,  2.])
+        """
         return -self
 
     # -- comparisons (no gradient; bool results) ------------------------------
@@ -813,21 +898,61 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
         return Tensor(ufunc(self._array, other._array if isinstance(other, Tensor) else other))
 
     def __lt__(self, other: Any) -> Tensor:
+        """``self < other`` elementwise, a bool tensor (no gradient); also ``lt`` and ``less``.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1, 2, 3]) < 2
+        tensor([ True, False, False])
+        """
         return self._compare(other, np.less)
 
     def __le__(self, other: Any) -> Tensor:
+        """``self <= other`` elementwise, a bool tensor (no gradient); also ``le`` and
+        ``less_equal``.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1, 2, 3]).le(2)
+        tensor([ True,  True, False])
+        """
         return self._compare(other, np.less_equal)
 
     def __gt__(self, other: Any) -> Tensor:
+        """``self > other`` elementwise, a bool tensor (no gradient); also ``gt`` and ``greater``.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1, 2, 3]).gt(2)
+        tensor([False, False,  True])
+        """
         return self._compare(other, np.greater)
 
     def __ge__(self, other: Any) -> Tensor:
+        """``self >= other`` elementwise, a bool tensor (no gradient); also ``ge`` and
+        ``greater_equal``.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1, 2, 3]).ge(2)
+        tensor([False,  True,  True])
+        """
         return self._compare(other, np.greater_equal)
 
     def __eq__(self, other: Any) -> Tensor:  # type: ignore[override]
+        """``self == other`` elementwise, a bool tensor (no gradient), as in PyTorch (use
+        ``chainrule.equal`` for one bool); also ``eq``.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1, 2, 3]).eq(2)
+        tensor([False,  True, False])
+        """
         return self._compare(other, np.equal)
 
     def __ne__(self, other: Any) -> Tensor:  # type: ignore[override]
+        """``self != other`` elementwise, a bool tensor (no gradient); also ``ne`` and
+        ``not_equal``.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1, 2, 3]).ne(2)
+        tensor([ True, False,  True])
+        """
         return self._compare(other, np.not_equal)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__

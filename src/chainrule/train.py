@@ -54,6 +54,7 @@ import numpy as np
 
 from .creation import default_generator
 from .data import DataLoader
+from .distributed._fit import data_parallel_fit
 from .graph import no_grad
 from .io import atomic_write, load, remove_stale_temp_files, save
 from .nn import CrossEntropyLoss, Module
@@ -67,7 +68,8 @@ __all__ = ["fit", "evaluate", "Evaluation", "confusion_matrix", "load_run", "Tra
 CHECKPOINT = "checkpoint.npz"
 METRICS = "metrics.csv"
 CURVES = "curves.png"
-RUN_FILES = (CHECKPOINT, METRICS, CURVES)
+# health.csv and health.json (explain.health) and report.html (explain.report) too
+RUN_FILES = (CHECKPOINT, METRICS, CURVES, "health.csv", "health.json", "report.html")
 HISTORY_KEYS = ("epoch", "loss", "train_acc", "test_acc", "seconds")
 """The history's lists, one entry per epoch: the epoch number, the mean training loss,
 the training accuracy (on the batches as they were trained), the test accuracy, and
@@ -473,7 +475,7 @@ def fit(model: Module, train_data: Any, test_data: Any, *, epochs: int, batch_si
         loss_fn: Callable[[Tensor, Tensor], Tensor] | None = None, seed: int = 0,
         out: str | os.PathLike | None = None, resume: bool = False, overwrite: bool = False,
         progress: bool | TextIO = True, name: str | None = None,
-        config: Mapping[str, Any] | None = None) -> History:
+        config: Mapping[str, Any] | None = None, health: Any = None) -> History:
     """Train the classifier ``model`` for ``epochs`` epochs; return the history.
 
     Args:
@@ -482,6 +484,9 @@ def fit(model: Module, train_data: Any, test_data: Any, *, epochs: int, batch_si
             e.g. the ``TensorDataset``s of :func:`chainrule.data.load_digits`.
         epochs: the total number of epochs (with ``resume``, the new total).
         batch_size: samples per step (default 32); the order is reshuffled every epoch.
+            Under ``mpirun -n N`` it is the global batch, split over the N ranks, and the
+            run is the one-process run (docs/distributed.md); rank 0 alone prints and
+            writes ``out``.
         optimizer: an :class:`~chainrule.optim.Optimizer` over the model's parameters,
             or one of ``"adam"`` (default), ``"adamw"``, ``"sgd"`` (momentum 0.9),
             ``"rmsprop"``, built with learning rate ``lr`` (default 1e-3 for Adam and
@@ -503,6 +508,10 @@ def fit(model: Module, train_data: Any, test_data: Any, *, epochs: int, batch_si
         name: how the first line names the model (default: its class name).
         config: more settings (JSON-like values) to keep in the checkpoint and to check
             on resume; ``chainrule train`` keeps its command-line options here.
+        health: a :class:`chainrule.explain.health.HealthMonitor` that samples the
+            layers' health as the model trains; with ``out`` it writes ``health.csv``
+            and ``health.json`` every epoch (resumed with the run); its findings are
+            printed at the end.
 
     Returns:
         The history: a dict of lists, one entry per epoch, under :data:`HISTORY_KEYS`
@@ -534,19 +543,24 @@ def fit(model: Module, train_data: Any, test_data: Any, *, epochs: int, batch_si
     with _one_blas_thread():
         return _fit(model, train_data, test_data, opt, scheduler, loss_fn or CrossEntropyLoss(),
                     settings, None if out is None else os.fspath(out), resume, overwrite,
-                    stream, name or type(model).__name__)
+                    stream, name or type(model).__name__, health)
 
 
 def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
          scheduler: LRScheduler | None, loss_fn: Callable[[Tensor, Tensor], Tensor],
          settings: dict, out: str | None, resume: bool, overwrite: bool,
-         stream: TextIO | None, name: str) -> History:
+         stream: TextIO | None, name: str, health: Any = None) -> History:
     epochs = settings["epochs"]
     state = None
+    ranks = data_parallel_fit()  # None unless this is one of several MPI ranks
+    if ranks is not None and ranks.rank != 0:
+        stream = None  # rank 0 alone prints (and writes the run folder)
     if out is not None:
-        if resume:
-            state = load_run(out)
-        _prepare_folder(out, resume, overwrite)
+        if ranks is not None:  # rank 0 reads and checks the folder, the others hear it
+            state = ranks.from_rank0(lambda: _open_folder(out, resume, overwrite),
+                                     TrainingError)
+        else:
+            state = _open_folder(out, resume, overwrite)
         settings["out"] = out
     checkpoint = None if out is None else os.path.join(out, CHECKPOINT)
     shuffle_rng = np.random.default_rng(settings["seed"])
@@ -575,25 +589,55 @@ def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
                  f"lr={lr:g}, batch {settings['batch_size']}, {_epochs(epochs)}"
                  + (f" -> {out}" if out is not None else ""))
     curves = None if out is None else _Curves(os.path.join(out, CURVES))
+    net: Module = model
+    if ranks is not None:
+        from .nn.parallel import DistributedDataParallel
+
+        net = model if isinstance(model, DistributedDataParallel) else \
+            DistributedDataParallel(model)
+        curves = curves if ranks.rank == 0 else None  # only rank 0 saves (curves gate it)
+        per_rank = settings["batch_size"] / ranks.size
+        _say(stream, f"data parallel on {ranks.size} ranks: global batch "
+                     f"{settings['batch_size']} ({per_rank:g} samples per rank)")
     saved = start_epoch if state is not None else None  # the epoch this run has on disk
     epoch = start_epoch
+    if health is not None:
+        health.start(model, loss_fn, out, step=start_epoch * len(loader))
     try:
         for epoch in range(start_epoch + 1, epochs + 1):
             began = time.perf_counter()
             total_loss, correct, seen = 0.0, 0, 0
             model.train()
-            for x, y in _progress(loader, epoch, epochs, stream):
+            batches = loader if ranks is None else ranks.batches(loader)
+            for x, y in _progress(batches, epoch, epochs, stream):
                 optimizer.zero_grad()
+                if ranks is not None:  # this rank's share of the global batch
+                    with ranks.forward(len(y)):
+                        logits = net(x)
+                    loss = loss_fn(logits, y)
+                    ranks.backward(loss)
+                    optimizer.step()
+                    tally = ranks.tally(loss, logits, y)
+                    total_loss, correct, seen = (total_loss + tally[0], correct + tally[1],
+                                                 seen + tally[2])
+                    continue
                 logits = model(x)
                 loss = loss_fn(logits, y)
                 loss.backward()
+                if health is not None:
+                    health.after_backward(loss, x, y)
                 optimizer.step()
                 total_loss += loss.item() * len(y)
                 correct += int(np.sum(np.argmax(logits._array, axis=1) == y._array))
                 seen += len(y)
             if scheduler is not None:
                 scheduler.step()
-            test_acc = evaluate(model, test_data).accuracy
+            if ranks is not None:  # the same numbers on every rank
+                summed = ranks.sum(total_loss, correct, seen)
+                total_loss, correct, seen = summed[0], int(summed[1]), int(summed[2])
+                test_acc = ranks.accuracy(evaluate, getattr(net, "module", model), test_data)
+            else:
+                test_acc = evaluate(model, test_data).accuracy
             seconds = time.perf_counter() - began
             for key, value in (("epoch", epoch), ("loss", total_loss / seen),
                                ("train_acc", correct / seen), ("test_acc", test_acc),
@@ -610,11 +654,21 @@ def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
                 saved = epoch
                 _write_metrics(history, os.path.join(os.path.dirname(checkpoint), METRICS))
                 curves.update(history, force=epoch == start_epoch + 1)
+                if health is not None:
+                    health.write()
             _say(stream, f"epoch {epoch:3d}/{epochs}  loss {total_loss / seen:.4f}  "
                          f"train {100 * correct / seen:6.2f}%  test {100 * test_acc:6.2f}%  "
                          f"{seconds:5.2f}s")
     except KeyboardInterrupt:
+        if health is not None:
+            health.close()
+            if out is not None:
+                with contextlib.suppress(OSError):
+                    health.write()
         raise _interrupted(epoch, saved, checkpoint, curves, history) from None
+    if health is not None:
+        health.close()
+        health.report(stream)
 
     total = sum(history["seconds"])
     _say(stream, f"done: test accuracy {100 * history['test_acc'][-1]:.2f}% after "
@@ -626,6 +680,13 @@ def _fit(model: Module, train_data: Any, test_data: Any, optimizer: Optimizer,
         elif curves.drawn:
             _say(stream, f"curves: {curves.path}")
     return history
+
+
+def _open_folder(out: str, resume: bool, overwrite: bool) -> dict | None:
+    """The checkpoint to resume (or None), after checking the folder can be written."""
+    state = load_run(out) if resume else None
+    _prepare_folder(out, resume, overwrite)
+    return state
 
 
 def _check_same_settings(settings: dict, saved: dict, path: str) -> None:

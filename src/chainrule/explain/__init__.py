@@ -11,6 +11,8 @@ Views of a graph, for Scalar and Tensor graphs alike (they share one protocol):
 - :func:`jacobian`, :func:`layer_jacobians`: L^x and L^θ at the operating point.
 - :func:`memory_report`: the bytes a graph keeps for backward.
 - :class:`detect_anomaly`: the op and the line where a NaN or an inf was born.
+- :class:`HealthMonitor`, :func:`diagnose`: per-layer training health and findings in
+  words; :func:`write_report`: a run's report page (``chainrule report``).
 - ``python -m chainrule.explain FORMULA --at x=1``: all of it from the shell.
 
 >>> import chainrule as cr
@@ -33,6 +35,7 @@ _WHERE = {
     "jacobian": "jacobians", "layer_jacobians": "jacobians", "OpJacobian": "jacobians",
     "memory_report": "memory",
     "detect_anomaly": "anomaly", "AnomalyError": "anomaly",
+    "HealthMonitor": "health", "diagnose": "health", "write_report": "report",
 }
 
 __all__ = list(_WHERE)

@@ -108,9 +108,9 @@ def as_array(x: Any) -> np.ndarray:
     return np.asarray(x)
 
 
-def op_params(ctx: Any) -> dict:
+def op_params(ctx: Any) -> dict[str, Any]:
     """Plain parameters an op stashed on its record (exponents, axes, ...), for display."""
-    params = {}
+    params: dict[str, Any] = {}
     for key, val in getattr(ctx, "__dict__", {}).items():
         if key.startswith("_") or key in _MACHINERY or key.startswith("in_"):
             continue  # in_shape, in_dtype: what backward needs, not what the user wrote
@@ -201,10 +201,10 @@ def pad(text: str, width: int) -> str:
 
 def join_columns(rows: Iterable[Iterable[str]], gap: str = "  ") -> list:
     """Align rows of cells in columns (display width aware); returns the lines."""
-    rows = [list(r) for r in rows]
-    if not rows:
+    table = [list(r) for r in rows]
+    if not table:
         return []
-    n = max(len(r) for r in rows)
+    n = max(len(r) for r in table)
     widths = [0] * n
     for r in rows:
         for i, cell in enumerate(r):

@@ -24,6 +24,7 @@ import os
 import sys
 import threading
 from collections.abc import Callable, Sequence
+from types import FrameType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -180,8 +181,8 @@ _graph.register_anomaly_checks(_check_forward, _check_backward)
 
 def _user_line() -> SourceLine | None:
     """The innermost frame outside the chainrule package: the line that made the op."""
-    frame = sys._getframe(1)
-    innermost = None
+    frame: FrameType | None = sys._getframe(1)
+    innermost: FrameType | None = None
     while frame is not None:
         filename = frame.f_code.co_filename
         if innermost is None:
@@ -189,7 +190,8 @@ def _user_line() -> SourceLine | None:
         if not os.path.abspath(filename).startswith(_PACKAGE_DIR + os.sep):
             break
         frame = frame.f_back
-    frame = frame or innermost
+    if frame is None:
+        frame = innermost
     if frame is None:
         return None
     filename = frame.f_code.co_filename

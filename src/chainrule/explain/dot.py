@@ -249,7 +249,7 @@ def _is_numeric(x: Any) -> bool:
 def _backward_graph(root: Any, params: list) -> list:
     """The parameters' gradients as values with the graph of the backward pass."""
     existing = [getattr(p, "grad", None) for p in params]
-    if params and all(is_value(g) and g._ctx is not None for g in existing):
+    if params and all(g is not None and is_value(g) and g._ctx is not None for g in existing):
         return existing
     if not params:
         return []

@@ -230,14 +230,14 @@ def _op_symbol(op: ast.operator) -> str:
 def variables(tree: ast.Expression) -> list:
     """The names a checked formula uses as variables, in order of first appearance."""
     names: list = []
-    stack = [tree.body]
+    stack: list[ast.AST] = [tree.body]
     while stack:
         node = stack.pop()
         if isinstance(node, ast.Name) and node.id not in names:
             names.append(node.id)
-        children = list(ast.iter_child_nodes(node))
+        children: list[ast.AST] = list(ast.iter_child_nodes(node))
         if isinstance(node, ast.Call):
-            children = node.args
+            children = list(node.args)
         stack.extend(reversed(children))
     return names
 
@@ -251,6 +251,7 @@ class _Engine:
 
     def __init__(self, kind: str) -> None:
         self.kind = kind
+        self.cls: type
         if kind == "scalar":
             from ..scalar import Scalar
 

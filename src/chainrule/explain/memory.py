@@ -188,14 +188,15 @@ def _buffer(arr: np.ndarray) -> tuple:
     return id(base), int(arr.nbytes)
 
 
-def _param_owner(model: Any) -> dict:
+def _param_owner(model: Any) -> tuple[dict, dict]:
     if model is None:
         return {}, {}
     named = getattr(model, "named_parameters", None)
     if not callable(named):
         raise TypeError("memory_report(model=...): the model needs named_parameters() to "
                         "attribute ops to its modules")
-    owner, pnames = {}, {}
+    owner: dict[int, str] = {}
+    pnames: dict[int, str] = {}
     for name, p in named():
         owner[id(p)] = name.rsplit(".", 1)[0] if "." in name else type(model).__name__
         pnames[id(p)] = name
@@ -219,8 +220,9 @@ def _fmt_bytes(n: int) -> str:
     >>> _fmt_bytes(512), _fmt_bytes(4096), _fmt_bytes(3 * 2 ** 20)
     ('512 B', '4.0 KiB', '3.0 MiB')
     """
+    size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
+        if size < 1024 or unit == "GiB":
+            return f"{n} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
     return f"{n} B"

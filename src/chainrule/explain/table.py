@@ -184,7 +184,7 @@ def backward_table(root: Any, gradient: Any = None, *, order: str = "trace",
         ops = [v for v in reversed(values) if v._ctx is not None]
     else:
         ops = _engine_order(root, values)
-    fan_in = {}
+    fan_in: dict[int, int] = {}
     for v in ops:
         for p in value_parents(v._ctx):
             if p is not None:
@@ -288,7 +288,9 @@ def _arg_text(x: Any, names: dict, numeric: bool, precision: int) -> str | None:
         return fmt_value(x, precision) if x.size <= 4 else f"array{tuple(x.shape)}"
     if isinstance(x, (list, tuple)):
         parts = [_arg_text(y, names, numeric, precision) for y in x]
-        return None if None in parts else "[" + ", ".join(parts) + "]"
+        if any(p is None for p in parts):
+            return None
+        return "[" + ", ".join(str(p) for p in parts) + "]"
     return type(x).__name__
 
 
@@ -299,8 +301,9 @@ def _forward_formula(ctx: Any, names: dict, precision: int) -> tuple:
     name = ctx.name
 
     def build(numeric: bool) -> str | None:
-        args = [_arg_text(x, names, numeric, precision) for x in inputs]
-        if None in args:
+        texts = [_arg_text(x, names, numeric, precision) for x in inputs]
+        args = [t for t in texts if t is not None]
+        if len(args) != len(texts):
             return None
         if name == "pow" and len(args) == 1 and "c" in params:
             return f"{args[0]} ** {fmt_value(params['c'], precision)}"

@@ -10,7 +10,7 @@
 (8, 4)
 """
 
-from . import functional, init, utils
+from . import functional, init, parallel, utils
 from .activation import (
     CELU,
     ELU,
@@ -177,8 +177,18 @@ from .pooling import (
     MaxUnpool2d,
     MaxUnpool3d,
 )
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import (
     EmbeddingBag,
+)
+from .sync_batchnorm import SyncBatchNorm
+from .transformer import (
+    MultiheadAttention,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
+    TransformerEncoder,
+    TransformerEncoderLayer,
 )
 from .vision import (
     ChannelShuffle,
@@ -190,11 +200,12 @@ from .vision import (
 )
 
 __all__ = [
-    "functional", "init", "utils", "Module", "Sequential", "ModuleList", "Parameter",
+    "functional", "init", "parallel", "utils", "Module", "Sequential", "ModuleList", "Parameter",
     "Identity", "Linear", "Conv1d", "Conv2d", "MaxPool1d", "MaxPool2d", "AvgPool1d", "AvgPool2d",
     "Flatten", "Dropout", "BatchNorm1d", "BatchNorm2d", "LayerNorm", "Embedding",
     "ReLU", "LeakyReLU", "GELU", "Sigmoid", "Tanh", "Softmax", "LogSoftmax",
     "MSELoss", "L1Loss", "BCELoss", "BCEWithLogitsLoss", "CrossEntropyLoss", "NLLLoss",
+    "SyncBatchNorm",
 ]
 __all__ += [
     "Threshold", "RReLU", "Hardtanh", "ReLU6", "Hardsigmoid", "SiLU", "Mish", "Hardswish",
@@ -236,3 +247,6 @@ __all__ += [
     "FractionalMaxPool2d", "FractionalMaxPool3d",
     "Buffer",
 ]
+__all__ += ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
+            "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
+__all__ += ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]

@@ -1,8 +1,10 @@
 """Weight initialisation, in place, with PyTorch's names and formulas.
 
-Every function fills the tensor in place (without recording it) from chainrule's global
-generator (seeded by :func:`chainrule.manual_seed`), keeps the tensor's dtype and returns
-the tensor.
+Every function fills the tensor in place (without recording it), keeps the tensor's dtype
+and returns the tensor. Random fills draw from ``generator`` (a
+:class:`chainrule.Generator`), by default from chainrule's global generator (seeded by
+:func:`chainrule.manual_seed`), directly in the tensor's floating dtype (float32 draws
+for a float32 tensor, no float64 temporary).
 
 >>> import chainrule as cr
 >>> import chainrule.nn as nn
@@ -21,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from ..creation import default_generator
+from ..random import Generator, draw_normal, draw_uniform, numpy_generator
 from ..tensor import Tensor
 
 __all__ = [
@@ -35,6 +37,19 @@ def _fill(tensor: Tensor, values: Any) -> Tensor:
     tensor._array[...] = np.asarray(values).astype(tensor._array.dtype, copy=False)
     tensor._version += 1
     return tensor
+
+
+def _draw(tensor: Tensor, normal: bool, generator: Generator | None, where: str
+          ) -> np.ndarray:
+    """Standard uniform [0, 1) or normal draws in ``tensor``'s shape and floating dtype
+    (float64 for a tensor of another kind, cast when written)."""
+    dt = tensor._array.dtype
+    if dt.kind not in "fc":
+        dt = np.dtype(np.float64)
+    rng = numpy_generator(generator, where)
+    if normal:
+        return draw_normal(rng, tuple(tensor.shape), dt, where)
+    return draw_uniform(rng, tuple(tensor.shape), dt, where)
 
 
 def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
@@ -78,37 +93,59 @@ def _fan(tensor: Tensor, mode: str) -> int:
     return fan_in if mode == "fan_in" else fan_out
 
 
-def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0) -> Tensor:
+def uniform_(tensor: Tensor, a: float = 0.0, b: float = 1.0,
+             generator: Generator | None = None) -> Tensor:
     """Fill with draws from U(a, b)."""
-    return _fill(tensor, default_generator().uniform(a, b, tensor.shape))
+    values = _draw(tensor, False, generator, "uniform_")
+    return _fill(tensor, values * (b - a) + a)
 
 
-def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0) -> Tensor:
+def normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0,
+            generator: Generator | None = None) -> Tensor:
     """Fill with draws from N(mean, std^2)."""
-    return _fill(tensor, default_generator().normal(mean, std, tensor.shape))
+    values = _draw(tensor, True, generator, "normal_")
+    return _fill(tensor, values * std + mean)
 
 
 def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0,
-                  b: float = 2.0) -> Tensor:
+                  b: float = 2.0, generator: Generator | None = None) -> Tensor:
     """Fill with N(mean, std^2) draws restricted to [a, b] (redrawn until inside)."""
-    rng = default_generator()
-    values = rng.normal(mean, std, tensor.shape)
+    values = _draw(tensor, True, generator, "trunc_normal_") * std + mean
     outside = (values < a) | (values > b)
     while outside.any():
-        values[outside] = rng.normal(mean, std, int(outside.sum()))
+        redraw = _draw(Tensor(values[outside]), True, generator, "trunc_normal_")
+        values[outside] = redraw * std + mean
         outside = (values < a) | (values > b)
     return _fill(tensor, values)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
+    """Fill ``tensor`` with ``val`` in place (not recorded for autograd); returns it.
+
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.init.constant_(cr.empty(2), 0.5)
+    tensor([0.5, 0.5])
+    """
     return _fill(tensor, val)
 
 
 def ones_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with ones in place (not recorded for autograd); returns it.
+
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.init.ones_(cr.empty(2))
+    tensor([1., 1.])
+    """
     return _fill(tensor, 1)
 
 
 def zeros_(tensor: Tensor) -> Tensor:
+    """Fill ``tensor`` with zeros in place (not recorded for autograd); returns it.
+
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.init.zeros_(cr.empty(2))
+    tensor([0., 0.])
+    """
     return _fill(tensor, 0)
 
 
@@ -119,21 +156,24 @@ def eye_(tensor: Tensor) -> Tensor:
     return _fill(tensor, np.eye(*tensor.shape))
 
 
-def xavier_uniform_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_uniform_(tensor: Tensor, gain: float = 1.0,
+                    generator: Generator | None = None) -> Tensor:
     """U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out)) (Glorot and Bengio, 2010)."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     bound = gain * math.sqrt(6.0 / float(fan_in + fan_out))
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
-def xavier_normal_(tensor: Tensor, gain: float = 1.0) -> Tensor:
+def xavier_normal_(tensor: Tensor, gain: float = 1.0,
+                   generator: Generator | None = None) -> Tensor:
     """N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)))
+    return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
 
 def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
-                     nonlinearity: str = "leaky_relu") -> Tensor:
+                     nonlinearity: str = "leaky_relu",
+                     generator: Generator | None = None) -> Tensor:
     """U(-bound, bound) with bound = gain * sqrt(3 / fan) (He et al., 2015).
 
     ``Linear`` and ``Conv`` weights use ``a=sqrt(5)``, which gives bound = 1 / sqrt(fan_in).
@@ -142,13 +182,14 @@ def kaiming_uniform_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
     if fan == 0:
         return tensor
     bound = calculate_gain(nonlinearity, a) * math.sqrt(3.0 / fan)
-    return uniform_(tensor, -bound, bound)
+    return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in",
-                    nonlinearity: str = "leaky_relu") -> Tensor:
+                    nonlinearity: str = "leaky_relu",
+                    generator: Generator | None = None) -> Tensor:
     """N(0, std^2) with std = gain / sqrt(fan)."""
     fan = _fan(tensor, mode)
     if fan == 0:
         return tensor
-    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan))
+    return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)

@@ -20,6 +20,7 @@ import numpy as np
 
 from ..creation import ones, zeros
 from ..devices import check_device
+from ..dtypes import default_float
 from ..ops import fused
 from ..tensor import Tensor
 from . import functional as F
@@ -38,7 +39,8 @@ __all__ = [
 
 
 def _dtype(dtype: Any) -> np.dtype:
-    return np.dtype(np.float32 if dtype is None else dtype)
+    """A layer's parameter dtype: ``dtype``, else the default (``get_default_dtype()``)."""
+    return default_float() if dtype is None else np.dtype(dtype)
 
 
 def _empty(shape: tuple, dtype: Any) -> Parameter:
@@ -610,6 +612,13 @@ class Sigmoid(Module):
 
 
 class Tanh(Module):
+    """The hyperbolic tangent, elementwise: outputs in (-1, 1).
+
+    >>> import chainrule as cr, chainrule.nn as nn
+    >>> nn.Tanh()(cr.tensor([0.0, 100.0]))
+    tensor([0., 1.])
+    """
+
     def forward(self, input: Tensor) -> Tensor:
         return F.tanh(input)
 

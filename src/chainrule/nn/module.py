@@ -22,6 +22,7 @@ Sequential(
 
 from __future__ import annotations
 
+import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, NamedTuple
@@ -31,6 +32,8 @@ import numpy as np
 from ..devices import check_device, to_arguments
 from ..graph import no_grad
 from ..tensor import Tensor
+from . import hooks as _hooks
+from .hooks import RemovableHandle
 from .parameter import Buffer, Parameter
 
 __all__ = ["Module", "Sequential", "ModuleList"]
@@ -42,6 +45,11 @@ class IncompatibleKeys(NamedTuple):
     missing_keys: list
     unexpected_keys: list
 
+
+# The ordered dicts of hooks every Module has, keyed by the id of the handle.
+_HOOK_STORES = ("_forward_pre_hooks", "_forward_pre_hooks_with_kwargs", "_forward_hooks",
+                "_forward_hooks_with_kwargs", "_forward_hooks_always_called",
+                "_backward_pre_hooks", "_backward_hooks")
 
 # Which dtype kinds a destination of each kind takes in load_state_dict: floats from
 # floats, complex from real or complex, integers from integers, bools from bools.
@@ -80,6 +88,8 @@ class Module:
         object.__setattr__(self, "_buffers", OrderedDict())
         object.__setattr__(self, "_non_persistent", set())
         object.__setattr__(self, "_modules", OrderedDict())
+        for store in _HOOK_STORES:
+            object.__setattr__(self, store, OrderedDict())
 
     # -- calling ----------------------------------------------------------------
     def forward(self, *args: Any, **kwargs: Any) -> Any:
@@ -89,7 +99,164 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        # While no module hook exists anywhere; nn/hooks.py swaps in _call_with_hooks.
         return self.forward(*args, **kwargs)
+
+    def _call_with_hooks(self, *args: Any, **kwargs: Any) -> Any:
+        """``__call__`` while some module hook exists: PyTorch's order of hook calls."""
+        d = self.__dict__
+        if "_forward_hooks" not in d:  # a subclass that skipped Module.__init__
+            raise AttributeError(f"{type(self).__name__}: call Module.__init__() (super()."
+                                 "__init__()) before using the module")
+        pre_hooks = d["_forward_pre_hooks"]
+        fwd_hooks = d["_forward_hooks"]
+        bw_pre = d["_backward_pre_hooks"]
+        bw_hooks = d["_backward_hooks"]
+        g = _hooks
+        if not (pre_hooks or fwd_hooks or bw_pre or bw_hooks or g._global_forward_pre_hooks
+                or g._global_forward_hooks or g._global_backward_pre_hooks
+                or g._global_backward_hooks):
+            return self.forward(*args, **kwargs)
+        result = None
+        called_always: set = set()
+        try:
+            backward_pre = [*g._global_backward_pre_hooks.values(), *bw_pre.values()]
+            backward = [*g._global_backward_hooks.values(), *bw_hooks.values()]
+            for hook_id, hook in (*g._global_forward_pre_hooks.items(), *pre_hooks.items()):
+                if hook_id in d["_forward_pre_hooks_with_kwargs"]:
+                    new = hook(self, args, kwargs)
+                    if new is not None:
+                        if not (isinstance(new, tuple) and len(new) == 2):
+                            raise RuntimeError(
+                                f"{type(self).__name__}: a forward pre-hook with_kwargs must "
+                                "return None or a tuple of (new_args, new_kwargs), but got "
+                                f"{new!r}")
+                        args, kwargs = new
+                else:
+                    new = hook(self, args)
+                    if new is not None:
+                        args = new if isinstance(new, tuple) else (new,)
+            bw_hook = None
+            if backward or backward_pre:
+                bw_hook = _hooks.BackwardHook(self, backward, backward_pre)
+                args = bw_hook.setup_input_hook(args)
+            result = self.forward(*args, **kwargs)
+            for hook_id, hook in (*g._global_forward_hooks.items(), *fwd_hooks.items()):
+                if (hook_id in d["_forward_hooks_always_called"]
+                        or hook_id in g._global_forward_hooks_always_called):
+                    called_always.add(hook_id)
+                if (hook_id in d["_forward_hooks_with_kwargs"]
+                        or hook_id in g._global_forward_hooks_with_kwargs):
+                    new = hook(self, args, kwargs, result)
+                else:
+                    new = hook(self, args, result)
+                if new is not None:
+                    result = new
+            if bw_hook is not None:
+                if not isinstance(result, (Tensor, tuple)):
+                    _hooks._warn_not_tensor(self, result)
+                result = bw_hook.setup_output_hook(result)
+            return result
+        except Exception:
+            for hook_id, hook in (*g._global_forward_hooks.items(), *fwd_hooks.items()):
+                if hook_id in called_always or not (
+                        hook_id in d["_forward_hooks_always_called"]
+                        or hook_id in g._global_forward_hooks_always_called):
+                    continue
+                try:
+                    if (hook_id in d["_forward_hooks_with_kwargs"]
+                            or hook_id in g._global_forward_hooks_with_kwargs):
+                        new = hook(self, args, kwargs, result)
+                    else:
+                        new = hook(self, args, result)
+                    if new is not None:
+                        result = new
+                except Exception as err:  # the forward's own error is the one to raise
+                    warnings.warn(f"{type(self).__name__}: a forward hook with always_call="
+                                  f"True raised {type(err).__name__}: {err}", stacklevel=2)
+            raise
+
+    # -- hooks ----------------------------------------------------------------------
+    def register_forward_pre_hook(self, hook: Callable, *, prepend: bool = False,
+                                  with_kwargs: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args)`` before each forward; a value returned replaces
+        ``args`` (a non-tuple is wrapped in one). With ``with_kwargs=True`` the hook is
+        ``hook(module, args, kwargs)`` and may return ``(new_args, new_kwargs)``.
+        ``prepend=True`` runs it before the hooks already registered.
+
+        >>> import chainrule as cr, chainrule.nn as nn
+        >>> m = nn.Identity()
+        >>> h = m.register_forward_pre_hook(lambda mod, args: (args[0] * 2,))
+        >>> m(cr.tensor([1.0]))
+        tensor([2.])
+        >>> h.remove()
+        """
+        handle = _hooks._add(self._forward_pre_hooks, hook, prepend,
+                             extra=self._forward_pre_hooks_with_kwargs, owner=self)
+        if with_kwargs:
+            self._forward_pre_hooks_with_kwargs[handle.id] = True
+        return handle
+
+    def register_forward_hook(self, hook: Callable, *, prepend: bool = False,
+                              with_kwargs: bool = False,
+                              always_call: bool = False) -> RemovableHandle:
+        """Call ``hook(module, args, output)`` after each forward; a value returned
+        replaces the output. ``with_kwargs=True``: ``hook(module, args, kwargs, output)``;
+        ``always_call=True``: run it even when forward raised; ``prepend=True``: before
+        the hooks already registered.
+
+        >>> import chainrule as cr, chainrule.nn as nn
+        >>> m = nn.Linear(2, 3)
+        >>> shapes = []
+        >>> h = m.register_forward_hook(lambda mod, args, out: shapes.append(out.shape))
+        >>> _ = m(cr.ones(4, 2))
+        >>> shapes
+        [(4, 3)]
+        """
+        handle = _hooks._add(self._forward_hooks, hook, prepend,
+                             extra=[self._forward_hooks_with_kwargs,
+                                    self._forward_hooks_always_called], owner=self)
+        if with_kwargs:
+            self._forward_hooks_with_kwargs[handle.id] = True
+        if always_call:
+            self._forward_hooks_always_called[handle.id] = True
+        return handle
+
+    def register_full_backward_pre_hook(self, hook: Callable,
+                                        prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients of the module's outputs
+        are complete, before the module's own backward; ``grad_output`` is a tuple (one
+        entry per output, ``None`` for an output that got no gradient). A tuple returned
+        replaces ``grad_output``.
+
+        >>> import chainrule as cr, chainrule.nn as nn
+        >>> m = nn.Linear(2, 1)
+        >>> h = m.register_full_backward_pre_hook(lambda mod, go: (go[0] * 0,))
+        >>> m(cr.ones(1, 2)).sum().backward()
+        >>> m.weight.grad
+        tensor([[0., 0.]])
+        """
+        return _hooks._add(self._backward_pre_hooks, hook, prepend, owner=self)
+
+    def register_full_backward_hook(self, hook: Callable,
+                                    prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients of the
+        module's inputs are complete. Both are tuples: ``grad_input`` one entry per
+        positional argument (the gradient for a Tensor, ``None`` for anything else),
+        ``grad_output`` one per output. A tuple returned replaces ``grad_input``. When no
+        input requires grad, the hook runs as soon as ``grad_output`` is known, with
+        ``None`` for every ``grad_input``. Keyword arguments are not seen, as in PyTorch.
+
+        >>> import chainrule as cr, chainrule.nn as nn
+        >>> m = nn.Linear(2, 1, bias=False)
+        >>> _ = m.weight.data.fill_(3.0)
+        >>> got = []
+        >>> h = m.register_full_backward_hook(lambda mod, gi, go: got.append(gi[0]))
+        >>> m(cr.ones(1, 2, requires_grad=True)).sum().backward()
+        >>> got
+        [tensor([[3., 3.]])]
+        """
+        return _hooks._add(self._backward_hooks, hook, prepend, owner=self)
 
     # -- registration by attribute ------------------------------------------------
     def _stores(self) -> tuple:
@@ -336,7 +503,7 @@ class Module:
 
     # -- state ----------------------------------------------------------------------
     def state_dict(self, destination: dict | None = None, prefix: str = "",
-                   keep_vars: bool = False) -> OrderedDict[str, Tensor]:
+                   keep_vars: bool = False) -> dict[str, Tensor]:
         """Parameters and persistent buffers by dotted name, in registration order.
 
         The values share memory with the module (detached from the graph unless
@@ -439,6 +606,19 @@ class Module:
             else:
                 body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{self._get_name()}({body})"
+
+
+_plain_call = Module.__call__
+
+
+def _switch_call(hooked: bool) -> None:
+    """Module.__call__ runs hooks only while some exist (see nn/hooks.py ``_Live``)."""
+    Module.__call__ = Module._call_with_hooks if hooked else _plain_call  # type: ignore[method-assign]
+
+
+_hooks._Live.switch = _switch_call
+if _hooks._Live.count:
+    _switch_call(True)
 
 
 class Sequential(Module):

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from ..dtypes import default_float
 from ..tensor import Tensor
 
 __all__ = ["Parameter", "Buffer"]
@@ -22,12 +23,12 @@ class Parameter(Tensor):
     """A Tensor with ``requires_grad=True`` that a :class:`Module` picks up on assignment.
 
     ``Parameter(t)`` shares ``t``'s memory, as in PyTorch; a list or a float array
-    is taken as it is (Python floats become float32).
+    is taken as it is (Python floats become the default dtype, float32 unless set).
     """
 
     def __init__(self, data: Any = None, requires_grad: bool = True) -> None:
         if data is None:
-            data = np.empty(0, dtype=np.float32)
+            data = np.empty(0, dtype=default_float())
         elif isinstance(data, Tensor):
             data = data._array
         super().__init__(data, requires_grad=requires_grad)

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..dtypes import _combine, _number_dtype, _promote
+from ..dtypes import _combine, _number_dtype, _promote, default_float
 from ..function import Function
 from .arrays import sigmoid, sign, value
 
@@ -28,8 +28,10 @@ def promote(a, b):
     """The operands of a binary op, cast so that the result has PyTorch's dtype.
 
     NumPy turns float32 with an int64 array, or an int array with a Python float,
-    into float64; PyTorch keeps the floating tensor's dtype (float32 by default) and
-    treats NumPy scalars like Python numbers. Only integer and bool operands and
+    into float64; PyTorch keeps the floating tensor's dtype, gives an integer tensor
+    with a Python float the default dtype (float32 unless
+    :func:`chainrule.set_default_dtype` changed it), and treats NumPy scalars like
+    Python numbers. Only integer and bool operands and
     NumPy scalars are converted, so a float input's array keeps its identity
     (``save_for_backward`` relies on it).
 
@@ -38,6 +40,8 @@ def promote(a, b):
     dtype('float32')
     """
     if type(a) is np.ndarray:
+        if type(b) is float and a.dtype.kind == "f":
+            return a, b  # the commonest case, a float array and a Python float, first
         if type(b) is np.ndarray:
             ka, kb = a.dtype.kind, b.dtype.kind
             if ka == kb:
@@ -59,14 +63,15 @@ def _with_number(array, number):
     if isinstance(number, np.generic):
         number = number.item()  # a NumPy scalar counts as a Python number, as in PyTorch
     if type(number) is float and array.dtype.kind in _INTEGRAL:
-        array = array.astype(np.float32)
+        array = array.astype(default_float())
     return array, number
 
 
 def _floating(x):
-    """``x`` as a floating array: integer inputs of exp, log, ... give float32, as in PyTorch."""
+    """``x`` as a floating array: integer inputs of exp, log, ... give the default dtype
+    (float32 unless set otherwise), as in PyTorch."""
     if type(x) is np.ndarray and x.dtype.kind in _INTEGRAL:
-        return x.astype(np.float32)
+        return x.astype(default_float())
     return x
 
 
@@ -75,7 +80,7 @@ def _kind(x):
 
 
 def _floating_pair(a, b):
-    """``promote(a, b)``, with two integer operands made float32 (atan2, xlogy, ...)."""
+    """``promote(a, b)``, with two integer operands made the default dtype (atan2, xlogy, ...)."""
     a, b = promote(a, b)
     if _kind(a) in "biu" and _kind(b) in "biu":
         a, b = _floating(np.asarray(a)), _floating(np.asarray(b))
@@ -89,7 +94,7 @@ def result_type(a, b) -> np.dtype:
     :func:`chainrule.result_type` on arrays (a Tensor's array, as forward sees it):
     the highest kind (bool < integer < floating) wins; within it, arrays with dims decide
     before 0-d arrays, and those before numbers (a number of a higher kind gives the
-    default dtype of its kind: int64, float32).
+    default dtype of its kind: int64, the default floating dtype).
 
     >>> result_type(np.zeros(2, np.int32), 5), result_type(np.zeros(2, bool), 1)
     (dtype('int32'), dtype('int64'))
@@ -184,7 +189,7 @@ class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = promote(a, b)
-        if _kind(a) in "biu" and _kind(b) in "biu":  # true division of integers: float32
+        if _kind(a) in "biu" and _kind(b) in "biu":  # true division of integers: default dtype
             a, b = _floating(np.asarray(a)), _floating(np.asarray(b))
         out = a / b
         ctx.save_for_backward(b, out)
@@ -681,6 +686,9 @@ class Clamp(Function):
     def forward(ctx, x, low=None, high=None):
         ctx.save_for_backward(x)
         ctx.low, ctx.high = low, high
+        for bound in (low, high):  # an integer tensor with a float bound: the default dtype
+            if bound is not None:
+                x, _ = promote(x, bound)
         return np.clip(x, low, high)
 
     @staticmethod
@@ -774,7 +782,7 @@ class Where(Function):
         a, b = promote(a, b)
         out = np.where(cond, a, b)
         if type(a) is not np.ndarray and type(b) is not np.ndarray and out.dtype == np.float64:
-            out = out.astype(np.float32)  # two Python floats give float32, as in PyTorch
+            out = out.astype(default_float())  # two Python floats: the default dtype
         return out
 
     @staticmethod

@@ -3,8 +3,9 @@
 The NumPy kernels are in :mod:`.specfun` (NumPy has no erf or lgamma); where SciPy
 is installed, its ``scipy.special`` kernels of the same functions are used for
 erf, erfc and lgamma, which are faster (both agree with PyTorch to rounding).
-Integer inputs give float32, as in PyTorch. Each backward follows the contract in
-:mod:`chainrule.function`, so every op here is differentiable at any order:
+Integer inputs give the default dtype (float32 unless set), as in PyTorch. Each
+backward follows the contract in :mod:`chainrule.function`, so every op here is
+differentiable at any order:
 lgamma' = digamma, digamma' = polygamma(1, .), polygamma(n, .)' = polygamma(n + 1, .).
 """
 

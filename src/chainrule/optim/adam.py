@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative
+from .optimizer import Optimizer, _check_betas, _check_nonnegative, _implementation_flags
 
 __all__ = ["Adam"]
 
@@ -49,22 +49,23 @@ class Adam(Optimizer):
         weight_decay: L2 penalty (default 0).
         amsgrad: use the running maximum of ``v`` (default False).
         maximize: ascend instead of descend.
+        foreach, fused, capturable, differentiable: PyTorch's switches between
+            implementations of this rule, taken for its signature; there is one here
+            (``differentiable=True`` is refused).
         decoupled_weight_decay: decay the weights directly, as AdamW does.
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3,
                  betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0, amsgrad: bool = False, *, maximize: bool = False,
+                 weight_decay: float = 0.0, amsgrad: bool = False, *,
+                 foreach: bool | None = None, maximize: bool = False, capturable: bool = False,
+                 differentiable: bool = False, fused: bool | None = None,
                  decoupled_weight_decay: bool = False) -> None:
+        _implementation_flags(type(self).__name__, foreach=foreach, fused=fused,
+                              differentiable=differentiable)
         _check_nonnegative("learning rate", lr)
         _check_nonnegative("epsilon value", eps)
-        betas = tuple(betas)
-        if len(betas) != 2:
-            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta} "
-                                 "(it must be in [0, 1))")
+        betas = _check_betas(betas)
         _check_nonnegative("weight_decay value", weight_decay)
         defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay,
                         amsgrad=amsgrad, maximize=maximize,

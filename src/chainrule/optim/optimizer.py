@@ -24,16 +24,97 @@ True
 from __future__ import annotations
 
 import copy
+import functools
+import itertools
 import math
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
+from ..dtypes import get_default_dtype
 from ..graph import enable_grad
 from ..tensor import Tensor
 
-__all__ = ["Optimizer"]
+__all__ = ["Optimizer", "register_optimizer_step_pre_hook", "register_optimizer_step_post_hook"]
+
+
+# ---------------------------------------------------------------------------
+# Hooks around step, state_dict and load_state_dict (PyTorch's)
+# ---------------------------------------------------------------------------
+
+_hook_ids = itertools.count()
+_global_step_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+_global_step_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+
+
+class _HookHandle:
+    """What registering an optimizer hook returns; ``handle.remove()`` unregisters it."""
+
+    def __init__(self, hooks: OrderedDict, hook: Callable, prepend: bool = False) -> None:
+        if not callable(hook):
+            raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
+        self.id = next(_hook_ids)
+        self._hooks = hooks
+        hooks[self.id] = hook
+        if prepend:
+            hooks.move_to_end(self.id, last=False)
+
+    def remove(self) -> None:
+        """Unregister the hook (a second call does nothing)."""
+        self._hooks.pop(self.id, None)
+
+    def __enter__(self) -> _HookHandle:
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.remove()
+
+
+def register_optimizer_step_pre_hook(hook: Callable) -> _HookHandle:
+    """Call ``hook(optimizer, args, kwargs)`` before every optimizer's ``step``.
+
+    As in PyTorch, ``args`` starts with the optimizer itself. The hook may return
+    ``(new_args, new_kwargs)`` to change the call, or None.
+    """
+    return _HookHandle(_global_step_pre_hooks, hook)
+
+
+def register_optimizer_step_post_hook(hook: Callable) -> _HookHandle:
+    """Call ``hook(optimizer, args, kwargs)`` after every optimizer's ``step``."""
+    return _HookHandle(_global_step_post_hooks, hook)
+
+
+def _with_step_hooks(step: Callable) -> Callable:
+    """Wrap an optimizer's ``step`` so that the step hooks run around it (once per call,
+    even when a subclass's ``step`` calls its base's)."""
+
+    @functools.wraps(step)
+    def wrapper(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
+        if self.__dict__.get("_running_step_hooks"):
+            return step(self, *args, **kwargs)
+        self._running_step_hooks = True
+        args = (self, *args)  # as PyTorch's hooks see them: the optimizer first
+        try:
+            for pre_hook in itertools.chain(list(_global_step_pre_hooks.values()),
+                                            list(self._optimizer_step_pre_hooks.values())):
+                result = pre_hook(self, args, kwargs)
+                if result is not None:
+                    if not (isinstance(result, tuple) and len(result) == 2):
+                        raise RuntimeError(f"an optimizer step pre-hook must return None or a "
+                                           f"tuple (new_args, new_kwargs), but got {result!r}")
+                    args, kwargs = result
+            out = step(*args, **kwargs)
+            for post_hook in itertools.chain(list(self._optimizer_step_post_hooks.values()),
+                                             list(_global_step_post_hooks.values())):
+                post_hook(self, args, kwargs)
+            return out
+        finally:
+            self._running_step_hooks = False
+
+    wrapper._with_step_hooks = True  # type: ignore[attr-defined]
+    return wrapper
 
 
 def _check_nonnegative(name: str, value: Any) -> None:
@@ -44,11 +125,62 @@ def _check_nonnegative(name: str, value: Any) -> None:
         raise ValueError(f"Invalid {name}: {value} (it must be >= 0)")
 
 
+def _as_array(value: Any) -> Any:
+    """A chainrule or PyTorch tensor as its NumPy array (a PyTorch optimizer's state dict
+    holds PyTorch tensors); anything else as it is."""
+    if isinstance(value, Tensor):
+        return value._array
+    if type(value).__module__.startswith("torch") and hasattr(value, "detach"):
+        return np.asarray(value.detach().cpu().numpy())
+    return value
+
+
+def _implementation_flags(who: str, *, foreach: bool | None = None,
+                          fused: bool | None = None, differentiable: bool = False) -> None:
+    """Check PyTorch's switches between implementations of one update rule.
+
+    ``foreach``, ``fused`` and ``capturable`` choose how PyTorch runs the same
+    arithmetic (per tensor, batched, in one kernel, in a CUDA graph); chainrule has one
+    implementation, so they are taken for PyTorch's signatures and change nothing.
+    ``differentiable=True`` (autograd through the step itself) is refused: the updates
+    run on the arrays, outside any graph.
+    """
+    if differentiable:
+        raise NotImplementedError(
+            f"{who}: differentiable=True (autograd through the optimizer step) is not "
+            "supported: chainrule's optimizers update the arrays outside the graph")
+    if fused and foreach:
+        raise RuntimeError(f"{who}: `fused` and `foreach` cannot be `True` together.")
+
+
+def _check_betas(betas: Any) -> tuple[float, float]:
+    """Return ``betas`` as a pair, each in [0, 1), or raise ``ValueError`` as PyTorch does."""
+    betas = tuple(betas)
+    if len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas}")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta} "
+                             "(it must be in [0, 1))")
+    return (float(betas[0]), float(betas[1]))
+
+
+def _scalar_dtype() -> type:
+    """The dtype of per-parameter scalar state (NAdam's ``mu_product``, ASGD's ``eta``).
+
+    PyTorch keeps such numbers in 0-d tensors of float64 when the default dtype is
+    float64 and of float32 otherwise, and rounds them there; so does chainrule.
+    """
+    return np.float64 if get_default_dtype() == np.float64 else np.float32
+
+
 class Optimizer:
     """Base class of every optimizer: holds the parameter groups and the per-parameter state.
 
     Args:
-        params: an iterable of Tensors, or of dicts each with a ``"params"`` entry and
+        params: an iterable of Tensors (or of ``(name, Tensor)`` pairs, as
+            ``model.named_parameters()`` gives: the names go into each group's
+            ``"param_names"``), or of dicts each with a ``"params"`` entry and
             hyperparameters that override ``defaults`` for that group.
         defaults: the hyperparameters of the update rule.
 
@@ -63,6 +195,13 @@ class Optimizer:
         self.defaults = dict(defaults)
         self.state: dict[Tensor, dict] = {}
         self.param_groups: list[dict] = []
+        self._running_step_hooks = False
+        self._optimizer_step_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_step_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_state_dict_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_state_dict_post_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_load_state_dict_pre_hooks: OrderedDict[int, Callable] = OrderedDict()
+        self._optimizer_load_state_dict_post_hooks: OrderedDict[int, Callable] = OrderedDict()
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
@@ -90,6 +229,53 @@ class Optimizer:
         lines.append(")")
         return "\n".join(lines)
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_with_step_hooks", False):
+            cls.step = _with_step_hooks(step)  # type: ignore[method-assign]
+
+    # -- hooks ---------------------------------------------------------------------
+    def register_step_pre_hook(self, hook: Callable) -> _HookHandle:
+        """Call ``hook(optimizer, args, kwargs)`` before each :meth:`step` (``args`` starts
+        with the optimizer, as in PyTorch); it may return ``(new_args, new_kwargs)``.
+        Returns a handle whose ``remove()`` unregisters it.
+
+        >>> import chainrule as cr
+        >>> from chainrule.optim import SGD
+        >>> opt = SGD([cr.zeros(1, requires_grad=True)], lr=0.1)
+        >>> handle = opt.register_step_post_hook(lambda o, args, kwargs: print("stepped"))
+        >>> opt.step()
+        stepped
+        >>> handle.remove()
+        >>> opt.step()
+        """
+        return _HookHandle(self._optimizer_step_pre_hooks, hook)
+
+    def register_step_post_hook(self, hook: Callable) -> _HookHandle:
+        """Call ``hook(optimizer, args, kwargs)`` after each :meth:`step`."""
+        return _HookHandle(self._optimizer_step_post_hooks, hook)
+
+    def register_state_dict_pre_hook(self, hook: Callable, prepend: bool = False) -> _HookHandle:
+        """Call ``hook(optimizer)`` before :meth:`state_dict` builds the state dict."""
+        return _HookHandle(self._optimizer_state_dict_pre_hooks, hook, prepend)
+
+    def register_state_dict_post_hook(self, hook: Callable, prepend: bool = False) -> _HookHandle:
+        """Call ``hook(optimizer, state_dict)`` on the state dict :meth:`state_dict` built;
+        a dict it returns is returned instead."""
+        return _HookHandle(self._optimizer_state_dict_post_hooks, hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook: Callable,
+                                          prepend: bool = False) -> _HookHandle:
+        """Call ``hook(optimizer, state_dict)`` before :meth:`load_state_dict` reads it
+        (a shallow copy); a dict it returns is loaded instead."""
+        return _HookHandle(self._optimizer_load_state_dict_pre_hooks, hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook: Callable,
+                                           prepend: bool = False) -> _HookHandle:
+        """Call ``hook(optimizer)`` after :meth:`load_state_dict` has loaded."""
+        return _HookHandle(self._optimizer_load_state_dict_post_hooks, hook, prepend)
+
     # -- parameter groups ------------------------------------------------------
     def add_param_group(self, param_group: dict) -> None:
         """Add a group of parameters, with its own hyperparameters, to ``param_groups``.
@@ -116,6 +302,11 @@ class Optimizer:
             )
         else:
             params = list(params)
+        names = [p[0] for p in params if isinstance(p, tuple)]  # named_parameters()
+        params = [p[1] if isinstance(p, tuple) else p for p in params]
+        if names and len(names) != len(params):
+            raise ValueError("all optimizer params should be with/without names. Some param "
+                             "names are missing")
         for p in params:
             if not isinstance(p, Tensor):
                 raise TypeError(f"optimizer can only optimize Tensors, but one of the params is "
@@ -127,9 +318,17 @@ class Optimizer:
                 raise TypeError(f"optimizer can only optimize floating-point Tensors, got "
                                 f"dtype {p._array.dtype.name}")
         group = {"params": params}
+        if names:
+            group["param_names"] = names
         for key, value in param_group.items():
             if key != "params":
                 group[key] = value
+        for other in self.param_groups:
+            if ("param_names" in group) != ("param_names" in other):
+                raise ValueError("all optimizer param groups should be with/without names. "
+                                 "cannot add param group "
+                                 f"{'with' if 'param_names' in group else 'without'} names to "
+                                 "the optimizer")
         for key, value in self.defaults.items():
             group.setdefault(key, value)
         seen = {id(p) for g in self.param_groups for p in g["params"]}
@@ -198,6 +397,8 @@ class Optimizer:
         >>> SGD([w], lr=0.1).state_dict()["param_groups"][0]["params"]
         [0]
         """
+        for pre_hook in list(self._optimizer_state_dict_pre_hooks.values()):
+            pre_hook(self)
         index: dict[int, int] = {}
         groups = []
         for group in self.param_groups:
@@ -212,7 +413,12 @@ class Optimizer:
             if id(p) in index and s:
                 state[index[id(p)]] = {k: v.copy() if isinstance(v, np.ndarray) else v
                                        for k, v in s.items()}
-        return {"state": state, "param_groups": groups}
+        out = {"state": state, "param_groups": groups}
+        for post_hook in list(self._optimizer_state_dict_post_hooks.values()):
+            result = post_hook(self, out)
+            if result is not None:
+                out = result
+        return out
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Restore a state from :meth:`state_dict`; the groups must have the same sizes.
@@ -220,6 +426,12 @@ class Optimizer:
         Floating-point state arrays are cast to their parameter's dtype; a state array
         of another shape than its parameter is refused (nothing changes then).
         """
+        if isinstance(state_dict, dict):
+            state_dict = dict(state_dict)  # the hooks may change this copy
+            for pre_hook in list(self._optimizer_load_state_dict_pre_hooks.values()):
+                result = pre_hook(self, state_dict)
+                if result is not None:
+                    state_dict = result
         if not isinstance(state_dict, dict) or "state" not in state_dict \
                 or "param_groups" not in state_dict:
             raise ValueError('an optimizer state dict needs "state" and "param_groups" entries')
@@ -259,21 +471,40 @@ class Optimizer:
                 if isinstance(mine.get(key), tuple) and isinstance(value, list):
                     value = tuple(value)  # betas
                 mine[key] = copy.deepcopy(value)
+        for post_hook in list(self._optimizer_load_state_dict_post_hooks.values()):
+            post_hook(self)
 
-    @staticmethod
-    def _cast_state(key: str, value: Any, param: Tensor, idx: Any) -> Any:
-        if isinstance(value, Tensor):
-            value = value._array
+    # state entries that are one number per parameter (kept as NumPy scalars), not arrays
+    _scalar_state: frozenset = frozenset()
+
+    def _state_shape(self, key: str, shape: tuple) -> tuple:
+        """The shape a state array ``key`` has for a parameter of ``shape`` (the same)."""
+        return shape
+
+    def _cast_state(self, key: str, value: Any, param: Tensor, idx: Any) -> Any:
+        value = _as_array(value)
+        if key in self._scalar_state and isinstance(value, (np.ndarray, np.generic, float, int)):
+            value = np.asarray(value)
+            if value.size != 1:
+                raise ValueError(f"the optimizer state {key!r} of parameter {idx} is one number, "
+                                 f"got an array of shape {value.shape}")
+            return value.reshape(())[()].astype(_scalar_dtype())
         if isinstance(value, np.ndarray):
             if value.ndim == 0 and key == "step":
                 return int(value)
-            if value.shape != param._array.shape:
+            expected = self._state_shape(key, param._array.shape)
+            if value.shape != expected:
+                what = ("the parameter has shape" if expected == param._array.shape else
+                        f"for a parameter of shape {param._array.shape} it has shape")
                 raise ValueError(
                     f"the optimizer state {key!r} of parameter {idx} has shape "
-                    f"{value.shape}, but the parameter has shape {param._array.shape}")
+                    f"{value.shape}, but {what} {expected}")
             if value.dtype.kind == "f":
                 return value.astype(param._array.dtype, copy=True)
             return value.copy()
         if key == "step" and isinstance(value, float) and math.isfinite(value):
             return int(value)
         return value
+
+
+Optimizer.step = _with_step_hooks(Optimizer.step)  # type: ignore[method-assign]

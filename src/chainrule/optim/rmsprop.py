@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from .adam import _lerp_
-from .optimizer import Optimizer, _check_nonnegative
+from .optimizer import Optimizer, _check_nonnegative, _implementation_flags
 
 __all__ = ["RMSprop"]
 
@@ -44,11 +44,17 @@ class RMSprop(Optimizer):
         momentum: momentum factor (default 0).
         centered: normalise by an estimate of the gradient's variance (default False).
         maximize: ascend instead of descend.
+        foreach, fused, capturable, differentiable: PyTorch's switches between
+            implementations of this rule, taken for its signature; there is one here
+            (``differentiable=True`` is refused).
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-2, alpha: float = 0.99,
                  eps: float = 1e-8, weight_decay: float = 0.0, momentum: float = 0.0,
-                 centered: bool = False, *, maximize: bool = False) -> None:
+                 centered: bool = False, capturable: bool = False,
+                 foreach: bool | None = None, maximize: bool = False,
+                 differentiable: bool = False) -> None:
+        _implementation_flags(type(self).__name__, foreach=foreach, differentiable=differentiable)
         _check_nonnegative("learning rate", lr)
         _check_nonnegative("epsilon value", eps)
         _check_nonnegative("momentum value", momentum)

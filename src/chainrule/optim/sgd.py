@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from .optimizer import Optimizer, _check_nonnegative
+from .optimizer import Optimizer, _check_nonnegative, _implementation_flags
 
 __all__ = ["SGD"]
 
@@ -43,11 +43,17 @@ class SGD(Optimizer):
         weight_decay: L2 penalty added to the gradient (default 0).
         nesterov: use Nesterov momentum (needs momentum > 0 and dampening 0).
         maximize: ascend instead of descend.
+        foreach, fused, capturable, differentiable: PyTorch's switches between
+            implementations of this rule, taken for its signature; there is one here
+            (``differentiable=True`` is refused).
     """
 
     def __init__(self, params: Iterable[Any], lr: float = 1e-3, momentum: float = 0.0,
                  dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
-                 *, maximize: bool = False) -> None:
+                 *, maximize: bool = False, foreach: bool | None = None,
+                 differentiable: bool = False, fused: bool | None = None) -> None:
+        _implementation_flags(type(self).__name__, foreach=foreach, fused=fused,
+                              differentiable=differentiable)
         _check_nonnegative("learning rate", lr)
         _check_nonnegative("momentum value", momentum)
         _check_nonnegative("weight_decay value", weight_decay)

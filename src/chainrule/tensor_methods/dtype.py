@@ -134,10 +134,12 @@ class DtypeMethods(TensorBase):
 
     @property
     def is_mps(self) -> builtins.bool:
+        """False: chainrule's tensors live in NumPy arrays, never on Apple's GPU."""
         return False
 
     @property
     def is_meta(self) -> builtins.bool:
+        """False: every chainrule tensor holds data (PyTorch's meta tensors hold none)."""
         return False
 
     def get_device(self) -> builtins.int:

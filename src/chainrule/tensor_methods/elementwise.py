@@ -3,8 +3,8 @@
 Forward and VJP are in :mod:`chainrule.ops.elementwise` and :mod:`chainrule.ops.special`.
 The operators (``+``, ``*``, ``//``, ``%``, ``&``, comparisons, ...) are in
 :mod:`chainrule.tensor`. Integer inputs of a floating function (exp, erf, atan2, ...)
-give float32, as in PyTorch; piecewise-constant results (floor, sign, ...) stay in the
-graph with a zero gradient.
+give the default dtype (float32 unless set), as in PyTorch; piecewise-constant results
+(floor, sign, ...) stay in the graph with a zero gradient.
 """
 
 from __future__ import annotations
@@ -180,6 +180,12 @@ class ElementwiseMethods(TensorBase):
         return _apply(Log1p, (self,), {})
 
     def sqrt(self) -> Tensor:
+        """The square root, elementwise; nan below 0, and an infinite gradient at 0.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([4.0, 9.0]).sqrt()
+        tensor([2., 3.])
+        """
         return _apply(Sqrt, (self,), {})
 
     def rsqrt(self) -> Tensor:
@@ -187,6 +193,12 @@ class ElementwiseMethods(TensorBase):
         return _apply(Rsqrt, (self,), {})
 
     def square(self) -> Tensor:
+        """x * x, elementwise; the gradient is 2x.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, -2.0]).square()
+        tensor([1., 4.])
+        """
         return _apply(PowScalar, (self,), {"c": 2})
 
     def reciprocal(self) -> Tensor:
@@ -205,12 +217,30 @@ class ElementwiseMethods(TensorBase):
 
     # -- trigonometric and hyperbolic ------------------------------------------
     def sin(self) -> Tensor:
+        """The sine (radians), elementwise; the gradient is cos(x).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0]).sin()
+        tensor([0.])
+        """
         return _apply(Sin, (self,), {})
 
     def cos(self) -> Tensor:
+        """The cosine (radians), elementwise; the gradient is -sin(x).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0]).cos()
+        tensor([1.])
+        """
         return _apply(Cos, (self,), {})
 
     def tan(self) -> Tensor:
+        """The tangent (radians), elementwise; the gradient is 1 + tan(x)^2.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0]).tan()
+        tensor([0.])
+        """
         return _apply(Tan, (self,), {})
 
     def asin(self) -> Tensor:
@@ -230,15 +260,39 @@ class ElementwiseMethods(TensorBase):
         return _apply(Atan2, _same_dtype(self, other), {})
 
     def sinh(self) -> Tensor:
+        """The hyperbolic sine, elementwise; the gradient is cosh(x).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0]).sinh()
+        tensor([0.])
+        """
         return _apply(Sinh, (self,), {})
 
     def cosh(self) -> Tensor:
+        """The hyperbolic cosine, elementwise; the gradient is sinh(x).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0]).cosh()
+        tensor([1.])
+        """
         return _apply(Cosh, (self,), {})
 
     def tanh(self) -> Tensor:
+        """The hyperbolic tangent, elementwise; the gradient is 1 - tanh(x)^2.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0]).tanh()
+        tensor([0.])
+        """
         return _apply(Tanh, (self,), {})
 
     def asinh(self) -> Tensor:
+        """The inverse hyperbolic sine, elementwise; also ``arcsinh``.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([0.0]).asinh()
+        tensor([0.])
+        """
         return _apply(Asinh, (self,), {})
 
     def acosh(self) -> Tensor:
@@ -378,6 +432,12 @@ class ElementwiseMethods(TensorBase):
         return div(self, other, rounding_mode=rounding_mode)
 
     def true_divide(self, other: Any) -> Tensor:
+        """``self / other`` (true division: integer tensors give float32).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1, 2]).true_divide(2)
+        tensor([0.5, 1. ])
+        """
         return div(self, other)
 
     def floor_divide(self, other: Any) -> Tensor:
@@ -393,12 +453,16 @@ class ElementwiseMethods(TensorBase):
         return _apply(Remainder, _same_dtype(self, other), {})
 
     def floor_divide_(self, other: Any) -> Tensor:
+        """In place: ``self //= other`` (rounded down); returns self."""
         return self.__ifloordiv__(other)
 
     def remainder_(self, other: Any) -> Tensor:
+        """In place: ``self %= other``, the remainder with the sign of other (Python's); returns
+        self."""
         return self.__imod__(other)
 
     def fmod_(self, other: Any) -> Tensor:
+        """In place: ``fmod(self, other)``, the remainder with the sign of self; returns self."""
         return self._inplace_op(Fmod, "fmod_", other)
 
     # -- clamping and selection ------------------------------------------------
@@ -409,6 +473,12 @@ class ElementwiseMethods(TensorBase):
     absolute = abs
 
     def negative(self) -> Tensor:
+        """``-self``, elementwise (the same as ``neg``).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, -2.0]).negative()
+        tensor([-1.,  2.])
+        """
         return -self
 
     def relu(self) -> Tensor:
@@ -510,18 +580,48 @@ class ElementwiseMethods(TensorBase):
         return _apply(NanToNum, (self,), {"nan": nan, "posinf": posinf, "neginf": neginf})
 
     def isfinite(self) -> Tensor:
+        """Where the values are neither inf nor nan, a bool tensor (no gradient).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, float('inf'), float('nan')]).isfinite()
+        tensor([ True, False, False])
+        """
         return _constant(np.asarray(np.isfinite(self._array)))
 
     def isnan(self) -> Tensor:
+        """Where the values are nan, a bool tensor (no gradient).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, float('nan')]).isnan()
+        tensor([False,  True])
+        """
         return _constant(np.asarray(np.isnan(self._array)))
 
     def isinf(self) -> Tensor:
+        """Where the values are +inf or -inf, a bool tensor (no gradient).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, float('-inf')]).isinf()
+        tensor([False,  True])
+        """
         return _constant(np.asarray(np.isinf(self._array)))
 
     def isposinf(self) -> Tensor:
+        """Where the values are +inf, a bool tensor (no gradient).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([float('inf'), float('-inf')]).isposinf()
+        tensor([ True, False])
+        """
         return _constant(np.asarray(np.isposinf(self._array)))
 
     def isneginf(self) -> Tensor:
+        """Where the values are -inf, a bool tensor (no gradient).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([float('inf'), float('-inf')]).isneginf()
+        tensor([False,  True])
+        """
         return _constant(np.asarray(np.isneginf(self._array)))
 
     def isreal(self) -> Tensor:
@@ -569,21 +669,37 @@ class ElementwiseMethods(TensorBase):
         return _apply(RightShift, (self, other), {})
 
     def bitwise_and_(self, other: Any) -> Tensor:
+        """In place: ``self &= other`` (integer and bool tensors); returns self.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([6, 3]).bitwise_and_(cr.tensor([3, 1]))
+        tensor([2, 1])
+        """
         return self.__iand__(other)
 
     def bitwise_or_(self, other: Any) -> Tensor:
+        """In place: ``self |= other`` (integer and bool tensors); returns self."""
         return self.__ior__(other)
 
     def bitwise_xor_(self, other: Any) -> Tensor:
+        """In place: ``self ^= other`` (integer and bool tensors); returns self."""
         return self.__ixor__(other)
 
     def bitwise_not_(self) -> Tensor:
+        """In place: ``~self`` (integer and bool tensors); returns self.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([True, False]).bitwise_not_()
+        tensor([False,  True])
+        """
         return self._inplace_op(BitwiseNot, "bitwise_not_")
 
     def bitwise_left_shift_(self, other: Any) -> Tensor:
+        """In place: ``self <<= other`` (integer and bool tensors); returns self."""
         return self.__ilshift__(other)
 
     def bitwise_right_shift_(self, other: Any) -> Tensor:
+        """In place: ``self >>= other`` (integer and bool tensors); returns self."""
         return self.__irshift__(other)
 
     def gcd(self, other: Any) -> Tensor:
@@ -675,12 +791,30 @@ class ElementwiseMethods(TensorBase):
                              "divide_", (other,))
 
     def true_divide_(self, other: Any) -> Tensor:
+        """In place: ``self /= other`` (the same as ``div_``); returns self.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([3.0, 6.0]).true_divide_(3)
+        tensor([1., 2.])
+        """
         return self.divide_(other)
 
     def subtract_(self, other: Any, *, alpha: Any = 1) -> Tensor:
+        """In place: ``self -= alpha * other`` (the same as ``sub_``); returns self.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([5.0, 6.0]).subtract_(1.0, alpha=2)
+        tensor([3., 4.])
+        """
         return self._inplace(lambda old: old.sub(other, alpha=alpha), "subtract_", (other,))
 
     def multiply_(self, other: Any) -> Tensor:
+        """In place: ``self *= other`` (the same as ``mul_``); returns self.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).multiply_(3)
+        tensor([3., 6.])
+        """
         return self._inplace(lambda old: old * other, "multiply_", (other,))
 
     def frac_(self) -> Tensor:
@@ -688,30 +822,49 @@ class ElementwiseMethods(TensorBase):
         return self._inplace(lambda old: old.frac(), "frac_")
 
     def deg2rad_(self) -> Tensor:
+        """In place: degrees to radians (``self * pi / 180``); returns self."""
         return self._inplace(lambda old: old.deg2rad(), "deg2rad_")
 
     def rad2deg_(self) -> Tensor:
+        """In place: radians to degrees (``self * 180 / pi``); returns self."""
         return self._inplace(lambda old: old.rad2deg(), "rad2deg_")
 
     def ldexp_(self, other: Any) -> Tensor:
+        """In place: ``self * 2**other``; returns self."""
         return self._inplace(lambda old: old.ldexp(other), "ldexp_", (other,))
 
     def clamp_min_(self, min: Any) -> Tensor:
+        """In place: ``max(self, min)``, elementwise; returns self.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 5.0]).clamp_min_(2.0)
+        tensor([2., 5.])
+        """
         return self._inplace(lambda old: old.clamp(min=min), "clamp_min_", (min,))
 
     def clamp_max_(self, max: Any) -> Tensor:
+        """In place: ``min(self, max)``, elementwise; returns self.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 5.0]).clamp_max_(2.0)
+        tensor([1., 2.])
+        """
         return self._inplace(lambda old: old.clamp(max=max), "clamp_max_", (max,))
 
     def logical_and_(self, other: Any) -> Tensor:
+        """In place: ``logical_and(self, other)``, stored in self's dtype; returns self."""
         return self._inplace(lambda old: logical_and(old, other), "logical_and_")
 
     def logical_or_(self, other: Any) -> Tensor:
+        """In place: ``logical_or(self, other)``, stored in self's dtype; returns self."""
         return self._inplace(lambda old: logical_or(old, other), "logical_or_")
 
     def logical_xor_(self, other: Any) -> Tensor:
+        """In place: ``logical_xor(self, other)``, stored in self's dtype; returns self."""
         return self._inplace(lambda old: logical_xor(old, other), "logical_xor_")
 
     def logical_not_(self) -> Tensor:
+        """In place: ``logical_not(self)``, stored in self's dtype; returns self."""
         return self._inplace(lambda old: logical_not(old), "logical_not_")
 
     negative_ = neg_

@@ -1415,82 +1415,260 @@ class LinalgMethods(TensorBase):
         return _matmul(self, other)
 
     def mm(self, mat2: Any) -> Tensor:
+        """The matrix product of two 2-d tensors, (n, m) @ (m, p) -> (n, p); no broadcasting.
+
+        >>> import chainrule as cr
+        >>> cr.ones(2, 3).mm(cr.ones(3, 4)).shape
+        (2, 4)
+        """
         return mm(self, mat2)
 
     def bmm(self, mat2: Any) -> Tensor:
+        """Batched matrix product: (b, n, m) @ (b, m, p) -> (b, n, p); no broadcasting.
+
+        >>> import chainrule as cr
+        >>> cr.ones(5, 2, 3).bmm(cr.ones(5, 3, 4)).shape
+        (5, 2, 4)
+        """
         return bmm(self, mat2)
 
     def mv(self, vec: Any) -> Tensor:
+        """Matrix times vector: (n, m) @ (m,) -> (n,).
+
+        >>> import chainrule as cr
+        >>> cr.ones(2, 3).mv(cr.tensor([1.0, 2.0, 3.0]))
+        tensor([6., 6.])
+        """
         return mv(self, vec)
 
     def dot(self, other: Any) -> Tensor:
+        """The dot product of two 1-d tensors (a 0-d tensor).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).dot(cr.tensor([3.0, 4.0]))
+        tensor(11.)
+        """
         return dot(self, other)
 
     def vdot(self, other: Any) -> Tensor:
+        """The dot product of two 1-d tensors, the first conjugated (the same as ``dot`` for real
+        ones).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).vdot(cr.tensor([3.0, 4.0]))
+        tensor(11.)
+        """
         return vdot(self, other)
 
     def inner(self, other: Any) -> Tensor:
+        """The inner product over the last dimension of both (``dot`` for 1-d tensors).
+
+        >>> import chainrule as cr
+        >>> cr.ones(2, 3).inner(cr.ones(4, 3)).shape
+        (2, 4)
+        """
         return inner(self, other)
 
     def outer(self, vec2: Any) -> Tensor:
+        """The outer product of two 1-d tensors: (n,) and (m,) -> (n, m); also ``ger``.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).outer(cr.tensor([1.0, 10.0]))
+        tensor([[ 1., 10.],
+                [ 2., 20.]])
+        """
         return outer(self, vec2)
 
     def ger(self, vec2: Any) -> Tensor:
+        """The outer product of two 1-d tensors (the older name of ``outer``).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).ger(cr.tensor([3.0])).shape
+        (2, 1)
+        """
         return outer(self, vec2)
 
     def kron(self, other: Any) -> Tensor:
+        """The Kronecker product: every element of self times the whole of other.
+
+        >>> import chainrule as cr
+        >>> cr.eye(2).kron(cr.ones(2, 2)).shape
+        (4, 4)
+        """
         return kron(self, other)
 
     def addmm(self, mat1: Any, mat2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """``beta * self + alpha * (mat1 @ mat2)``, for 2-d ``mat1``, ``mat2``.
+
+        >>> import chainrule as cr
+        >>> cr.zeros(2, 2).addmm(cr.ones(2, 3), cr.ones(3, 2), alpha=2)
+        tensor([[6., 6.],
+                [6., 6.]])
+        """
         return addmm(self, mat1, mat2, beta=beta, alpha=alpha)
 
     def addmv(self, mat: Any, vec: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """``beta * self + alpha * (mat @ vec)``.
+
+        >>> import chainrule as cr
+        >>> cr.zeros(2).addmv(cr.ones(2, 3), cr.ones(3))
+        tensor([3., 3.])
+        """
         return addmv(self, mat, vec, beta=beta, alpha=alpha)
 
     def addr(self, vec1: Any, vec2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """``beta * self + alpha * outer(vec1, vec2)``.
+
+        >>> import chainrule as cr
+        >>> cr.zeros(2, 2).addr(cr.ones(2), cr.ones(2))
+        tensor([[1., 1.],
+                [1., 1.]])
+        """
         return addr(self, vec1, vec2, beta=beta, alpha=alpha)
 
     def addbmm(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """``beta * self + alpha * sum_b(batch1[b] @ batch2[b])``: batched products, summed over the
+        batch.
+
+        >>> import chainrule as cr
+        >>> cr.zeros(2, 4).addbmm(cr.ones(5, 2, 3), cr.ones(5, 3, 4))[0, 0]
+        tensor(15.)
+        """
         return addbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
     def baddbmm(self, batch1: Any, batch2: Any, *, beta: Any = 1, alpha: Any = 1) -> Tensor:
+        """``beta * self + alpha * (batch1 @ batch2)``, batch by batch.
+
+        >>> import chainrule as cr
+        >>> cr.zeros(5, 2, 4).baddbmm(cr.ones(5, 2, 3), cr.ones(5, 3, 4)).shape
+        (5, 2, 4)
+        """
         return baddbmm(self, batch1, batch2, beta=beta, alpha=alpha)
 
     def matrix_power(self, n: int) -> Tensor:
+        """The square matrix (or batch of them) to the integer power ``n`` (negative: of the
+        inverse).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[1.0, 1.0], [0.0, 1.0]]).matrix_power(3)
+        tensor([[1., 3.],
+                [0., 1.]])
+        """
         return matrix_power(self, n)
 
     def cross(self, other: Any, dim: int | None = None) -> Tensor:
+        """The cross product of 3-vectors along ``dim`` (default: the first dimension of size 3).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 0.0, 0.0]).cross(cr.tensor([0.0, 1.0, 0.0]))
+        tensor([0., 0., 1.])
+        """
         return cross(self, other, dim)
 
     def det(self) -> Tensor:
+        """The determinant of a square matrix (or of each in a batch); the gradient is det(A) A^-T.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[2.0, 0.0], [0.0, 3.0]]).det()
+        tensor(6.)
+        """
         return det(self)
 
     def logdet(self) -> Tensor:
+        """log(det(A)): nan for a negative determinant, -inf for a singular matrix.
+
+        >>> import chainrule as cr
+        >>> cr.eye(3).logdet()
+        tensor(0.)
+        """
         return logdet(self)
 
     def slogdet(self) -> return_types.slogdet:
+        """The sign and log of the absolute value of the determinant, a named pair ``(sign,
+        logabsdet)``.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[-2.0, 0.0], [0.0, 1.0]]).slogdet().sign
+        tensor(-1.)
+        """
         return torch_slogdet(self)
 
     def inverse(self) -> Tensor:
+        """The inverse of a square matrix (or of each in a batch).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[2.0, 0.0], [0.0, 4.0]]).inverse()
+        tensor([[0.5 , 0.  ],
+                [0.  , 0.25]])
+        """
         return inv(self)
 
     def pinverse(self, rcond: float = 1e-15) -> Tensor:
+        """The Moore-Penrose pseudo-inverse (from the SVD; singular values below ``rcond`` times the
+        largest count as zero).
+
+        >>> import chainrule as cr
+        >>> cr.ones(3, 2).pinverse().shape
+        (2, 3)
+        """
         return pinverse(self, rcond)
 
     def cholesky(self, upper: bool = False) -> Tensor:
+        """The Cholesky factor of a symmetric positive-definite matrix: lower L with A = L L^T
+        (``upper=True``: U with A = U^T U).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[4.0, 0.0], [0.0, 9.0]]).cholesky()
+        tensor([[2., 0.],
+                [0., 3.]])
+        """
         return cholesky(self, upper=upper)
 
     def cholesky_solve(self, input2: Any, upper: bool = False) -> Tensor:
+        """Solve A X = self given A's Cholesky factor ``input2`` (lower unless ``upper=True``).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[4.0], [9.0]]).cholesky_solve(cr.tensor([[2.0, 0.0], [0.0, 3.0]]))
+        tensor([[1.],
+                [1.]])
+        """
         return cholesky_solve(self, input2, upper)
 
     def cholesky_inverse(self, upper: bool = False) -> Tensor:
+        """The inverse of A from its Cholesky factor (self; lower unless ``upper=True``).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[2.0, 0.0], [0.0, 1.0]]).cholesky_inverse()
+        tensor([[0.25, 0.  ],
+                [0.  , 1.  ]])
+        """
         return cholesky_inverse(self, upper)
 
     def matrix_exp(self) -> Tensor:
+        """The matrix exponential of a square matrix (or of each in a batch).
+
+        >>> import chainrule as cr
+        >>> cr.zeros(2, 2).matrix_exp()
+        tensor([[1., 0.],
+                [0., 1.]])
+        """
         return matrix_exp(self)
 
     def qr(self, some: bool = True) -> return_types.qr:
+        """The QR decomposition, a named pair ``(Q, R)``; ``some=False`` gives the complete Q.
+
+        >>> import chainrule as cr
+        >>> q, r = cr.eye(3).qr(); q.shape, r.shape
+        ((3, 3), (3, 3))
+        """
         return torch_qr(self, some)
 
     def svd(self, some: bool = True, compute_uv: bool = True) -> return_types.svd:
+        """The singular value decomposition A = U diag(S) V^T as a named triple ``(U, S, V)``
+        (PyTorch's older ``torch.svd``: V, not V^T).
+
+        >>> import chainrule as cr
+        >>> cr.tensor([[3.0, 0.0], [0.0, 2.0]]).svd().S
+        tensor([3., 2.])
+        """
         return torch_svd(self, some, compute_uv)

@@ -97,9 +97,21 @@ class ShapeMethods(TensorBase):
         return self.reshape(*shape)
 
     def view_as(self, other: Tensor) -> Tensor:
+        """``self.view(other.shape)``: the same data with other's shape.
+
+        >>> import chainrule as cr
+        >>> cr.arange(6).view_as(cr.zeros(2, 3)).shape
+        (2, 3)
+        """
         return self.reshape(other.shape)
 
     def reshape_as(self, other: Tensor) -> Tensor:
+        """``self.reshape(other.shape)``.
+
+        >>> import chainrule as cr
+        >>> cr.arange(6).reshape_as(cr.zeros(3, 2)).shape
+        (3, 2)
+        """
         return self.reshape(other.shape)
 
     def flatten(self, start_dim: int = 0, end_dim: int = -1) -> Tensor:
@@ -179,9 +191,21 @@ class ShapeMethods(TensorBase):
         return _view_of(_apply(Expand, (self,), {"shape": shape}), self)
 
     def expand_as(self, other: Tensor) -> Tensor:
+        """``self.expand(other.shape)``: broadcast to other's shape without copying.
+
+        >>> import chainrule as cr
+        >>> cr.ones(3, 1).expand_as(cr.zeros(3, 4)).shape
+        (3, 4)
+        """
         return self.expand(other.shape)
 
     def broadcast_to(self, shape: Any) -> Tensor:
+        """``self.expand(shape)``: a broadcast view of the given shape; the gradient sums back.
+
+        >>> import chainrule as cr
+        >>> cr.tensor([1.0, 2.0]).broadcast_to((3, 2)).shape
+        (3, 2)
+        """
         return self.expand(shape)
 
     def split(self, split_size_or_sections: Any, dim: int = 0) -> tuple:

@@ -260,10 +260,22 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
 
 
 def sigmoid(input: Tensor) -> Tensor:
+    """1 / (1 + exp(-x)), elementwise; the gradient is s (1 - s).
+
+    >>> import chainrule as cr, chainrule.nn.functional as F
+    >>> F.sigmoid(cr.tensor([0.0]))
+    tensor([0.5])
+    """
     return _tensor(input, "sigmoid").sigmoid()
 
 
 def tanh(input: Tensor) -> Tensor:
+    """The hyperbolic tangent, elementwise; the gradient is 1 - tanh(x)^2.
+
+    >>> import chainrule as cr, chainrule.nn.functional as F
+    >>> F.tanh(cr.tensor([0.0]))
+    tensor([0.])
+    """
     return _tensor(input, "tanh").tanh()
 
 

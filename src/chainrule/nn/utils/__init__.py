@@ -17,7 +17,9 @@ from collections.abc import Iterable
 
 import numpy as np
 
+from ...dtypes import default_float
 from ...tensor import Tensor
+from . import rnn  # nn.utils.rnn: PackedSequence and the packing helpers
 from .clip_grad import clip_grad_norm, clip_grads_with_norm_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from .fusion import (
@@ -60,7 +62,7 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     norm_type = float(norm_type)
     grads = _grads(parameters)
     if not grads:
-        return Tensor(np.array(0.0, dtype=np.float32))
+        return Tensor(np.array(0.0, dtype=default_float()))
     dtype = np.result_type(*[g._array.dtype for g in grads])
     if norm_type == math.inf:
         norms = [np.max(np.abs(g._array)) if g._array.size else dtype.type(0) for g in grads]
