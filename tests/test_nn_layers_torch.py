@@ -976,3 +976,37 @@ def test_get_total_norm_and_clip_grads_with_norm_match_torch(norm_type):
         results.append([total.numpy()] + [p.grad.numpy() for p in params])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["conv", "conv_transpose", "linear"])
+def test_fusing_batch_norm_matches_torch(case):
+    make = {"conv": lambda m: (m.Conv2d(3, 4, 3, bias=False), m.BatchNorm2d(4), (2, 3, 5, 5)),
+            "conv_transpose": lambda m: (m.ConvTranspose2d(3, 4, 2), m.BatchNorm2d(4),
+                                         (2, 3, 3, 3)),
+            "linear": lambda m: (m.Linear(5, 4), m.BatchNorm1d(4), (6, 5))}[case]
+    torch.manual_seed(0)
+    layer_t, bn_t, shape = make(torch.nn)
+    layer_c, bn_c, _ = make(nn)
+    bn_t.train()(layer_t(torch.randn(*shape)))  # running statistics away from 0 and 1
+    torch.nn.init.uniform_(bn_t.weight, 0.5, 2.0)
+    torch.nn.init.uniform_(bn_t.bias, -1.0, 1.0)
+    layer_c.load_state_dict(layer_t.state_dict())
+    bn_c.load_state_dict(bn_t.state_dict())
+    for mod in (layer_t, bn_t, layer_c, bn_c):
+        mod.eval()
+    if case == "linear":
+        fused_t = torch.nn.utils.fuse_linear_bn_eval(layer_t, bn_t)
+        fused_c = nn.utils.fuse_linear_bn_eval(layer_c, bn_c)
+    else:
+        transpose = case == "conv_transpose"
+        fused_t = torch.nn.utils.fuse_conv_bn_eval(layer_t, bn_t, transpose)
+        fused_c = nn.utils.fuse_conv_bn_eval(layer_c, bn_c, transpose)
+    for (k, a), b in zip(fused_c.state_dict().items(), fused_t.state_dict().values()):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-5, atol=1e-6, err_msg=k)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    np.testing.assert_allclose(fused_c(cr.tensor(x)).detach().numpy(),
+                               bn_c(layer_c(cr.tensor(x))).detach().numpy(), rtol=1e-4,
+                               atol=1e-5)
+    with pytest.raises(ValueError, match="fusion only works in eval mode"):
+        (nn.utils.fuse_linear_bn_eval if case == "linear" else nn.utils.fuse_conv_bn_eval)(
+            layer_c.train(), bn_c)

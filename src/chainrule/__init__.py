@@ -143,10 +143,12 @@ from .nn.functional import (
 from .random import default_generator
 from .runtime import (
     compile,
+    get_float32_matmul_precision,
     get_num_interop_threads,
     get_num_threads,
     inference_mode,
     is_inference_mode_enabled,
+    set_float32_matmul_precision,
     set_num_interop_threads,
     set_num_threads,
 )

@@ -35,8 +35,14 @@ def _as_list(x: Any) -> list:
 
 
 def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+         create_graph: bool = False, only_inputs: bool = True, allow_unused: bool | None = None,
+         is_grads_batched: bool = False, materialize_grads: bool = False) -> tuple:
     """Gradients of ``outputs`` with respect to ``inputs``, returned, not stored in ``.grad``.
+
+    PyTorch's arguments, in its order: ``only_inputs`` is deprecated and ignored (a warning
+    when False, as PyTorch); ``allow_unused`` gives None for an input the outputs do not
+    depend on (an error otherwise), ``materialize_grads`` gives zeros instead (and implies
+    ``allow_unused``); ``is_grads_batched=True`` is not supported.
 
     >>> import chainrule as cr
     >>> x = cr.tensor(3.0, requires_grad=True)
@@ -45,6 +51,18 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
     >>> float(dx), float(ddx)
     (27.0, 18.0)
     """
+    if not only_inputs:
+        warnings.warn("grad(): only_inputs is deprecated and ignored (gradients are returned "
+                      "for inputs only); use backward() to accumulate into other leaves",
+                      FutureWarning, stacklevel=2)
+    if is_grads_batched:
+        raise NotImplementedError("grad(): is_grads_batched=True is not supported; call grad() "
+                                  "once per row of grad_outputs")
+    if materialize_grads and allow_unused is False:
+        raise ValueError("grad(): expected allow_unused to be True or not passed when "
+                         "materialize_grads=True, but got allow_unused=False")
+    if allow_unused is None:
+        allow_unused = materialize_grads
     outputs = _as_list(outputs)
     inputs = _as_list(inputs)
     if grad_outputs is None:
@@ -73,7 +91,7 @@ def grad(outputs: Any, inputs: Any, grad_outputs: Any = None, retain_graph: bool
                     f"grad(): an input of shape {t.shape} was not used to compute the outputs; "
                     "pass allow_unused=True to get None for it"
                 )
-            result.append(None)
+            result.append(zeros_like(t) if materialize_grads else None)
         elif isinstance(g, Tensor):
             result.append(g)
         else:

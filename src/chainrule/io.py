@@ -45,6 +45,7 @@ from typing import Any, BinaryIO
 
 import numpy as np
 
+from .devices import check_device
 from .tensor import Tensor
 
 __all__ = ["save", "load", "atomic_write", "remove_stale_temp_files", "DEFAULT_MAX_BYTES"]
@@ -300,8 +301,16 @@ def _file_kind(mode: int) -> str:
     return "special file"
 
 
-def load(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
+def load(path: str | os.PathLike, map_location: Any = None, pickle_module: Any = None, *,
+         weights_only: bool | None = None, mmap: bool | None = None,
+         max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
     """Read a state written by :func:`save`; never unpickles anything.
+
+    PyTorch's arguments are taken so that ``torch.load(path, map_location=device,
+    weights_only=True)`` runs unchanged: every array lands on the CPU, so
+    ``map_location`` may be None, a CPU device (a ``str``, :class:`chainrule.device`, or
+    a dict or function mapping locations); ``weights_only`` changes nothing, since
+    nothing is ever unpickled; ``pickle_module`` must be None and ``mmap`` falsy.
 
     A path ending in ``.safetensors`` is read as a safetensors file (written here, by
     PyTorch's ``safetensors.torch.save_file`` or by any other library): the result is
@@ -319,6 +328,14 @@ def load(path: str | os.PathLike, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict
     """
     path = os.fspath(path)
     who = "chainrule.load"
+    if map_location is not None and not callable(map_location) \
+            and not isinstance(map_location, dict):
+        check_device(map_location, who)
+    if pickle_module is not None:
+        raise ValueError(f"{who}: pickle_module is not supported: chainrule files hold no "
+                         "pickles; leave it out")
+    if mmap:
+        raise ValueError(f"{who}: mmap=True is not supported; leave it out")
     if _is_safetensors(path):
         return _load_safetensors(path, max_bytes)
     fd = _open_regular(path, who)

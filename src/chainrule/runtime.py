@@ -171,3 +171,43 @@ def compile(model: Callable | None = None, *, fullgraph: bool = False,  # noqa: 
     if not callable(model):
         raise TypeError(f"compile: expected a function or a Module, got {type(model).__name__}")
     return model
+
+
+# ---------------------------------------------------------------------------
+# float32 matrix-product precision
+# ---------------------------------------------------------------------------
+
+_MATMUL_PRECISIONS = ("highest", "high", "medium")
+_matmul_precision = ["highest"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Accept PyTorch's setting (``'highest'``, ``'high'`` or ``'medium'``) and keep it;
+    any other value warns and changes nothing, as in PyTorch.
+
+    NumPy multiplies float32 matrices in full float32 whatever is set (PyTorch's
+    ``'highest'``), so results do not change; :func:`get_float32_matmul_precision`
+    reports the setting, as PyTorch's does.
+
+    >>> import chainrule as cr
+    >>> cr.set_float32_matmul_precision("high")
+    >>> cr.get_float32_matmul_precision()
+    'high'
+    >>> cr.set_float32_matmul_precision("highest")
+    """
+    if precision not in _MATMUL_PRECISIONS:
+        # PyTorch warns and keeps the setting it had
+        warnings.warn(f"set_float32_matmul_precision: {precision!r} is not one of 'highest', "
+                      "'high' or 'medium'; the call has no effect", UserWarning, stacklevel=2)
+        return
+    _matmul_precision[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    """The last value given to :func:`set_float32_matmul_precision` (``'highest'`` at first).
+
+    >>> import chainrule as cr
+    >>> cr.get_float32_matmul_precision()
+    'highest'
+    """
+    return _matmul_precision[0]

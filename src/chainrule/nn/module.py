@@ -268,11 +268,12 @@ class Module:
             )
         return d["_parameters"], d["_buffers"], d["_modules"]
 
-    def _forget(self, name: str) -> None:
-        params, buffers, modules = self._stores()
-        params.pop(name, None)
-        buffers.pop(name, None)
-        modules.pop(name, None)
+    def _forget(self, name: str, keep: dict | None = None) -> None:
+        # ``keep``: the store being assigned to, where the name keeps its place (PyTorch's
+        # order: a tied ``decoder.weight = encoder.weight`` stays before ``decoder.bias``).
+        for store in self._stores():
+            if store is not keep:
+                store.pop(name, None)
         self.__dict__.pop(name, None)
         self._non_persistent.discard(name)
 
@@ -280,11 +281,11 @@ class Module:
         d = self.__dict__
         if isinstance(value, Parameter):
             self._stores()
-            self._forget(name)
+            self._forget(name, keep=d["_parameters"])
             d["_parameters"][name] = value
         elif isinstance(value, Module):
             self._stores()
-            self._forget(name)
+            self._forget(name, keep=d["_modules"])
             d["_modules"][name] = value
         elif isinstance(value, Buffer):
             self.register_buffer(name, value, value.persistent)
@@ -337,7 +338,7 @@ class Module:
                 f"or None, got {type(param).__name__}"
             )
         self._stores()
-        self._forget(name)
+        self._forget(name, keep=self._parameters)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -355,7 +356,7 @@ class Module:
                 f"got {type(tensor).__name__}"
             )
         self._stores()
-        self._forget(name)
+        self._forget(name, keep=self._buffers)
         self._buffers[name] = tensor
         if not persistent:
             self._non_persistent.add(name)
@@ -365,7 +366,7 @@ class Module:
         if module is not None and not isinstance(module, Module):
             raise TypeError(f"add_module('{name}'): {type(module).__name__} is not a Module")
         self._stores()
-        self._forget(name)
+        self._forget(name, keep=self._modules)
         self._modules[name] = module
 
     register_module = add_module

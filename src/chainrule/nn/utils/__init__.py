@@ -22,10 +22,17 @@ from ...tensor import Tensor
 from . import rnn  # nn.utils.rnn: PackedSequence and the packing helpers
 from .clip_grad import clip_grad_norm, clip_grads_with_norm_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
+from .fusion import (
+    fuse_conv_bn_eval,
+    fuse_conv_bn_weights,
+    fuse_linear_bn_eval,
+    fuse_linear_bn_weights,
+)
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector",
            "vector_to_parameters", "get_total_norm", "clip_grads_with_norm_",
-           "clip_grad_norm"]
+           "clip_grad_norm", "fuse_conv_bn_eval", "fuse_conv_bn_weights",
+           "fuse_linear_bn_eval", "fuse_linear_bn_weights"]
 
 
 def _grads(parameters: Tensor | Iterable[Tensor]) -> list[Tensor]:
