@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from ..devices import check_device
+from ..dtypes import default_float
 from ..graph import no_grad
 from ..tensor import Tensor
 from .conv import Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
@@ -89,7 +90,7 @@ class UninitializedParameter(_Uninitialized, Parameter):
     def __init__(self, requires_grad: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         check_device(device, "UninitializedParameter")
-        dt = np.dtype(np.float32 if dtype is None else dtype)
+        dt = default_float() if dtype is None else np.dtype(dtype)
         super().__init__(np.zeros((0,), dtype=dt), requires_grad)
 
 
@@ -109,7 +110,7 @@ class UninitializedBuffer(_Uninitialized, Tensor):
     def __init__(self, requires_grad: bool = False, device: Any = None,
                  dtype: Any = None) -> None:
         check_device(device, "UninitializedBuffer")
-        dt = np.dtype(np.float32 if dtype is None else dtype)
+        dt = default_float() if dtype is None else np.dtype(dtype)
         super().__init__(np.zeros((0,), dtype=dt), requires_grad=requires_grad)
 
 
