@@ -115,7 +115,8 @@ def test_a_nan_born_in_log_is_traced_to_the_op_and_the_line():
     assert len(births) == 1, monitor.findings()
     message = births[0].message
     assert message.startswith("loss became nan at step 3: the first non-finite value came "
-                              "from op 'log' in the forward pass, created at ")
+                              "from op 'log' in the forward pass of layer 0 (_LogScale), "
+                              "created at ")
     assert "test_health.py" in message and "return (x * self.scale).log()" in message
     assert "clamp" in births[0].advice
     assert monitor.events[0]["op"] == "log"

@@ -235,3 +235,25 @@ def test_hooks_gone_means_plain_calls_and_errors_are_clear():
         m(cr.ones(1, 2))
     h.remove()
     assert cr_hooks._Live.count == 0
+
+
+class _Triple(nn.Module):
+    def forward(self, a):
+        return a * 3
+
+
+class _TorchTriple(torch.nn.Module):
+    def forward(self, a):
+        return a * 3
+
+
+def test_a_module_called_twice_on_a_0d_tensor_fires_per_call_like_torch():
+    logs = []
+    for lib, module in ((cr, _Triple()), (torch, _TorchTriple())):
+        log = []
+        module.register_full_backward_hook(
+            lambda m, gi, go, log=log: log.append((float(gi[0]), float(go[0]))))
+        x = lib.tensor(2.0, requires_grad=True)
+        (module(x) * module(x)).backward()
+        logs.append((log, float(x.grad)))
+    assert logs[0] == logs[1] == ([(18.0, 6.0), (18.0, 6.0)], 36.0)

@@ -353,9 +353,22 @@ class HealthMonitor:
             from ..nn.functional import cross_entropy
 
             loss_fn: Callable[[Any, Any], Any] = self.loss_fn or cross_entropy
+            from ..nn.hooks import register_module_forward_hook, register_module_forward_pre_hook
+
+            names = {id(m): (n, type(m).__name__) for n, m in self.model.named_modules()}
+            stack: list = []  # the layers whose forward is running, innermost last
+
+            def enter(module: Any, args: Any) -> None:
+                stack.append(names.get(id(module)))
+
+            def leave(module: Any, args: Any, output: Any) -> None:
+                stack.pop()
+
             generator = default_generator().bit_generator
             now = generator.state
             generator.state = self._rng_state
+            handles = [register_module_forward_pre_hook(enter),
+                       register_module_forward_hook(leave)]
             try:
                 with detect_anomaly():
                     loss = loss_fn(self.model(input), target)
@@ -369,7 +382,12 @@ class HealthMonitor:
                 if where is not None and where.startswith("<"):
                     where = None  # no line of the user's: chainrule's own model, run by -m
                 event["where"] = where
+                inner = next((s for s in reversed(stack) if s is not None and s[0]), None)
+                if err.pass_ == "forward" and inner is not None:
+                    event["layer"] = list(inner)
             finally:
+                for handle in handles:
+                    handle.remove()
                 generator.state = now
         self.events.append(event)
 
@@ -512,8 +530,10 @@ def diagnose(rows: Sequence[tuple[int, str, str, float]], layers: dict | None = 
         op, where = event.get("op"), event.get("where")
         text = f"{event.get('what', 'loss became nan')} at step {event['step']}"
         if op is not None:
+            layer = event.get("layer")
             text += (f": the first non-finite value came from op '{op}' in the "
                      f"{event.get('pass') or 'forward'} pass"
+                     + (f" of {_layer_words(*layer)}" if layer else "")
                      + (f", created at {where}" if where else "") + " (anomaly mode)")
             advice = _OP_ADVICE.get(op, "look at that op's inputs; lower the learning rate "
                                         "if values grew step by step")

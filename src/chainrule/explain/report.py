@@ -203,7 +203,7 @@ def heatmap(matrix: np.ndarray, row_labels: Sequence[str], col_labels: Sequence[
     cw = cell or max(4, min(40, 560 // max(cols, 1)))
     ch = cell or max(12, min(28, 360 // max(rows, 1)))
     top, bar = 30, 70
-    width = label_w + cols * cw + bar + 10
+    width = max(label_w + cols * cw + bar + 10, label_w + 8 * len(title) + 10)
     height = top + rows * ch + 40
     shown = np.where(m > 0, np.log10(np.where(m > 0, m, 1)), np.nan) if log else m
     finite = shown[np.isfinite(shown)]

@@ -202,12 +202,11 @@ def register_module_full_backward_hook(hook: Callable) -> RemovableHandle:
 class _GateState:
     """The gradients the taps of one gate received, and what to do with them."""
 
-    __slots__ = ("grads", "on_grads", "like")
+    __slots__ = ("grads", "on_grads")
 
-    def __init__(self, n: int, on_grads: Callable[[list], list], like: list) -> None:
+    def __init__(self, n: int, on_grads: Callable[[list], list]) -> None:
         self.grads: list = [None] * n
         self.on_grads = on_grads
-        self.like = like  # (shape, dtype) of each tensor, for the zeros of a missing grad
 
 
 class _Gate(Function):
@@ -248,7 +247,7 @@ class _Tap(Function):
 
 def _gate(tensors: list, on_grads: Callable[[list], list]) -> list:
     """Re-issue ``tensors`` (all requiring grad) through one gate; see the module text."""
-    state = _GateState(len(tensors), on_grads, [])
+    state = _GateState(len(tensors), on_grads)
     anchor = _Gate.apply(*tensors, state=state)
     return [_Tap.apply(anchor, source=t._array, state=state, index=i)
             for i, t in enumerate(tensors)]
@@ -272,6 +271,7 @@ class BackwardHook:
         self.n_inputs = 0
         self.input_index: list | None = None  # positions of the Tensor arguments
         self.input_tapped: list = []  # of those, the ones that require grad
+        self._input_like: dict = {}  # position -> (shape, dtype), for zeros where no grad came
         self.n_outputs = 0
         self.output_index: list | None = None
 
@@ -297,7 +297,7 @@ class BackwardHook:
             return grads
         got = dict(zip(self.input_tapped, grads))
         grad_input: list = [None] * self.n_inputs
-        wrap = next((type(g) for g in grads if g is not None), np.ndarray)
+        wrap = Tensor if any(isinstance(g, Tensor) for g in grads) else np.ndarray
         for i in self.input_index or ():
             g = got.get(i)
             if g is None:  # no gradient reached it: zeros, as PyTorch's materialized grads
@@ -334,7 +334,7 @@ class BackwardHook:
         return tuple(out) if is_tuple else out[0]
 
     def _output_grads(self, grads: list) -> list:
-        wrap = next((type(g) for g in grads if g is not None), np.ndarray)
+        wrap = Tensor if any(isinstance(g, Tensor) for g in grads) else np.ndarray
         packed: list = [None] * self.n_outputs
         for i, g in zip(self.output_index or (), grads):
             packed[i] = g

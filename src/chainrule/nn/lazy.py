@@ -21,12 +21,11 @@ from typing import Any
 import numpy as np
 
 from ..devices import check_device
-from ..dtypes import default_float
 from ..graph import no_grad
 from ..tensor import Tensor
 from .conv import Conv3d, ConvTranspose1d, ConvTranspose2d, ConvTranspose3d
 from .functional._checks import _desc, _tensor
-from .layers import BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Linear
+from .layers import BatchNorm1d, BatchNorm2d, Conv1d, Conv2d, Linear, _dtype
 from .normalization import BatchNorm3d, InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .parameter import Parameter
 
@@ -90,7 +89,7 @@ class UninitializedParameter(_Uninitialized, Parameter):
     def __init__(self, requires_grad: bool = True, device: Any = None,
                  dtype: Any = None) -> None:
         check_device(device, "UninitializedParameter")
-        dt = default_float() if dtype is None else np.dtype(dtype)
+        dt = _dtype(dtype)
         super().__init__(np.zeros((0,), dtype=dt), requires_grad)
 
 
@@ -110,7 +109,7 @@ class UninitializedBuffer(_Uninitialized, Tensor):
     def __init__(self, requires_grad: bool = False, device: Any = None,
                  dtype: Any = None) -> None:
         check_device(device, "UninitializedBuffer")
-        dt = default_float() if dtype is None else np.dtype(dtype)
+        dt = _dtype(dtype)
         super().__init__(np.zeros((0,), dtype=dt), requires_grad=requires_grad)
 
 

@@ -30,15 +30,12 @@ from ..tensor_methods.shape import cat, stack
 from . import functional as F
 from . import init
 from .functional._checks import _desc, _tensor
+from .layers import _dtype
 from .module import Module
 from .parameter import Parameter
 from .utils.rnn import PackedSequence, _to_packed, _to_padded
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
-
-
-def _dtype(dtype: Any) -> np.dtype:
-    return np.dtype(np.float32 if dtype is None else dtype)
 
 
 class RNNBase(Module):
@@ -101,7 +98,8 @@ class RNNBase(Module):
             for direction in range(directions):
                 layer_input = input_size if layer == 0 else real_hidden * directions
                 suffix = "_reverse" if direction == 1 else ""
-                shapes = [("weight_ih", (gate_size, layer_input)),
+                shapes: list[tuple[str, tuple[int, ...]]] = [
+                    ("weight_ih", (gate_size, layer_input)),
                           ("weight_hh", (gate_size, real_hidden))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
@@ -233,7 +231,8 @@ class RNNBase(Module):
                 idx = layer * directions + direction
                 w_ih, w_hh, b_ih, b_hh, w_hr = self._layer_weights(layer, direction)
                 reverse = direction == 1
-                y = RecurrentLayer.apply(layer_input, h0[idx], c0[idx] if is_lstm else None,
+                c0_idx = c0[idx] if c0 is not None else None
+                y = RecurrentLayer.apply(layer_input, h0[idx], c0_idx,
                                          w_ih, w_hh, b_ih, b_hh, w_hr, mode=self.mode,
                                          reverse=reverse, lengths=lengths)
                 end = 0 if reverse else steps - 1

@@ -37,16 +37,12 @@ from . import functional as F
 from . import init
 from .functional._checks import _desc, _tensor
 from .functional.attention import _safe_softmax
-from .layers import Dropout, LayerNorm, Linear
+from .layers import Dropout, LayerNorm, Linear, _dtype
 from .module import Module, ModuleList
 from .parameter import Parameter
 
 __all__ = ["MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder",
            "TransformerDecoderLayer", "TransformerDecoder", "Transformer"]
-
-
-def _dtype(dtype: Any) -> np.dtype:
-    return np.dtype(np.float32 if dtype is None else dtype)
 
 
 class NonDynamicallyQuantizableLinear(Linear):
@@ -135,6 +131,8 @@ class MultiheadAttention(Module):
             self.register_parameter("in_proj_bias", None)
         self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias,
                                                         dtype=dt)
+        self.bias_k: Parameter | None
+        self.bias_v: Parameter | None
         if add_bias_kv:
             self.bias_k = Parameter(np.zeros((1, 1, embed_dim), dt))
             self.bias_v = Parameter(np.zeros((1, 1, embed_dim), dt))
@@ -214,7 +212,7 @@ class MultiheadAttention(Module):
         pad = _additive_mask(key_padding_mask, dtype, who, "key_padding_mask")
         heads, hd, E = self.num_heads, self.head_dim, self.embed_dim
         extra = 0
-        if self.bias_k is not None:
+        if self.bias_k is not None and self.bias_v is not None:
             k = cat([k, self.bias_k.expand(n, 1, E)], 1)
             v = cat([v, self.bias_v.expand(n, 1, E)], 1)
             extra += 1
@@ -577,11 +575,11 @@ class Transformer(Module):
         if custom_decoder is not None:
             self.decoder = custom_decoder
         else:
-            layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout,
-                                            activation, layer_norm_eps, batch_first,
-                                            norm_first, bias, dtype=dtype)
+            decoder_layer = TransformerDecoderLayer(d_model, nhead, dim_feedforward, dropout,
+                                                    activation, layer_norm_eps, batch_first,
+                                                    norm_first, bias, dtype=dtype)
             norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
-            self.decoder = TransformerDecoder(layer, num_decoder_layers, norm)
+            self.decoder = TransformerDecoder(decoder_layer, num_decoder_layers, norm)
         self._reset_parameters()
         self.d_model = d_model
         self.nhead = nhead
