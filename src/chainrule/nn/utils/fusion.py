@@ -27,8 +27,8 @@ __all__ = ["fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
            "fuse_linear_bn_weights"]
 
 
-def _array(t: Any) -> np.ndarray | None:
-    return None if t is None else (t._array if isinstance(t, Tensor) else np.asarray(t))
+def _array(t: Any) -> np.ndarray:
+    return t._array if isinstance(t, Tensor) else np.asarray(t)
 
 
 def fuse_conv_bn_weights(conv_w: Tensor, conv_b: Tensor | None, bn_rm: Tensor, bn_rv: Tensor,
