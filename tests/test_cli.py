@@ -544,8 +544,11 @@ def test_ctrl_c_while_starting_gives_one_line(tmp_path):
     if not os.path.exists(script):
         pytest.skip("the chainrule command is not installed beside this Python (pip install -e .)")
     for delay in (0.05, 0.15, 0.3):
+        # as from a terminal: SIGINT at its default, even when this test runs in a
+        # background job (which starts with SIGINT ignored)
         proc = subprocess.Popen([script, "train", "--out", str(tmp_path / f"run{delay}")],
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
