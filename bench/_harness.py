@@ -251,3 +251,31 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def measure_step(step: Callable[[], Any], samples: int, warmup: int = 3) -> dict:
+    """Time a training step; the losses of its first two calls go along with the times
+    (the second comes after one update, so it checks the gradients too)."""
+    first = step()
+    second = step()
+    result = time_samples(step, warmup=warmup, samples=samples)
+    result.update(first_loss=first, second_loss=second)
+    return result
+
+
+def run_steps(name: str, libs: list, title: Callable[[int], str], base: str, base_words: str,
+              rounds: int, threads: tuple) -> list:
+    """Compare ``bench.<name>.measure`` across ``libs`` for each thread count; print and
+    return one report section per count (see bench/__main__.py)."""
+    out = []
+    for t in threads:
+        results = compare(f"bench.{name}", "measure", libs, threads=t, rounds=rounds)
+        rows = table(results, base=base)
+        losses = ", ".join(f"{k} {r['first_loss']:.5f}/{r['second_loss']:.5f}"
+                           for k, r in results.items() if "first_loss" in r)
+        heading = title(t)
+        print_rows(f"{heading} (ratio: to {base_words}; losses of steps 1/2: {losses})",
+                   ["library", "median", "min - max", f"vs {base}", f"CPU vs {base}"], rows)
+        out.append({"bench": name, "threads": t, "results": results, "rows": rows,
+                    "title": heading, "base": base})
+    return out

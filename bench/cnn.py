@@ -141,27 +141,15 @@ def _numpy_step(params: list, x, y):
 
 
 def measure(lib: str, samples: int = 30) -> dict:
-    step = make_step(lib)
-    first = step()
-    second = step()  # after one update: checks the gradients too
-    result = H.time_samples(step, warmup=3, samples=samples)
-    result.update(first_loss=first, second_loss=second)
-    return result
+    return H.measure_step(make_step(lib), samples)
 
 
 def run(rounds: int = 2, threads: tuple = (1, 2)) -> list:
-    out = []
-    for t in threads:
-        results = H.compare("bench.cnn", "measure", LIBS, threads=t, rounds=rounds)
-        rows = H.table(results, base="numpy")
-        losses = ", ".join(f"{k} {r['first_loss']:.5f}/{r['second_loss']:.5f}"
-                           for k, r in results.items() if "first_loss" in r)
-        title = f"LeNet-like CNN training step, batch {BATCH}, {t} thread(s)"
-        H.print_rows(f"{title} (ratio: to hand-NumPy im2col; losses of steps 1/2: {losses})",
-                     ["library", "median", "min - max", "vs numpy", "CPU vs numpy"], rows)
-        out.append({"bench": "cnn", "threads": t, "results": results, "rows": rows,
-                    "title": title, "base": "numpy"})
-    return out
+    def title(t: int) -> str:
+        return f"LeNet-like CNN training step, batch {BATCH}, {t} thread(s)"
+
+    return H.run_steps("cnn", LIBS, title, base="numpy", base_words="hand-NumPy im2col",
+                       rounds=rounds, threads=threads)
 
 
 if __name__ == "__main__":

@@ -107,12 +107,7 @@ def _numpy_step(params: list, x, y):
 
 
 def measure(lib: str, batch_size: int = 256, samples: int = 40) -> dict:
-    step = make_step(lib, batch_size)
-    first = step()
-    second = step()  # after one update: checks the gradients too
-    result = H.time_samples(step, warmup=5, samples=samples)
-    result.update(first_loss=first, second_loss=second)
-    return result
+    return H.measure_step(make_step(lib, batch_size), samples, warmup=5)
 
 
 def run(rounds: int = 2, batches: tuple = (256, 32), threads: tuple = (1, 2)) -> list:

@@ -185,28 +185,16 @@ def _numpy_step(params: list, x, y):
 
 
 def measure(lib: str, samples: int = 20) -> dict:
-    step = make_step(lib)
-    first = step()
-    second = step()
-    result = H.time_samples(step, warmup=3, samples=samples)
-    result.update(first_loss=first, second_loss=second)
-    return result
+    return H.measure_step(make_step(lib), samples)
 
 
 def run(rounds: int = 2, threads: tuple = (1,)) -> list:
-    out = []
-    for t in threads:
-        results = H.compare("bench.transformer", "measure", LIBS, threads=t, rounds=rounds)
-        rows = H.table(results, base="torch")
-        losses = ", ".join(f"{k} {r['first_loss']:.5f}/{r['second_loss']:.5f}"
-                           for k, r in results.items() if "first_loss" in r)
-        title = (f"Transformer block training step (d {D}, {HEADS} heads, seq {SEQ}, batch "
-                 f"{BATCH}, causal), {t} thread(s)")
-        H.print_rows(f"{title} (ratio: to PyTorch; losses of steps 1/2: {losses})",
-                     ["library", "median", "min - max", "vs torch", "CPU vs torch"], rows)
-        out.append({"bench": "transformer", "threads": t, "results": results, "rows": rows,
-                    "title": title, "base": "torch"})
-    return out
+    def title(t: int) -> str:
+        return (f"Transformer block training step (d {D}, {HEADS} heads, seq {SEQ}, batch "
+                f"{BATCH}, causal), {t} thread(s)")
+
+    return H.run_steps("transformer", LIBS, title, base="torch", base_words="PyTorch",
+                       rounds=rounds, threads=threads)
 
 
 if __name__ == "__main__":
