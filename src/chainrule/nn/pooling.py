@@ -21,7 +21,7 @@ from typing import Any
 from ..tensor import Tensor
 from . import functional as F
 from .functional._checks import _pair
-from .layers import _MaxPoolNd
+from .layers import _AvgPoolNd, _MaxPoolNd
 from .module import Module
 
 __all__ = [
@@ -45,7 +45,7 @@ class MaxPool3d(_MaxPoolNd):
                             self.ceil_mode, self.return_indices)
 
 
-class AvgPool3d(Module):
+class AvgPool3d(_AvgPoolNd):
     """Mean over (kd, kh, kw) windows of (N, C, D, H, W) inputs.
 
     >>> import chainrule as cr, chainrule.nn as nn
@@ -53,23 +53,7 @@ class AvgPool3d(Module):
     (1, 1, 2, 2, 2)
     """
 
-    def __init__(self, kernel_size: Any, stride: Any = None, padding: Any = 0,
-                 ceil_mode: bool = False, count_include_pad: bool = True,
-                 divisor_override: int | None = None) -> None:
-        super().__init__()
-        self.kernel_size = kernel_size
-        self.stride = stride if stride is not None else kernel_size
-        self.padding = padding
-        self.ceil_mode = ceil_mode
-        self.count_include_pad = count_include_pad
-        self.divisor_override = divisor_override
-
-    def forward(self, input: Tensor) -> Tensor:
-        return F.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
-                            self.count_include_pad, self.divisor_override)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+    _pool = staticmethod(F.avg_pool3d)
 
 
 # ---------------------------------------------------------------------------
