@@ -481,7 +481,8 @@ def test_sigint_mid_run_keeps_checkpoint_and_curves(tmp_path):
     out = tmp_path / "run"
     proc = subprocess.Popen(
         [sys.executable, "-m", "chainrule", "train", "--out", str(out), "--epochs", "500",
-         "--limit", "256"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+         "--limit", "256"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        preexec_fn=_sigint_as_from_a_terminal)
     try:
         for line in proc.stdout:
             if line.startswith("epoch   2/"):
@@ -533,6 +534,16 @@ def test_a_full_disk_names_the_file(tmp_path):
     assert os.listdir(out) == []  # no half-written file, no temporary file
 
 
+def _sigint_as_from_a_terminal():
+    """In the child before exec: SIGINT at its default action and not blocked, as a shell
+    in a terminal starts a command, whatever this test process inherited (a background job
+    starts with SIGINT ignored; a library thread may have blocked it in the signal mask)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+
+
 def test_ctrl_c_while_starting_gives_one_line(tmp_path):
     """A Ctrl-C that lands while chainrule and NumPy are still loading: one line, no traceback."""
     import signal
@@ -544,11 +555,9 @@ def test_ctrl_c_while_starting_gives_one_line(tmp_path):
     if not os.path.exists(script):
         pytest.skip("the chainrule command is not installed beside this Python (pip install -e .)")
     for delay in (0.05, 0.15, 0.3):
-        # as from a terminal: SIGINT at its default, even when this test runs in a
-        # background job (which starts with SIGINT ignored)
         proc = subprocess.Popen([script, "train", "--out", str(tmp_path / f"run{delay}")],
                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+                                preexec_fn=_sigint_as_from_a_terminal)
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
