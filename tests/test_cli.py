@@ -561,7 +561,7 @@ def test_ctrl_c_while_starting_gives_one_line(tmp_path):
         time.sleep(delay)
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=60)
-        if "init_import_site" in err:
+        if "init_import_site" in err or "Failed checking if argv[0]" in err:
             continue  # so early that Python itself was starting: no chainrule code had run
         assert "Traceback" not in err, err
         assert len(err.strip().splitlines()) <= 1, err
