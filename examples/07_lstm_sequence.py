@@ -12,11 +12,10 @@ the two brackets, ``nn.LSTM`` reading the batch as a ``PackedSequence``
 (``pack_padded_sequence`` with each string's own length, unsorted), the last hidden
 state of each string, a linear layer, cross-entropy; Adam.
 
-Measured here (``main()`` with the defaults, one BLAS thread): 100.0% of 1,000 held-out
-strings right after 300 steps (the loss is below 0.01 after 150), in 2.4 s of CPU time
-(9.7 s of wall time on a 2-core machine shared with other work, load average 15); the
-tests run a shortened version. From the same initial weights and batches, PyTorch's loss
-curve and chainrule's differ by at most 3.6e-7 over the first 50 steps (float32;
+Measured here (``main()`` with the defaults, one BLAS thread, 2026-12-02): 100.0% of
+1,000 held-out strings right after 300 steps, in 2.5 s of CPU time on a quiet 2-core
+machine; the tests run a shortened version. From the same initial weights and batches,
+PyTorch's loss curve and chainrule's differ by at most 6.1e-6 over the first 50 steps (float32;
 ``compare_with_torch()`` prints the largest difference).
 
 Run: ``python examples/07_lstm_sequence.py``
