@@ -85,6 +85,17 @@ def training_step(lib: str, build: Callable, params: list, x: Any, y: Any,
     return step
 
 
+def step_for(lib: str, numpy_step: Callable, build: Callable, params: list, x: Any, y: Any,
+             lr: float) -> Callable[[], float]:
+    """The training step of ``lib``: the hand-written NumPy one, or :func:`training_step`
+    for chainrule and PyTorch."""
+    if lib == "numpy":
+        return numpy_step(params, x, y)
+    if lib in ("torch", "chainrule"):
+        return training_step(lib, build, params, x, y, lr)
+    raise ValueError(f"unknown library {lib!r}")
+
+
 def set_threads(n: int) -> None:
     """Fix the thread count for whatever is imported (call again after importing torch)."""
     try:

@@ -60,11 +60,7 @@ def _model(nn):
 def make_step(lib: str):
     params = weights()
     x, y = batch()
-    if lib == "numpy":
-        return _numpy_step(params, x, y)
-    if lib in ("torch", "chainrule"):
-        return H.training_step(lib, _model, params, x, y, LR)
-    raise ValueError(f"unknown library {lib!r}")
+    return H.step_for(lib, _numpy_step, _model, params, x, y, LR)
 
 
 def _numpy_step(params: list, x, y):
