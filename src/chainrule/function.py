@@ -93,7 +93,7 @@ class Context:
 
     # What every op sets lives in slots (one Context is made per op, so this is hot);
     # an op's own attributes (``ctx.axis = 1``) go to the instance ``__dict__``.
-    __slots__ = ("fn", "parents", "needs_input_grad", "freed", "_saved", "_inputs",
+    __slots__ = ("fn", "parents", "needs_input_grad", "freed", "xp", "_saved", "_inputs",
                  "_versions", "_seq", "_out_array", "__dict__", "__weakref__")
 
     fn: type[Function]      # the op
@@ -101,12 +101,12 @@ class Context:
     needs_input_grad: tuple
     freed: bool
     _saved: tuple
-    _versions: tuple        # (tensor, version) for each Tensor input; a saved one must match
+    xp: Any                 # the array namespace of the pass: NUMPY, or a create_graph pass's
+    _versions: tuple        # tensor, version, tensor, version, ...: each Tensor input whose
+                            # array forward saved, as it was then; backward checks they match
     _inputs: tuple          # every forward input, as given (Tensors kept for saved lookups)
     _seq: int               # creation order: an op's record is newer than its inputs' records
     _out_array: Any         # the output's array, set only when forward saved it
-    xp: Any = NUMPY         # the array namespace of the pass; a create_graph pass sets its own
-    _out_stale = False      # True once the saved output was changed in place
     _out = None             # the output as a Tensor, only while a create_graph backward runs
     _hooks = None           # hooks on the output's gradient, and retain_grad (graph.py)
     _trace = None           # where the op was created, in anomaly mode
@@ -117,6 +117,7 @@ class Context:
         self.parents = None
         self.needs_input_grad = ()
         self.freed = False
+        self.xp = NUMPY
         self._saved = ()
         self._inputs = ()
         self._versions = ()
@@ -167,14 +168,9 @@ class Context:
     # -- what graph.backward calls (the graph protocol) --------------------------
     def _vjp(self, g: Any, create_graph: bool) -> tuple:
         """Run the op's VJP and bring each gradient to its input's shape and dtype."""
-        for tensor, version in self._versions:
-            if tensor._version != version:
-                self._check_saved_input(tensor, version)
-        if self._out_stale:
-            raise RuntimeError(
-                f"op '{self.name}': its output was modified in place after being saved for "
-                "backward, so the gradient would be wrong. Clone it before changing it."
-            )
+        versions = self._versions
+        if versions and (len(versions) != 2 or versions[0]._version != versions[1]):
+            self._check_versions()  # the common case, one saved input unchanged, inline
         if create_graph:
             return self._recorded_vjp(g)
         # The ordinary pass: arrays in, arrays out.
@@ -195,9 +191,18 @@ class Context:
         if n == 2 and len(grads) == 2:
             p0, p1 = parents
             g0, g1 = grads
-            a = None if p0 is None or g0 is None else _conform(self, g0, inputs[0])
-            b = None if p1 is None or g1 is None else _conform(self, g1, inputs[1])
-            if b is not None and b is a:
+            if p0 is None or g0 is None:
+                a = None
+            else:
+                data = inputs[0]._array
+                a = g0 if g0.shape == data.shape and g0.dtype is data.dtype \
+                    else _conform(self, g0, inputs[0])
+            if p1 is None or g1 is None:
+                return (a, None)
+            data = inputs[1]._array
+            b = g1 if g1.shape == data.shape and g1.dtype is data.dtype \
+                else _conform(self, g1, inputs[1])
+            if b is a:
                 b = b.copy()  # one array per input: leaves may accumulate in place
             return (a, b)
         result: list = []
@@ -211,20 +216,32 @@ class Context:
             result.append(None if parent is None else pg)
         return tuple(result)
 
-    def _check_saved_input(self, tensor: Any, version: int) -> None:
-        """An input changed in place since the op ran: refuse if backward needs its values.
+    def _check_versions(self) -> None:
+        """Refuse to run backward if a value forward saved was changed in place since.
 
-        As in PyTorch, only inputs saved for backward are checked; an op that needs
-        no values of an input (indexing, reshaping, adding) does not mind."""
-        array = tensor._array
-        for a in self._saved:
-            if a is array:
+        As in PyTorch, only what the op saved is checked: an op that needs no values of
+        an input (indexing, reshaping, adding) does not mind the input changing later,
+        since its gradient never reads them."""
+        versions = self._versions
+        for i in range(0, len(versions), 2):
+            tensor, version = versions[i], versions[i + 1]
+            if tensor is _OUTPUT_CHANGED:
+                raise RuntimeError(
+                    f"op '{self.name}': its output was modified in place after being saved "
+                    "for backward, so the gradient would be wrong. Clone it before changing "
+                    "it."
+                )
+            if tensor._version != version:
                 raise RuntimeError(
                     f"op '{self.name}': one of its inputs, of shape {tuple(tensor.shape)}, "
                     f"was modified in place after the op saved it (version {version} -> "
                     f"{tensor._version}), so the gradient would be wrong. Clone the tensor "
                     "before changing it, or change it before the op or outside the graph."
                 )
+
+    def _output_changed(self) -> None:
+        """The output this op saved was changed in place: its backward must refuse to run."""
+        self._versions += (_OUTPUT_CHANGED, -1)
 
     def _recorded_vjp(self, g: Any) -> tuple:
         """The VJP run on Tensors (``create_graph=True``), so that it is recorded too."""
@@ -239,7 +256,7 @@ class Context:
                 grads = backward(self, g)
             finally:
                 self._out = None
-                del self.xp  # back to the class default, NUMPY
+                self.xp = NUMPY
         else:
             grads = _wrap_once_differentiable(self, backward(self, g._array), wrap)
         if type(grads) is not tuple:
@@ -278,6 +295,16 @@ class Context:
         self._inputs = ()
         self._versions = ()
         self.freed = True
+
+
+class _OutputChanged:
+    """Stands in a record's ``_versions`` once the output it saved was changed in place:
+    its version (0) never matches the -1 noted beside it, so backward stops there."""
+
+    _version = 0
+
+
+_OUTPUT_CHANGED = _OutputChanged()
 
 
 def _conform(ctx: Context, pg: np.ndarray, x: Any) -> np.ndarray:

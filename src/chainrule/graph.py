@@ -76,10 +76,53 @@ class GraphFreedError(RuntimeError):
 # ---------------------------------------------------------------------------
 
 class _GradMode(threading.local):
-    enabled = True
-    anomaly = False
+    """Grad mode and anomaly mode, one pair per thread.
+
+    Every op asks whether it must record; a thread-local read costs a few hundred
+    instructions, so the hot path reads two module counters first: how many threads
+    have grad mode off (``_grad_off``) and anomaly mode on (``_anomaly_on``). While a
+    counter is 0 the answer is known without the thread-local read (tensor._apply).
+    A thread that ends with grad mode off leaves the counter raised: ops then take
+    the exact, thread-local path, never a wrong one.
+    """
+
+    _enabled = True
+    _anomaly = False
+
+    @property
+    def enabled(self) -> bool:
+        return self._enabled
+
+    @enabled.setter
+    def enabled(self, value: Any) -> None:
+        global _grad_off
+        value = bool(value)
+        with _counter_lock:
+            if self._enabled and not value:
+                _grad_off += 1
+            elif value and not self._enabled:
+                _grad_off -= 1
+            self._enabled = value
+
+    @property
+    def anomaly(self) -> bool:
+        return self._anomaly
+
+    @anomaly.setter
+    def anomaly(self, value: Any) -> None:
+        global _anomaly_on
+        value = bool(value)
+        with _counter_lock:
+            if value and not self._anomaly:
+                _anomaly_on += 1
+            elif self._anomaly and not value:
+                _anomaly_on -= 1
+            self._anomaly = value
 
 
+_counter_lock = threading.Lock()
+_grad_off = 0    # threads with grad mode off: while 0, every thread records
+_anomaly_on = 0  # threads with anomaly mode on: while 0, no thread checks
 _mode = _GradMode()
 
 
@@ -488,7 +531,7 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
             heappush(heap, (-node._seq, key, node))
     hooked = _HookCount.live > 0
     pending = _count_hooked_edges(nodes) if hooked and wanted is None else None
-    anomaly = _mode.anomaly
+    anomaly = _anomaly_on and _mode.anomaly
     take = grads.pop
     get = grads.get
     chained = None  # the next record when it is the only one pending: no heap round trip
@@ -516,6 +559,26 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
         parent_grads = ctx._vjp(g, create_graph)
         if anomaly:
             _AnomalyChecks.backward(ctx, parent_grads)  # type: ignore[misc]
+        if len(parents) == 1 and not pending:
+            # One input (most ops): the loop below, unrolled.
+            parent = parents[0]
+            pg = parent_grads[0]
+            if parent is not None and pg is not None:
+                key = id(parent)
+                prev = get(key)
+                if prev is not None:
+                    grads[key] = prev + pg
+                else:
+                    grads[key] = pg
+                    if parent.parents is None:
+                        leaves.append(parent)
+                    elif heap:
+                        heappush(heap, (-parent._seq, key, parent))
+                    else:
+                        chained = parent
+            if free:
+                ctx._release()
+            continue
         for parent, pg in zip(parents, parent_grads):
             if parent is None or pg is None:
                 continue

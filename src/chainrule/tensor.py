@@ -28,7 +28,7 @@ from . import graph as _graph
 from .dtypes import default_complex, default_float, result_type, to_array
 from .function import Context, Function, _sequence, register_engine
 from .graph import RemovableHandle, _mode, check_forward_anomaly
-from .ops.arrays import ArrayNamespace
+from .ops.arrays import NUMPY, ArrayNamespace
 from .ops.elementwise import (
     Abs,
     Add,
@@ -60,24 +60,27 @@ __all__ = ["Tensor"]
 def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
     """Run ``fn.forward`` on the arrays behind ``inputs``; record it if a gradient is needed.
 
-    This runs once per op, so it is written for speed (bench/chain.py measures it):
-    one- and two-input calls take a straight path without loops or generators, and
-    the Context and the output Tensor are filled slot by slot.
+    This runs once per op, so it is written for speed (bench/instructions.py counts it):
+    one- and two-input calls take a straight path without loops or generators, the
+    Context and the output Tensor are filled slot by slot, grad and anomaly mode are
+    read from module counters unless some thread changed them (graph._GradMode), and
+    only the inputs that forward saved get their version noted for the in-place check.
     """
     if type(inputs) is not tuple:
         inputs = tuple(inputs)
     ctx = _new_object(Context)
     ctx.fn = fn
     ctx.freed = False
+    ctx.xp = NUMPY
     ctx._saved = ()
+    ctx._versions = ()
     ctx._seq = _next_seq()
     n = len(inputs)
-    forward_args: tuple
     if n == 1:
         x = inputs[0]
         if isinstance(x, Tensor):
             a = x._array
-            record = x.requires_grad and _mode.enabled
+            record = x.requires_grad and (_graph._grad_off == 0 or _mode.enabled)
         else:
             a = x
             record = False
@@ -86,21 +89,31 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
             ctx.parents = (x if node is None else node,)
             ctx.needs_input_grad = _NEED_1
             ctx._inputs = inputs
-            ctx._versions = ((x, x._version),)
         else:
             ctx.parents = None
             ctx.needs_input_grad = _NO_NEED_1
             ctx._inputs = ()
-            ctx._versions = ()
-        forward_args = (a,)
+        try:
+            out = fn.forward(ctx, a, **params) if params else fn.forward(ctx, a)
+        except (ValueError, TypeError, IndexError) as err:
+            raise type(err)(f"{fn.op_name}: {_describe(inputs)}: {err}") from None
+        if type(out) is not np.ndarray:
+            out = _as_array(ctx, out, record)
+        if record and ctx._saved:
+            for s in ctx._saved:
+                if s is out:  # the op keeps its own output: create_graph and in-place need it
+                    ctx._out_array = out
+                elif s is a:
+                    ctx._versions = (x, x._version)
     elif n == 2:
         x, y = inputs
         x_is_t = isinstance(x, Tensor)
         y_is_t = isinstance(y, Tensor)
         need_x = x_is_t and x.requires_grad
         need_y = y_is_t and y.requires_grad
-        record = (need_x or need_y) and _mode.enabled
-        forward_args = (x._array if x_is_t else x, y._array if y_is_t else y)
+        record = (need_x or need_y) and (_graph._grad_off == 0 or _mode.enabled)
+        a = x._array if x_is_t else x
+        b = y._array if y_is_t else y
         if record:
             if need_x and need_y:
                 node_x = x._ctx
@@ -116,59 +129,26 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
                 ctx.parents = (None, y if node_y is None else node_y)
                 ctx.needs_input_grad = _NEED_SECOND
             ctx._inputs = inputs
-            if x_is_t and y_is_t:
-                ctx._versions = ((x, x._version), (y, y._version))
-            elif x_is_t:
-                ctx._versions = ((x, x._version),)
-            else:
-                ctx._versions = ((y, y._version),)
         else:
             ctx.parents = None
             ctx.needs_input_grad = _NO_NEED_2
             ctx._inputs = ()
-            ctx._versions = ()
-    else:
-        datas = []
-        needs = []
-        versions = []
-        for x in inputs:
-            if isinstance(x, Tensor):
-                datas.append(x._array)
-                needs.append(x.requires_grad)
-                versions.append((x, x._version))
-            else:
-                datas.append(x)
-                needs.append(False)
-        forward_args = tuple(datas)
-        ctx.needs_input_grad = tuple(needs)
-        record = True in needs and _mode.enabled
-        if record:
-            parents = []
-            for x, need in zip(inputs, needs):
-                parents.append((x if x._ctx is None else x._ctx) if need else None)
-            ctx.parents = tuple(parents)
-            ctx._inputs = inputs
-            ctx._versions = tuple(versions)
-        else:
-            ctx.parents = None
-            ctx._inputs = ()
-            ctx._versions = ()
-    try:
-        if params:
-            out = fn.forward(ctx, *forward_args, **params)
-        else:
-            out = fn.forward(ctx, *forward_args)
-    except (ValueError, TypeError, IndexError) as err:
-        raise type(err)(f"{fn.op_name}: {_describe(inputs)}: {err}") from None
-    if type(out) is not np.ndarray:
-        scalar, out = out, np.asarray(out)  # NumPy gives 0-d results as scalars
+        try:
+            out = fn.forward(ctx, a, b, **params) if params else fn.forward(ctx, a, b)
+        except (ValueError, TypeError, IndexError) as err:
+            raise type(err)(f"{fn.op_name}: {_describe(inputs)}: {err}") from None
+        if type(out) is not np.ndarray:
+            out = _as_array(ctx, out, record)
         if record and ctx._saved:
-            ctx._saved = tuple([out if a is scalar else a for a in ctx._saved])
-    if record and ctx._saved:
-        for a in ctx._saved:
-            if a is out:  # the op keeps its own output: create_graph and in-place need to know
-                ctx._out_array = out
-                break
+            for s in ctx._saved:
+                if s is out:
+                    ctx._out_array = out
+                elif s is a and x_is_t:
+                    ctx._versions += (x, x._version)
+                elif s is b and y_is_t:
+                    ctx._versions += (y, y._version)
+    else:
+        out, record = _apply_many(ctx, fn, inputs, params)
     t = _new_object(Tensor)
     t._array = out
     t.grad = None
@@ -177,12 +157,61 @@ def _apply(fn: type[Function], inputs: Sequence[Any], params: dict) -> Tensor:
     if record:
         t.requires_grad = True
         t._ctx = ctx
-        if _mode.anomaly:
+        if _graph._anomaly_on and _mode.anomaly:
             check_forward_anomaly(ctx, inputs, t)
     else:
         t.requires_grad = False
         t._ctx = None
     return t
+
+
+def _apply_many(ctx: Context, fn: type[Function], inputs: tuple,
+                params: dict) -> tuple[np.ndarray, bool]:
+    """``_apply`` for no inputs or more than two: forward's array, and whether the op
+    is recorded."""
+    datas = []
+    needs = []
+    for x in inputs:
+        if isinstance(x, Tensor):
+            datas.append(x._array)
+            needs.append(x.requires_grad)
+        else:
+            datas.append(x)
+            needs.append(False)
+    ctx.needs_input_grad = tuple(needs)
+    record = True in needs and (_graph._grad_off == 0 or _mode.enabled)
+    if record:
+        ctx.parents = tuple([(x if x._ctx is None else x._ctx) if need else None
+                             for x, need in zip(inputs, needs)])
+        ctx._inputs = inputs
+    else:
+        ctx.parents = None
+        ctx._inputs = ()
+    try:
+        out = fn.forward(ctx, *datas, **params) if params else fn.forward(ctx, *datas)
+    except (ValueError, TypeError, IndexError) as err:
+        raise type(err)(f"{fn.op_name}: {_describe(inputs)}: {err}") from None
+    if type(out) is not np.ndarray:
+        out = _as_array(ctx, out, record)
+    if record and ctx._saved:
+        for s in ctx._saved:
+            if s is out:
+                ctx._out_array = out
+                continue
+            for x in inputs:
+                if isinstance(x, Tensor) and x._array is s:
+                    ctx._versions += (x, x._version)
+                    break
+    return out, record
+
+
+def _as_array(ctx: Context, out: Any, record: bool) -> np.ndarray:
+    """A forward's result as an array: NumPy gives 0-d results as scalars; a saved
+    scalar result becomes the same array, so the op still knows it kept its output."""
+    array = np.asarray(out)
+    if record and ctx._saved:
+        ctx._saved = tuple([array if s is out else s for s in ctx._saved])
+    return array
 
 
 _new_object = object.__new__  # Tensor and Context define no __new__: skip __init__
@@ -719,7 +748,7 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
             member._version += 1
             ctx = member._ctx
             if ctx is not None and getattr(ctx, "_out_array", None) is member._array:
-                ctx._out_stale = True
+                ctx._output_changed()
 
     def __iadd__(self, other: Any) -> Tensor:
         return self.add_(other)
