@@ -78,6 +78,8 @@ def markdown(sections: list, info: dict, blas: dict, command: str, seconds: floa
         + ", ".join(f"{k} {info[k]}" for k in ("torch", "autograd", "micrograd",
                                                 "threadpoolctl", "chainrule") if k in info),
         f"- OPENBLAS_* environment: {info['openblas_env'] or 'none set'}",
+        "- Allocator: in every library's process glibc keeps freed memory for reuse, the "
+        "setting chainrule makes at import (`chainrule.allocator`)",
         f"- Load average (1 min) at the start and the end of the run: {info.get('load_start', '?')}"
         f" / {info.get('load_end', '?')} on {info['cores']} cores (other work on the machine: "
         "above the core count, two-thread timings mostly measure waiting for a core)",

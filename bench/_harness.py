@@ -125,6 +125,12 @@ def child_main(argv: list) -> None:
     threads = spec["threads"]
     import importlib
 
+    # Every library's process gets the allocator setting chainrule makes at import
+    # (glibc keeps freed memory for reuse: chainrule.allocator), so that a ratio
+    # compares the libraries' work, not how glibc treated their freed arrays.
+    from chainrule import allocator
+
+    allocator.keep_freed_memory(True)
     module = importlib.import_module(spec["module"])
     lib = spec["lib"]
     if lib == "torch":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as _np
 
+from . import allocator as allocator
 from . import (
     accelerator,
     amp,
@@ -436,3 +437,5 @@ squeeze = _unary("squeeze")
 unsqueeze = _unary("unsqueeze")
 softmax = _unary("softmax")
 log_softmax = _unary("log_softmax")
+
+allocator._at_import()  # keep freed array memory for reuse (see chainrule.allocator)

@@ -139,10 +139,15 @@ def _zero_grad(g):
 # ---------------------------------------------------------------------------
 
 
+# The four arithmetic operators skip the call to ``promote`` in the commonest cases, a
+# float array with a Python float or with an array of its own dtype (operands that
+# ``promote`` returns unchanged): these run once per op of every model.
 class Add(Function):
     @staticmethod
     def forward(ctx, a, b):
-        a, b = promote(a, b)
+        if not (type(a) is np.ndarray and (type(b) is float and a.dtype.kind == "f"
+                                           or type(b) is np.ndarray and a.dtype is b.dtype)):
+            a, b = promote(a, b)
         return a + b
 
     @staticmethod
@@ -153,7 +158,9 @@ class Add(Function):
 class Sub(Function):
     @staticmethod
     def forward(ctx, a, b):
-        a, b = promote(a, b)
+        if not (type(a) is np.ndarray and (type(b) is float and a.dtype.kind == "f"
+                                           or type(b) is np.ndarray and a.dtype is b.dtype)):
+            a, b = promote(a, b)
         return a - b
 
     @staticmethod
@@ -174,7 +181,9 @@ class Neg(Function):
 class Mul(Function):
     @staticmethod
     def forward(ctx, a, b):
-        a, b = promote(a, b)
+        if not (type(a) is np.ndarray and (type(b) is float and a.dtype.kind == "f"
+                                           or type(b) is np.ndarray and a.dtype is b.dtype)):
+            a, b = promote(a, b)
         ctx.save_for_backward(a, b)
         return a * b
 
@@ -188,7 +197,9 @@ class Mul(Function):
 class Div(Function):
     @staticmethod
     def forward(ctx, a, b):
-        a, b = promote(a, b)
+        if not (type(a) is np.ndarray and (type(b) is float and a.dtype.kind == "f"
+                                           or type(b) is np.ndarray and a.dtype is b.dtype)):
+            a, b = promote(a, b)
         if _kind(a) in "biu" and _kind(b) in "biu":  # true division of integers: default dtype
             a, b = _floating(np.asarray(a)), _floating(np.asarray(b))
         out = a / b
