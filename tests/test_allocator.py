@@ -57,6 +57,7 @@ def test_the_user_can_opt_out_or_choose_their_own_malloc_settings():
 
 @pytest.mark.skipif(not GLIBC, reason="glibc's mallopt only")
 def test_keep_freed_memory_can_be_switched_off_again():
-    code = FAULTS.format(setup="import chainrule as cr\nassert cr.allocator.keep_freed_memory(False)"
-                         "\nassert not cr.allocator.freed_memory_kept()")
+    setup = ("import chainrule as cr\nassert cr.allocator.keep_freed_memory(False)\n"
+             "assert not cr.allocator.freed_memory_kept()")
+    code = FAULTS.format(setup=setup)
     assert int(_run(code)) > 20 * 1024

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import numpy as _np
 
-from . import allocator as allocator
 from . import (
     accelerator,
+    allocator,
     amp,
     backends,
     cuda,

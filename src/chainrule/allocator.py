@@ -29,6 +29,7 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from collections.abc import Callable
 
 __all__ = ["keep_freed_memory", "freed_memory_kept"]
 
@@ -46,7 +47,7 @@ _USER_SETTINGS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_", "MALLOC_TO
 _kept = False
 
 
-def _mallopt() -> object | None:
+def _mallopt() -> Callable[[int, int], int] | None:
     """glibc's ``mallopt``, or None where the C library is another one."""
     if not sys.platform.startswith("linux"):
         return None

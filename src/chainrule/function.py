@@ -203,7 +203,7 @@ class Context:
             b = g1 if g1.shape == data.shape and g1.dtype is data.dtype \
                 else _conform(self, g1, inputs[1])
             if b is a:
-                b = b.copy()  # one array per input: leaves may accumulate in place
+                b = g1.copy()  # one array per input: leaves may accumulate in place
             return (a, b)
         result: list = []
         for parent, pg, x in zip(parents, grads, inputs):
