@@ -387,6 +387,13 @@ class MaxPool(Function):
     def forward(ctx, x, window, stride, dilation, padding=None):
         if padding is not None and not any(b or a for b, a in padding):
             padding = None
+        ctx.window, ctx.stride, ctx.dilation, ctx.padding = window, stride, dilation, padding
+        ctx.stages = None
+        if padding is None and tuple(stride) == tuple(window) and all(
+                dl == 1 for dl in dilation) and any(k > 1 for k in window):
+            out, ctx.stages = _tiled_max(x, window)
+            ctx.save_for_backward(x, out)
+            return out
         padded = _pad_lowest(x, padding)
         out = None
         for _, index in window_slices(padded.shape, window, stride, dilation):
@@ -395,7 +402,6 @@ class MaxPool(Function):
             else:
                 np.maximum(out, padded[index], out=out)
         ctx.save_for_backward(x, out)
-        ctx.window, ctx.stride, ctx.dilation, ctx.padding = window, stride, dilation, padding
         return out
 
     @staticmethod
@@ -440,14 +446,80 @@ class MaxPool(Function):
     @staticmethod
     def fast_backward(ctx, g):
         """``backward`` on arrays without the (..., *window) one-hot tensor: one masked
-        write per window offset."""
+        write per window offset, or, for windows that tile the input and hold no NaN,
+        :func:`_tiled_max_backward` through the forward's stages."""
         x, out = ctx.saved_tensors
+        if ctx.stages is not None and not (out.dtype.kind == "f" and np.isnan(out).any()):
+            return _tiled_max_backward(g, ctx.stages, out, ctx.window)
         padded = _pad_lowest(x, ctx.padding)
         masks = MaxPool._winner_masks(padded, out, ctx.window, ctx.stride, ctx.dilation,
                                       ctx.padding)
         gp = _scatter_windows(lambda o: g * masks[o], padded.shape, g.dtype, ctx.window,
                               ctx.stride, ctx.dilation)
         return gp if ctx.padding is None else gp[_unpad(ctx.padding, gp.shape)]
+
+
+def _every_kth(a: np.ndarray, axis: int, j: int, k: int, count: int) -> np.ndarray:
+    """The view of ``a`` at positions j, j + k, ..., j + k (count - 1) along ``axis``."""
+    index = [slice(None)] * a.ndim
+    index[axis] = slice(j, j + k * (count - 1) + 1, k)
+    return a[tuple(index)]
+
+
+def _tiled_max(x: np.ndarray, window: tuple) -> tuple[np.ndarray, list]:
+    """Max pooling with stride = window (no padding or dilation), one axis at a time.
+
+    Windows that do not overlap make the maximum separable: the row-wise maxima of a
+    window, then their maximum. Each stage reads its input once in long strided runs
+    (the innermost stage over the whole array), where the window-offset slices of
+    :class:`MaxPool`'s general path are many short rows. Taking the innermost axis
+    first keeps PyTorch's choice of winner (the first maximum in row-major order: the
+    first maximum of the first row holding the window's maximum). Returns the output
+    and the stages as (axis, input, output) for :func:`_tiled_max_backward`.
+    """
+    d = len(window)
+    stages = []
+    cur = x
+    for a in reversed(range(d)):
+        k = window[a]
+        if k == 1:
+            continue
+        axis = x.ndim - d + a
+        count = cur.shape[axis] // k
+        nxt = np.maximum(_every_kth(cur, axis, 0, k, count), _every_kth(cur, axis, 1, k, count))
+        for j in range(2, k):
+            np.maximum(nxt, _every_kth(cur, axis, j, k, count), out=nxt)
+        stages.append((axis, cur, nxt))
+        cur = nxt
+    return cur, stages
+
+
+def _tiled_max_backward(g: np.ndarray, stages: list, out: np.ndarray, window: tuple) -> np.ndarray:
+    """The VJP of :func:`_tiled_max` where no window holds a NaN: stage by stage from the
+    last, each stage's gradient goes to the first of its k inputs equal to its output."""
+    if g.strides != out.strides:  # g in the stages' memory order: the passes below stream
+        laid = np.empty_like(out)
+        laid[...] = g
+        g = laid
+    for axis, inp, res in reversed(stages):
+        k = window[axis - inp.ndim + len(window)]
+        count = res.shape[axis]
+        whole = inp.shape[axis] == k * count
+        grad = np.empty_like(inp) if whole else np.zeros_like(inp)
+        taken = None
+        for j in range(k):
+            if j == k - 1 and taken is not None:
+                hit = ~taken  # no NaN: the last offset wins wherever no earlier one did
+            else:
+                hit = _every_kth(inp, axis, j, k, count) == res
+                if taken is not None:
+                    hit &= ~taken
+                    taken |= hit
+                else:
+                    taken = hit  # read before any later offset's |= changes it
+            np.multiply(g, hit, out=_every_kth(grad, axis, j, k, count))
+        g = grad
+    return g
 
 
 def max_pool_winners(x: np.ndarray, out: np.ndarray, window: tuple, stride: tuple,
