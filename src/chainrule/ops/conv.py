@@ -358,12 +358,10 @@ def _col2im_grid(w2: np.ndarray, gm: np.ndarray, spatial: tuple, kernel: tuple,
         grid = grid.reshape(o, size)
     cols = np.matmul(w2.T, grid).reshape(c, area, size)
     steps = [math.prod(spatial[a + 1:]) * dilation[a] for a in range(len(kernel))]
-    gx = None
+    gx = cols[:, 0].copy()  # offset 0 (shift 0) comes first and covers the whole grid
     for k, offset in enumerate(_offsets(kernel)):
         shift = sum(i * s for i, s in zip(offset, steps))
-        if gx is None:  # offset 0 (shift 0) comes first and covers the whole grid
-            gx = cols[:, k].copy()
-        else:
+        if k:
             gx[:, shift:] += cols[:, k, :size - shift]
     return gx.reshape((c, n) + tuple(spatial)).transpose((1, 0) + tuple(range(2, 2 + len(kernel))))
 
