@@ -29,9 +29,10 @@ import itertools
 import math
 
 import numpy as np
+from numpy.lib.stride_tricks import as_strided
 
 from ..function import Function
-from .arrays import col2im, sliding_windows, value, window_slices
+from .arrays import _out_size, col2im, sliding_windows, value, window_slices
 
 __all__ = ["Pad", "TakeAxis", "TakePoints", "SlidingWindows", "Col2Im", "Conv", "MaxPool",
            "AvgPool", "MaxUnpool", "lowest", "max_pool_winners"]
@@ -237,9 +238,10 @@ class Conv(Function):
     def forward(ctx, x, w, b, stride, dilation):
         d = len(stride)
         n, o = x.shape[0], w.shape[0]
-        windows = sliding_windows(x, w.shape[2:], stride, dilation)  # (N, C, *out, *k)
-        out_sizes = windows.shape[2:2 + d]
-        cols = _im2col(windows, d)
+        kernel = w.shape[2:]
+        out_sizes = tuple(_out_size(m, k, s, dl)
+                          for m, k, s, dl in zip(x.shape[2:], kernel, stride, dilation))
+        cols = _im2col(x, kernel, stride, dilation)
         out = np.matmul(w.reshape(o, -1), cols)
         if b is not None:
             if b.dtype == out.dtype:
@@ -311,11 +313,31 @@ def _from_cols(d: int) -> tuple:
     return (1 + d, 0) + tuple(range(2 + d, 2 + 2 * d)) + tuple(range(1, 1 + d))
 
 
-def _im2col(windows: np.ndarray, d: int) -> np.ndarray:
-    """Windows (N, C, *out, *k) as columns (C * prod(k), N * prod(out)): one copy."""
-    cols = windows.transpose(_to_cols(d))
-    rows = math.prod(cols.shape[:1 + d])
-    return np.ascontiguousarray(cols).reshape(rows, -1)
+def _im2col(x: np.ndarray, kernel: tuple, stride: tuple, dilation: tuple) -> np.ndarray:
+    """The windows of x (N, C, *S) as columns (C * prod(k), N * prod(out)).
+
+    Copying the windows view straight into column order copies rows of Wo pixels, one
+    NumPy inner loop each. With stride 1 along H (and d >= 2), two copies do better
+    (0.19 against 0.27 ms for the (64, 8, 13, 13) input of bench/cnn.py): first the kw
+    shifts along W, laid out as (C, kw, N, *S[:-1], Wo); then each window offset's
+    (Ho, Wo) block is a run of whole rows of that.
+    """
+    d = len(kernel)
+    if d == 1 or stride[-2] != 1:
+        cols = sliding_windows(x, kernel, stride, dilation).transpose(_to_cols(d))
+        return np.ascontiguousarray(cols).reshape(x.shape[1] * math.prod(kernel), -1)
+    shifted = sliding_windows(x, kernel[-1:], stride[-1:], dilation[-1:])  # (N, C, .., Wo, kw)
+    order = (1, x.ndim, 0) + tuple(range(2, x.ndim - 1)) + (x.ndim - 1,)
+    rows = np.ascontiguousarray(shifted.transpose(order))  # (C, kw, N, *S[:-1], Wo)
+    st = rows.strides
+    lead = range(d - 1)
+    outs = tuple(_out_size(m, k, s, dl) for m, k, s, dl in
+                 zip(x.shape[2:-1], kernel[:-1], stride[:-1], dilation[:-1]))
+    shape = (rows.shape[0],) + tuple(kernel[:-1]) + rows.shape[1:3] + outs + rows.shape[-1:]
+    strides = ((st[0],) + tuple(st[3 + a] * dilation[a] for a in lead) + st[1:3]
+               + tuple(st[3 + a] * stride[a] for a in lead) + st[-1:])
+    cols = as_strided(rows, shape, strides, writeable=False)  # (C, *k, N, *out)
+    return np.ascontiguousarray(cols).reshape(x.shape[1] * math.prod(kernel), -1)
 
 
 def _matmul_nt(a: np.ndarray, b: np.ndarray) -> np.ndarray:
