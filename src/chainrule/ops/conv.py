@@ -1,9 +1,9 @@
 """Convolution and pooling kernels: padding, sliding windows and their adjoint.
 
-A convolution is written as a composition, so that its gradient is differentiable
-again (DESIGN.md, decision 1)::
-
-    pad  ->  sliding_windows  ->  (permute, reshape: the im2col copy)  ->  linear
+A convolution is one op, :class:`Conv` (after a :class:`Pad`): im2col, one matmul,
+the bias. Its ``backward`` is written with ``xp`` from the ops below (windows, matmul,
+col2im), so its gradient is differentiable again (DESIGN.md, decision 1); its
+``fast_backward`` is the first-order kernel on arrays.
 
 :class:`SlidingWindows` returns every window of the last d axes (d = 1, 2 or 3, the
 length of the window) as a strided view, without copying
@@ -17,7 +17,7 @@ convolution written forward: a matmul, then ``col2im``.
 opposite crop and pad.
 
 Max pooling is one op (:class:`MaxPool`): a running maximum over the window's
-strided slices. Its gradient goes where PyTorch sends it: to the first maximum of
+strided slices, or, for windows that tile the input, one axis at a time. Its gradient goes where PyTorch sends it: to the first maximum of
 each window in row-major order, to the last NaN of a window holding NaNs, never to
 the padding. :class:`AvgPool` sums the slices; :class:`MaxUnpool` puts values back
 at the positions max pooling took them from.

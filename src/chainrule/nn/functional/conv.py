@@ -1,7 +1,7 @@
 """Convolution functions, built from the sliding-window ops of :mod:`chainrule.ops.conv`.
 
-A convolution pads, takes every window as a strided view, lays the windows out as
-columns (the one im2col copy) and multiplies them by the weights. A transposed
+A convolution pads, then runs one op (:class:`chainrule.ops.conv.Conv`): the windows
+laid out as columns (the im2col copy), one matmul by the weights, the bias. A transposed
 convolution is that convolution's VJP with respect to its input, written forward:
 the weights' transpose times the input, then ``col2im`` adds each column back where
 its window lies, then the padding is cropped. ``unfold`` and ``fold`` are the two
