@@ -17,10 +17,11 @@ convolution written forward: a matmul, then ``col2im``.
 opposite crop and pad.
 
 Max pooling is one op (:class:`MaxPool`): a running maximum over the window's
-strided slices, or, for windows that tile the input, one axis at a time. Its gradient goes where PyTorch sends it: to the first maximum of
-each window in row-major order, to the last NaN of a window holding NaNs, never to
-the padding. :class:`AvgPool` sums the slices; :class:`MaxUnpool` puts values back
-at the positions max pooling took them from.
+strided slices, or, for windows that tile the input, one axis at a time. Its
+gradient goes where PyTorch sends it: to the first maximum of each window in
+row-major order, to the last NaN of a window holding NaNs, never to the padding.
+:class:`AvgPool` sums the slices; :class:`MaxUnpool` puts values back at the
+positions max pooling took them from.
 """
 
 from __future__ import annotations
