@@ -181,7 +181,7 @@ class Scalar:
     _pb: Scalar | None
     _d0: Any                      # local derivatives d self / d input: floats, None once
     _d1: Any                      # freed (and on leaves and n-ary ops)
-    _g: float | None              # backward's running gradient; None outside backward
+    _g: Any                       # backward's running gradient (a float); None outside it
 
     # One object per op and no tuples: every container the cyclic garbage collector
     # tracks costs it work on each of its passes, and a graph is mostly these objects.
