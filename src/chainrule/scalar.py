@@ -685,24 +685,34 @@ def _backward(root: Scalar, gradient: float, free: bool) -> None:
     root._g = gradient
     order = [root]
     leaves: list = []
+    stack = [root]
+    push = stack.append
+    pop = stack.pop
+    seen = order.append
     try:
-        # Every node the root reaches through parents, once: the loop also visits
-        # what it appends. -0.0 is the start of a sum because -0.0 + x == x for every
+        # Every node the root reaches through parents, once. Depth first, because that
+        # finds them in long runs of creation order, which the sort below merges
+        # cheaply (breadth first shuffles them: the sort took 3x longer on the MLP of
+        # bench/scalar_micrograd.py). -0.0 starts each sum: -0.0 + x == x for every
         # float x (0.0 + -0.0 would be 0.0).
-        for node in order:
-            p = node._pa
-            if p is not None and p._g is None:
-                p._g = -0.0
-                order.append(p)
+        while stack:
+            node = pop()
             p = node._pb
             if p is not None and p._g is None:
                 p._g = -0.0
-                order.append(p)
+                seen(p)
+                push(p)
+            p = node._pa
+            if p is not None and p._g is None:
+                p._g = -0.0
+                seen(p)
+                push(p)
             if node._d0 is None and type(node) is _NaryScalar:
                 for p in node._parents or ():
                     if p is not None and p._g is None:
                         p._g = -0.0
-                        order.append(p)
+                        seen(p)
+                        push(p)
         # Newest first: every consumer of a node runs before the node itself. Leaves
         # (creation number -1) come first in ascending order; they are split off.
         order.sort(key=_seq_of)
