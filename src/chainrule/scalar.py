@@ -2,11 +2,10 @@
 
 Every arithmetic operation on a :class:`Scalar` makes a new Scalar that
 remembers its inputs and the *local derivatives* of the op, computed in the
-forward pass as plain floats. ``backward()`` then walks the graph once, in
-reverse topological order, with the shared traversal of
-:mod:`chainrule.graph` (the same one :class:`chainrule.Tensor` uses), and
-multiplies each incoming gradient by those local derivatives: reverse mode,
-the chain rule applied from the output back to the inputs.
+forward pass as plain floats. ``backward()`` then walks the graph once,
+newest op first (an order in which every use of a value comes before the
+value), and multiplies each incoming gradient by those local derivatives:
+reverse mode, the chain rule applied from the output back to the inputs.
 
 >>> from chainrule import Scalar
 >>> x1, x2 = Scalar(2.0), Scalar(5.0)
@@ -20,9 +19,14 @@ How it is built:
 * Each primitive is a small *kernel*, ``(a, b) -> (value, d value/d a,
   d value/d b)``, its forward beside its local derivatives; derived ops
   (``-``, ``/``, ``neg``, ...) are one-liners over primitives.
-* A Scalar is its own op record (graph protocol of :mod:`chainrule.graph`):
-  it keeps ``parents``, the op ``name`` and the two local derivatives in
-  ``__slots__``, so an op costs one object and one tuple.
+* A Scalar is its own op record (graph protocol of :mod:`chainrule.graph`,
+  so the explain views and ``graph.backward`` work on it as on a Tensor): its
+  inputs, the op ``name`` and the two local derivatives sit in ``__slots__``,
+  so an op costs one object and nothing else the garbage collector tracks.
+* ``backward()`` runs a pass of its own on those slots, summing every
+  gradient in the order ``graph.backward`` does (the same numbers to the last
+  bit); with a hook registered, ``retain_grad()`` or anomaly mode on it hands
+  over to ``graph.backward``, which runs them.
 * No reference cycles: a graph is freed by reference counting as soon as the
   last Scalar that reaches it goes away.
 * A graph can be evaluated again after its leaves change: set ``leaf.data``
