@@ -45,6 +45,7 @@ import bisect
 import itertools
 import math
 import operator
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -483,7 +484,8 @@ class Scalar:
             # hooks, retain_grad() and anomaly checks: the shared engine runs them
             _graph.backward([self], [float(gradient)], retain_graph=retain_graph)
         else:
-            _backward(self, float(gradient), not retain_graph)
+            with _backward_lock:
+                _backward(self, float(gradient), not retain_graph)
 
     def forward(self) -> float:
         """Recompute this Scalar and every recorded Scalar it depends on.
@@ -675,6 +677,9 @@ def _record(name: str, out: float, x: Any, y: Any, d0: float, d1: float | None) 
 # ---------------------------------------------------------------------------
 
 _seq_of = operator.attrgetter("_seq")
+# One Scalar backward pass at a time: the pass marks nodes in their _g slots, and two
+# passes through a shared graph in two threads would read each other's marks.
+_backward_lock = threading.Lock()
 
 
 def _backward(root: Scalar, gradient: float, free: bool) -> None:
@@ -685,8 +690,8 @@ def _backward(root: Scalar, gradient: float, free: bool) -> None:
     fields: one pass finds the nodes the root reaches, a sort by creation number
     orders them, and one pass runs the chain rule, each node's running gradient kept
     in its ``_g`` slot (floats, no dict, no heap). ``_g`` is None outside this
-    function, which is how the first pass knows what it has seen; two threads
-    running backward through one graph at the same time would share it.
+    function, which is how the first pass knows what it has seen; so that two
+    threads never share those marks, callers hold ``_backward_lock``.
     """
     root._g = gradient
     order = [root]
