@@ -485,4 +485,3 @@ def test_forward_names_the_op_that_fails():
     x.data = -1.0
     with pytest.raises(ValueError, match=r"forward\(\): log\(-1.0\)"):
         y.forward()
-
