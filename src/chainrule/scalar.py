@@ -259,8 +259,8 @@ class Scalar:
 
     # -- building the graph ---------------------------------------------------
     # __add__ and __mul__ are most of any graph: they build their node inline (the
-    # same steps as _record), as one Python call per op. Everything else goes
-    # through its kernel and _record.
+    # same steps as _record), as one Python call per op. The other binary ops go
+    # through their kernel and _record, the unary ones through _unary.
     def __add__(self, other: Any) -> Scalar:
         if type(other) is Scalar or isinstance(other, Scalar):
             b = other.data
@@ -340,7 +340,22 @@ class Scalar:
             out, d0 = _UNARY[name](self.data)
         except (ValueError, ZeroDivisionError, OverflowError) as err:
             raise ValueError(f"Scalar {name}({self.data!r}): {err}") from None
-        return _record(name, out, self, None, d0, None)
+        if not _mode.enabled:
+            return _new(out)
+        # _record's steps for one input, inline: relu is half the nodes of scalar_nn's MLP
+        node = _object_new(Scalar)
+        node.data = out
+        node._d0 = d0
+        node.grad = None
+        node.label = None
+        node.name = name
+        node._a = self
+        node._pa = pa = self if self.requires_grad else None
+        node._pb = None
+        node.requires_grad = pa is not None
+        node._seq = next(_seq_counter)
+        node._g = None
+        return node
 
     # -- primitives as operators ----------------------------------------------
     def __radd__(self, other: Any) -> Scalar:
@@ -643,8 +658,8 @@ def _new(out: float) -> Scalar:
     return _as_leaf(node)
 
 
-def _record(name: str, out: float, x: Any, y: Any, d0: float, d1: float | None) -> Scalar:
-    """The Scalar ``out = name(x, y)`` (``y`` None: a unary op) with its local derivatives.
+def _record(name: str, out: float, x: Any, y: Any, d0: float, d1: float) -> Scalar:
+    """The Scalar ``out = name(x, y)`` with its local derivatives ``d0``, ``d1``.
 
     ``x`` and ``y`` are Scalars or floats (constants); the ones that require grad become
     the node's parents. Under ``no_grad`` nothing is recorded.
@@ -654,18 +669,14 @@ def _record(name: str, out: float, x: Any, y: Any, d0: float, d1: float | None) 
     node = _object_new(Scalar)
     node.data = out
     node._d0 = d0
+    node._d1 = d1
     node.grad = None
     node.label = None
     node.name = name
     node._a = x
+    node._b = y
     node._pa = pa = x if type(x) is not float and x.requires_grad else None
-    if y is None:
-        pb = None
-    else:
-        node._b = y
-        node._d1 = d1
-        pb = y if type(y) is not float and y.requires_grad else None
-    node._pb = pb
+    node._pb = pb = y if type(y) is not float and y.requires_grad else None
     node.requires_grad = pa is not None or pb is not None
     node._seq = next(_seq_counter)
     node._g = None
