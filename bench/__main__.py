@@ -145,7 +145,8 @@ ENGINE_NOTES = """## How to read these numbers
   first gradient arrives, each op's saved arrays are released right after its VJP, and
   nothing refers back from a Context to its output, so graphs free by reference counting
   (no cycles: see the memory table and tests/test_engine_memory.py). Scalar numbers its
-  records the same way and shares this pass.
+  records the same way; its own pass (docs/ENGINE_NOTES.md, "The Scalar engine's speed")
+  sums in the same order with gradients in slots, and hands hooks to this one.
 - `function._vjp`: one- and two-input fast paths; shapes compared once, dtypes by identity
   first; a copy only when one array is the gradient of two inputs.
 - `optim.SGD`: large parameters are updated in cache-sized blocks, so an update streams

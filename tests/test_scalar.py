@@ -140,6 +140,74 @@ def test_intermediates_keep_grad_only_when_asked():
     assert x.grad == 2 * 15 * 2.0
 
 
+def _shared_graph():
+    """A graph with a reused intermediate, constants, a dot node and every kind of op."""
+    w, v = Scalar(0.7, label="w"), Scalar(-1.3, label="v")
+    c = Scalar(2.0, requires_grad=False)
+    h = (w * v + 0.5).tanh()
+    k = dot([h, w, v], [v, c, h], 0.25)
+    out = (h * k - 1.0 / (k + 3.0)) ** 2 + (v * c).sigmoid() * h - h.exp()
+    return out, (w, v, c)
+
+
+def test_fast_backward_sums_exactly_as_the_shared_engine():
+    # Scalar.backward runs its own pass unless a hook or anomaly mode needs
+    # graph.backward; both sum each gradient in the same order, so the numbers agree
+    # to the last bit, and the leaves accumulate alike over two calls.
+    out, leaves = _shared_graph()
+    out.backward(retain_graph=True)
+    out.backward()
+    fast = [x.grad for x in leaves]
+    out, leaves = _shared_graph()
+    cr.graph.backward([out], [1.0], retain_graph=True)
+    cr.graph.backward([out], [1.0])
+    assert fast == [x.grad for x in leaves] and fast[2] is None
+    assert all(isinstance(g, float) for g in fast[:2])
+
+
+def test_hooks_on_scalars_run_through_the_shared_engine():
+    x = Scalar(3.0)
+    h = x * x
+    handle = cr.graph.register_hook(h, lambda g: 2.0 * g)
+    (h + 1.0).backward()
+    assert x.grad == 2.0 * 6.0
+    handle.remove()
+    x.grad = None
+    (x * x + 1.0).backward()  # no hook left: the Scalar-only pass again
+    assert x.grad == 6.0
+
+
+def test_a_freed_node_deep_in_the_graph_raises_and_leaves_the_graph_usable():
+    x = Scalar(1.5)
+    y = x * x
+    z = y.sin() + x
+    y.backward()  # frees y only
+    x.grad = None
+    with pytest.raises(GraphFreedError, match="op 'mul'"):
+        z.backward(retain_graph=True)
+    assert x.grad is None  # nothing was published
+    y.forward()  # re-arms y; the failed pass left no marks behind
+    z.backward()
+    assert x.grad == pytest.approx(math.cos(1.5 * 1.5) * 2 * 1.5 + 1.0, rel=1e-15)
+
+
+def test_a_result_of_constants_made_a_leaf_gets_a_gradient():
+    c = Scalar(3.0, requires_grad=False)
+    k = c * c  # recorded (forward() can redo it) but needs no gradient: a leaf
+    assert k.is_leaf and not k.requires_grad
+    k.requires_grad_()
+    x = Scalar(2.0)
+    (k * x).backward()
+    assert (k.grad, x.grad, c.grad) == (2.0, 9.0, None)
+
+
+def test_backward_from_a_leaf():
+    x = Scalar(2.0)
+    x.backward(gradient=3.0)
+    x.backward()
+    assert x.grad == 4.0
+
+
 def test_backward_with_a_given_output_gradient():
     x = Scalar(2.0)
     (x * x).backward(gradient=0.5)

@@ -2,11 +2,10 @@
 
 Every arithmetic operation on a :class:`Scalar` makes a new Scalar that
 remembers its inputs and the *local derivatives* of the op, computed in the
-forward pass as plain floats. ``backward()`` then walks the graph once, in
-reverse topological order, with the shared traversal of
-:mod:`chainrule.graph` (the same one :class:`chainrule.Tensor` uses), and
-multiplies each incoming gradient by those local derivatives: reverse mode,
-the chain rule applied from the output back to the inputs.
+forward pass as plain floats. ``backward()`` then walks the graph once,
+newest op first (an order in which every use of a value comes before the
+value), and multiplies each incoming gradient by those local derivatives:
+reverse mode, the chain rule applied from the output back to the inputs.
 
 >>> from chainrule import Scalar
 >>> x1, x2 = Scalar(2.0), Scalar(5.0)
@@ -20,9 +19,14 @@ How it is built:
 * Each primitive is a small *kernel*, ``(a, b) -> (value, d value/d a,
   d value/d b)``, its forward beside its local derivatives; derived ops
   (``-``, ``/``, ``neg``, ...) are one-liners over primitives.
-* A Scalar is its own op record (graph protocol of :mod:`chainrule.graph`):
-  it keeps ``parents``, the op ``name`` and the two local derivatives in
-  ``__slots__``, so an op costs one object and one tuple.
+* A Scalar is its own op record (graph protocol of :mod:`chainrule.graph`,
+  so the explain views and ``graph.backward`` work on it as on a Tensor): its
+  inputs, the op ``name`` and the two local derivatives sit in ``__slots__``,
+  so an op costs one object and nothing else the garbage collector tracks.
+* ``backward()`` runs a pass of its own on those slots, summing every
+  gradient in the order ``graph.backward`` does (the same numbers to the last
+  bit); with a hook registered, ``retain_grad()`` or anomaly mode on it hands
+  over to ``graph.backward``, which runs them.
 * No reference cycles: a graph is freed by reference counting as soon as the
   last Scalar that reaches it goes away.
 * A graph can be evaluated again after its leaves change: set ``leaf.data``
@@ -37,8 +41,11 @@ to it across backward calls, as in PyTorch.
 
 from __future__ import annotations
 
+import bisect
 import itertools
 import math
+import operator
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
@@ -51,7 +58,9 @@ Number = (int, float)
 
 # Creation order of recorded ops: a node is always newer than its inputs, which
 # lets graph.backward visit a graph newest-first without a counting pass.
-_next_seq = itertools.count().__next__
+# next(_seq_counter) is atomic under the GIL, and a builtin call: half the cost of
+# calling the counter's bound __next__.
+_seq_counter = itertools.count()
 
 
 # ---------------------------------------------------------------------------
@@ -170,20 +179,22 @@ class Scalar:
     grad: float | None
     label: str | None
     requires_grad: bool
-    _hooks: Any
+    _hooks: Any                   # unset until a hook is registered (graph protocol)
     name: str | None              # the op's name; None for a leaf
-    parents: tuple | None         # inputs that need grad (None elsewhere)
-    freed: bool
-    _inputs: tuple | None         # every input, Scalars and numbers, for forward()
-    _d0: Any                      # local derivatives d self / d input: floats, None once freed
-    _d1: Any
-    _local: Any                   # an n-ary op's local derivatives: a tuple, None once freed
-    _seq: int                     # creation order (graph protocol)
+    _seq: int                     # creation order of recorded ops; -1 for a leaf
+    _a: Any                       # the inputs as given, Scalars or floats (no _b: unary)
+    _b: Any
+    _pa: Scalar | None            # the inputs that need a gradient, None elsewhere
+    _pb: Scalar | None
+    _d0: Any                      # local derivatives d self / d input: floats, None once
+    _d1: Any                      # freed (and on leaves and n-ary ops)
+    _g: Any                       # backward's running gradient (a float); None outside it
 
+    # One object per op and no tuples: every container the cyclic garbage collector
+    # tracks costs it work on each of its passes, and a graph is mostly these objects.
     __slots__ = (
-        "data", "grad", "label", "requires_grad", "_hooks",
-        # the op record (graph protocol): None / unused on a leaf
-        "name", "parents", "freed", "_inputs", "_d0", "_d1", "_local", "_seq",
+        "data", "grad", "label", "requires_grad", "_hooks", "name", "_seq",
+        "_a", "_b", "_pa", "_pb", "_d0", "_d1", "_g",
         "__weakref__",
     )
 
@@ -199,14 +210,32 @@ class Scalar:
         self.grad = None
         self.label = label
         self.requires_grad = bool(requires_grad)
-        self._hooks = None
-        self.name = None
-        self.parents = None
-        self.freed = False
-        self._inputs = None
-        self._d0 = self._d1 = 0.0
+        _as_leaf(self)
 
     # -- the graph protocol (see chainrule.graph) -------------------------------
+    # A Scalar is its own op record. Its fields live in the slots above, and the
+    # protocol's names are read from them: parents, _inputs and freed are built on
+    # demand for the engine-agnostic code (graph.backward with hooks, explain views).
+    @property
+    def parents(self) -> tuple | None:
+        """The inputs that need a gradient (``None`` elsewhere); None for a leaf."""
+        pa, pb = self._pa, self._pb
+        if pa is None and pb is None:
+            return None
+        return (pa,) if self.name in _UNARY else (pa, pb)
+
+    @property
+    def _inputs(self) -> tuple | None:
+        """Every input of the op as given, Scalars and numbers; None for a leaf."""
+        if self.name is None:
+            return None
+        return (self._a,) if self.name in _UNARY else (self._a, self._b)
+
+    @property
+    def freed(self) -> bool:
+        """True once backward has dropped the local derivatives (see :meth:`forward`)."""
+        return self.name is not None and self._d0 is None
+
     @property
     def _ctx(self) -> Scalar | None:
         """The op record behind this value: the Scalar itself, or None for a leaf."""
@@ -218,85 +247,119 @@ class Scalar:
                 "Scalar does not support create_graph=True (higher-order gradients); "
                 "use chainrule.Tensor for gradients of gradients"
             )
+        if self.name in _UNARY:
+            return (g * self._d0,)
         return (g * self._d0, g * self._d1)
 
     def _release(self) -> None:
         self._d0 = self._d1 = None  # the saved local derivatives go; the structure stays
-        self.freed = True
 
     def _accumulate_grad(self, g: float) -> None:
         self.grad = g if self.grad is None else self.grad + g
 
     # -- building the graph ---------------------------------------------------
+    # __add__ and __mul__ are most of any graph: they build their node inline (the
+    # same steps as _record), as one Python call per op. The other binary ops go
+    # through their kernel and _record, the unary ones through _unary.
+    def __add__(self, other: Any) -> Scalar:
+        if type(other) is Scalar or isinstance(other, Scalar):
+            b = other.data
+            pb = other if other.requires_grad else None
+        elif type(other) is float or isinstance(other, Number):
+            b = other = float(other)
+            pb = None
+        else:
+            return NotImplemented
+        a = self.data
+        if not _mode.enabled:
+            return _new(a + b)
+        node = _object_new(Scalar)
+        node.data = a + b              # d/da = 1, d/db = 1
+        node._d0 = 1.0
+        node._d1 = 1.0
+        node.grad = None
+        node.label = None
+        node.name = "add"
+        node._a = self
+        node._b = other
+        node._pa = pa = self if self.requires_grad else None
+        node._pb = pb
+        node.requires_grad = pa is not None or pb is not None
+        node._seq = next(_seq_counter)
+        node._g = None
+        return node
+
+    def __mul__(self, other: Any) -> Scalar:
+        if type(other) is Scalar or isinstance(other, Scalar):
+            b = other.data
+            pb = other if other.requires_grad else None
+        elif type(other) is float or isinstance(other, Number):
+            b = other = float(other)
+            pb = None
+        else:
+            return NotImplemented
+        a = self.data
+        if not _mode.enabled:
+            return _new(a * b)
+        node = _object_new(Scalar)
+        node.data = a * b              # d/da = b, d/db = a
+        node._d0 = b
+        node._d1 = a
+        node.grad = None
+        node.label = None
+        node.name = "mul"
+        node._a = self
+        node._b = other
+        node._pa = pa = self if self.requires_grad else None
+        node._pb = pb
+        node.requires_grad = pa is not None or pb is not None
+        node._seq = next(_seq_counter)
+        node._g = None
+        return node
+
     def _binary(self, other: Any, name: str, reverse: bool = False) -> Scalar:
         """Apply the binary primitive ``name`` to (self, other), or (other, self)."""
         if isinstance(other, Scalar):
             b = other.data
-            other_needs = other.requires_grad
         elif isinstance(other, Number):
             b = other = float(other)
-            other_needs = False
         else:
             return NotImplemented
         a = self.data
+        x, y = self, other
         if reverse:
-            x, y, a, b, g0, g1 = other, self, b, a, other_needs, self.requires_grad
-        else:
-            x, y, g0, g1 = self, other, self.requires_grad, other_needs
+            x, y, a, b = other, self, b, a
         try:
             out, d0, d1 = _BINARY[name](a, b)
         except (ValueError, ZeroDivisionError, OverflowError) as err:
             raise ValueError(f"Scalar {name}({a!r}, {b!r}): {err}") from None
-        if not _mode.enabled:
-            return _new(out)
-        # Every slot set here, once: this is the hot path of graph building.
-        node = _object_new(Scalar)
-        node.data = out
-        node.grad = None
-        node.label = None
-        node._hooks = None
-        node.freed = False
-        node.name = name
-        node._inputs = args = (x, y)
-        node._d0 = d0
-        node._d1 = d1
-        node._seq = _next_seq()
-        if g0 and g1:
-            node.parents = args
-            node.requires_grad = True
-        elif g0 or g1:
-            node.parents = (x if g0 else None, y if g1 else None)
-            node.requires_grad = True
-        else:
-            node.parents = None
-            node.requires_grad = False
-        return node
+        return _record(name, out, x, y, d0, d1)
 
     def _unary(self, name: str) -> Scalar:
         try:
             out, d0 = _UNARY[name](self.data)
         except (ValueError, ZeroDivisionError, OverflowError) as err:
             raise ValueError(f"Scalar {name}({self.data!r}): {err}") from None
-        node = _new(out)
-        if _mode.enabled:
-            node.name = name
-            node._inputs = args = (self,)
-            node._d0 = d0
-            node._seq = _next_seq()
-            if self.requires_grad:
-                node.parents = args
-                node.requires_grad = True
+        if not _mode.enabled:
+            return _new(out)
+        # _record's steps for one input, inline: relu is half the nodes of scalar_nn's MLP
+        node = _object_new(Scalar)
+        node.data = out
+        node._d0 = d0
+        node.grad = None
+        node.label = None
+        node.name = name
+        node._a = self
+        node._pa = pa = self if self.requires_grad else None
+        node._pb = None
+        node.requires_grad = pa is not None
+        node._seq = next(_seq_counter)
+        node._g = None
         return node
 
     # -- primitives as operators ----------------------------------------------
-    def __add__(self, other: Any) -> Scalar:
-        return self._binary(other, "add")
-
     def __radd__(self, other: Any) -> Scalar:
         return self._binary(other, "add", reverse=True)
-
-    def __mul__(self, other: Any) -> Scalar:
-        return self._binary(other, "mul")
 
     def __rmul__(self, other: Any) -> Scalar:
         return self._binary(other, "mul", reverse=True)
@@ -394,6 +457,8 @@ class Scalar:
                 "requires_grad_(): only a leaf's flag can be changed; use detach() on a result"
             )
         self.requires_grad = bool(requires_grad)
+        # A result of constants is a leaf too; from now on backward publishes its .grad.
+        self._seq = -1
         return self
 
     def detach(self) -> Scalar:
@@ -430,7 +495,12 @@ class Scalar:
                 "backward(): this Scalar does not require grad and has no graph. Build it "
                 "from Scalars that require grad, and not under no_grad()."
             )
-        _graph.backward([self], [float(gradient)], retain_graph=retain_graph)
+        if _HookCount.live or _mode.anomaly:
+            # hooks, retain_grad() and anomaly checks: the shared engine runs them
+            _graph.backward([self], [float(gradient)], retain_graph=retain_graph)
+        else:
+            with _backward_lock:
+                _backward(self, float(gradient), not retain_graph)
 
     def forward(self) -> float:
         """Recompute this Scalar and every recorded Scalar it depends on.
@@ -449,20 +519,17 @@ class Scalar:
         6.0
         """
         for node in _forward_order(self):
-            args = node._inputs
-            values = tuple(_value(v) for v in args)
+            values = tuple(_value(v) for v in node._inputs)
             try:
                 if node.name in _NARY:
                     node.data, node._local = _NARY[node.name](values)
                 elif len(values) == 1:
                     node.data, node._d0 = _UNARY[node.name](*values)
-                    node._d1 = 0.0
                 else:
                     node.data, node._d0, node._d1 = _BINARY[node.name](*values)
             except (ValueError, ZeroDivisionError, OverflowError) as err:
                 inputs = ", ".join(repr(v) for v in values)
                 raise ValueError(f"Scalar.forward(): {node.name}({inputs}): {err}") from None
-            node.freed = False
         return self.data
 
     # -- printing ----------------------------------------------------------------
@@ -478,18 +545,34 @@ class Scalar:
 
 
 class _NaryScalar(Scalar):
-    """A Scalar made by an n-ary primitive: its local derivatives are a tuple."""
+    """A Scalar made by an n-ary primitive (``dot``): its inputs, parents and local
+    derivatives are tuples; ``_pa``, ``_pb`` and ``_d0`` stay None."""
 
-    __slots__ = ()
+    _args: tuple                  # every input as given
+    _parents: tuple | None        # the inputs that need a gradient, None elsewhere
+    _local: tuple | None          # local derivatives, None once freed
+
+    __slots__ = ("_args", "_parents", "_local")
+
+    @property
+    def parents(self) -> tuple | None:
+        return self._parents
+
+    @property
+    def _inputs(self) -> tuple | None:
+        return self._args
+
+    @property
+    def freed(self) -> bool:
+        return self._local is None
 
     def _vjp(self, g: float, create_graph: bool) -> Sequence[float]:
         if create_graph:
             return Scalar._vjp(self, g, create_graph)
-        return [g * d for d in self._local]
+        return [g * d for d in self._local]  # type: ignore[union-attr]
 
     def _release(self) -> None:
         self._local = None
-        self.freed = True
 
 
 def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Scalar:
@@ -525,39 +608,174 @@ def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Scala
         else:
             raise TypeError(f"dot: expected Scalars or numbers, got {type(v).__name__}")
     out, local = _dot(tuple(values))
-    node = _new(out, _NaryScalar)
-    if _mode.enabled:
-        node.name = "dot"
-        node._inputs = args
-        node._local = local
-        node._seq = _next_seq()
-        if all(needs):
-            node.parents = args
-            node.requires_grad = True
-        elif any(needs):
-            node.parents = tuple(v if need else None for v, need in zip(args, needs))
-            node.requires_grad = True
+    if not _mode.enabled:
+        return _new(out)
+    node = _object_new(_NaryScalar)
+    node.data = out
+    node.grad = None
+    node.label = None
+    node.name = "dot"
+    node._pa = node._pb = node._d0 = None
+    node._args = args
+    node._local = local
+    node._seq = next(_seq_counter)
+    node._g = None
+    if all(needs):
+        node._parents = args
+    elif any(needs):
+        node._parents = tuple(v if need else None for v, need in zip(args, needs))
+    else:
+        node._parents = None
+    node.requires_grad = node._parents is not None
     return node
 
 
+# ---------------------------------------------------------------------------
+# Making nodes
+# ---------------------------------------------------------------------------
+
 _object_new = object.__new__
+_HookCount = _graph._HookCount
 
 
-def _new(out: float, cls: type[Scalar] = Scalar) -> Scalar:
-    """A fresh result Scalar with every slot set (cheaper than __init__)."""
-    node = _object_new(cls)
+def _as_leaf(node: Scalar) -> Scalar:
+    """Fill the record slots of a leaf: no op, no inputs, no saved derivatives."""
+    node.name = None
+    node._seq = -1
+    node._pa = node._pb = None
+    node._d0 = None
+    node._g = None
+    return node
+
+
+def _new(out: float) -> Scalar:
+    """A leaf result that requires no grad (an op under ``no_grad``), every slot set."""
+    node = _object_new(Scalar)
     node.data = out
     node.grad = None
     node.label = None
     node.requires_grad = False
-    node._hooks = None
-    node.name = None
-    node.parents = None
-    node.freed = False
-    node._inputs = None
-    node._d0 = node._d1 = 0.0
+    return _as_leaf(node)
+
+
+def _record(name: str, out: float, x: Any, y: Any, d0: float, d1: float) -> Scalar:
+    """The Scalar ``out = name(x, y)`` with its local derivatives ``d0``, ``d1``.
+
+    ``x`` and ``y`` are Scalars or floats (constants); the ones that require grad become
+    the node's parents. Under ``no_grad`` nothing is recorded.
+    """
+    if not _mode.enabled:
+        return _new(out)
+    node = _object_new(Scalar)
+    node.data = out
+    node._d0 = d0
+    node._d1 = d1
+    node.grad = None
+    node.label = None
+    node.name = name
+    node._a = x
+    node._b = y
+    node._pa = pa = x if type(x) is not float and x.requires_grad else None
+    node._pb = pb = y if type(y) is not float and y.requires_grad else None
+    node.requires_grad = pa is not None or pb is not None
+    node._seq = next(_seq_counter)
+    node._g = None
     return node
 
+
+# ---------------------------------------------------------------------------
+# The backward pass
+# ---------------------------------------------------------------------------
+
+_seq_of = operator.attrgetter("_seq")
+# One Scalar backward pass at a time: the pass marks nodes in their _g slots, and two
+# passes through a shared graph in two threads would read each other's marks.
+_backward_lock = threading.Lock()
+
+
+def _backward(root: Scalar, gradient: float, free: bool) -> None:
+    """Backpropagate ``gradient`` from ``root`` into the ``.grad`` of the leaves it reaches.
+
+    What ``graph.backward`` does for a graph without hooks, in the same order (newest
+    record first, so every gradient is summed exactly as there), on Scalar's own
+    fields: one pass finds the nodes the root reaches, a sort by creation number
+    orders them, and one pass runs the chain rule, each node's running gradient kept
+    in its ``_g`` slot (floats, no dict, no heap). ``_g`` is None outside this
+    function, which is how the first pass knows what it has seen; so that two
+    threads never share those marks, callers hold ``_backward_lock``.
+    """
+    root._g = gradient
+    order = [root]
+    leaves: list = []
+    stack = [root]
+    push = stack.append
+    pop = stack.pop
+    seen = order.append
+    try:
+        # Every node the root reaches through parents, once. Depth first, because that
+        # finds them in long runs of creation order, which the sort below merges
+        # cheaply (breadth first shuffles them: the sort took 3x longer on the MLP of
+        # bench/scalar_micrograd.py). -0.0 starts each sum: -0.0 + x == x for every
+        # float x (0.0 + -0.0 would be 0.0).
+        while stack:
+            node = pop()
+            p = node._pb
+            if p is not None and p._g is None:
+                p._g = -0.0
+                seen(p)
+                push(p)
+            p = node._pa
+            if p is not None and p._g is None:
+                p._g = -0.0
+                seen(p)
+                push(p)
+            if node._d0 is None and type(node) is _NaryScalar:
+                for p in node._parents or ():
+                    if p is not None and p._g is None:
+                        p._g = -0.0
+                        seen(p)
+                        push(p)
+        # Newest first: every consumer of a node runs before the node itself. Leaves
+        # (creation number -1) come first in ascending order; they are split off.
+        order.sort(key=_seq_of)
+        n_leaves = bisect.bisect_left(order, 0, key=_seq_of)
+        leaves = order[:n_leaves]
+        del order[:n_leaves]
+        order.reverse()
+        for node in order:
+            g = node._g
+            node._g = None
+            d0 = node._d0
+            if d0 is None:  # an n-ary op, or a node whose derivatives were freed
+                if type(node) is not _NaryScalar or node._local is None:
+                    raise _graph._freed_error(node)
+                for p, d in zip(node._parents, node._local):  # type: ignore[arg-type]
+                    if p is not None:
+                        p._g += g * d
+                if free:
+                    node._local = None
+                continue
+            p = node._pa
+            if p is not None:
+                p._g += g * d0
+            p = node._pb
+            if p is not None:
+                p._g += g * node._d1
+            if free:
+                node._d0 = node._d1 = None
+        for leaf in leaves:
+            g = leaf._g
+            leaf._g = None
+            leaf.grad = g if leaf.grad is None else leaf.grad + g
+    except BaseException:
+        for node in itertools.chain(order, leaves):
+            node._g = None
+        raise
+
+
+# ---------------------------------------------------------------------------
+# Recomputing a graph: forward()
+# ---------------------------------------------------------------------------
 
 def _value(x: Any) -> float:
     return x.data if isinstance(x, Scalar) else x
@@ -565,9 +783,10 @@ def _value(x: Any) -> float:
 
 def _recorded_inputs(node: Scalar) -> list:
     """The Scalars an op read, whether or not they need a gradient (none for a leaf)."""
-    if node._inputs is None:
+    inputs = node._inputs
+    if inputs is None:
         return []
-    return [x for x in node._inputs if isinstance(x, Scalar)]
+    return [x for x in inputs if isinstance(x, Scalar)]
 
 
 def _forward_order(root: Scalar) -> list:
