@@ -271,7 +271,7 @@ class Scalar:
         else:
             return NotImplemented
         a = self.data
-        if not _mode.enabled:
+        if _graph._grad_off and not _mode.enabled:
             return _new(a + b)
         node = _object_new(Scalar)
         node.data = a + b              # d/da = 1, d/db = 1
@@ -299,7 +299,7 @@ class Scalar:
         else:
             return NotImplemented
         a = self.data
-        if not _mode.enabled:
+        if _graph._grad_off and not _mode.enabled:
             return _new(a * b)
         node = _object_new(Scalar)
         node.data = a * b              # d/da = b, d/db = a
@@ -340,7 +340,7 @@ class Scalar:
             out, d0 = _UNARY[name](self.data)
         except (ValueError, ZeroDivisionError, OverflowError) as err:
             raise ValueError(f"Scalar {name}({self.data!r}): {err}") from None
-        if not _mode.enabled:
+        if _graph._grad_off and not _mode.enabled:
             return _new(out)
         # _record's steps for one input, inline: relu is half the nodes of scalar_nn's MLP
         node = _object_new(Scalar)
@@ -495,7 +495,7 @@ class Scalar:
                 "backward(): this Scalar does not require grad and has no graph. Build it "
                 "from Scalars that require grad, and not under no_grad()."
             )
-        if _HookCount.live or _mode.anomaly:
+        if _HookCount.live or (_graph._anomaly_on and _mode.anomaly):
             # hooks, retain_grad() and anomaly checks: the shared engine runs them
             _graph.backward([self], [float(gradient)], retain_graph=retain_graph)
         else:
@@ -608,7 +608,7 @@ def dot(weights: Iterable[Any], inputs: Iterable[Any], bias: Any = 0.0) -> Scala
         else:
             raise TypeError(f"dot: expected Scalars or numbers, got {type(v).__name__}")
     out, local = _dot(tuple(values))
-    if not _mode.enabled:
+    if _graph._grad_off and not _mode.enabled:
         return _new(out)
     node = _object_new(_NaryScalar)
     node.data = out
@@ -664,7 +664,7 @@ def _record(name: str, out: float, x: Any, y: Any, d0: float, d1: float) -> Scal
     ``x`` and ``y`` are Scalars or floats (constants); the ones that require grad become
     the node's parents. Under ``no_grad`` nothing is recorded.
     """
-    if not _mode.enabled:
+    if _graph._grad_off and not _mode.enabled:
         return _new(out)
     node = _object_new(Scalar)
     node.data = out
