@@ -19,7 +19,8 @@ PACKAGE = pathlib.Path(cr.__file__).resolve().parent
 
 # The engine: it may import NumPy and itself, never the libraries built on it.
 CORE = ["graph.py", "function.py", "dtypes.py", "tensor.py", "creation.py", "return_types.py",
-        "scalar.py", "ops", "tensor_methods", "devices.py", "random.py", "runtime.py"]
+        "scalar.py", "ops", "tensor_methods", "devices.py", "random.py", "runtime.py",
+        "allocator.py"]
 ABOVE_CORE = {"nn", "optim", "data", "distributed", "explain", "train", "cli", "io",
               "autograd", "gradcheck", "scalar_nn", "utils"}
 
