@@ -175,19 +175,22 @@ class Context:
             return self._recorded_vjp(g)
         # The ordinary pass: arrays in, arrays out.
         grads: Any = self.fn._array_backward(self, g)
-        if type(grads) is not tuple:
-            grads = tuple(grads) if type(grads) is list else (grads,)
         parents: tuple = self.parents  # type: ignore[assignment]  # None only once freed
         inputs = self._inputs
         n = len(parents)
         if n == 1:  # the common one- and two-input cases, without the loop
-            pg = grads[0] if grads else None
+            if type(grads) is tuple or type(grads) is list:
+                pg = grads[0] if grads else None
+            else:
+                pg = grads  # a one-input op may return its gradient bare
             if pg is None or parents[0] is None:
                 return (None,)
             data = inputs[0]._array
             if pg.shape == data.shape and pg.dtype is data.dtype:
                 return (pg,)  # already the input's shape and dtype
             return (_conform(self, pg, inputs[0]),)
+        if type(grads) is not tuple:
+            grads = tuple(grads) if type(grads) is list else (grads,)
         if n == 2 and len(grads) == 2:
             p0, p1 = parents
             g0, g1 = grads
