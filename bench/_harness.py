@@ -61,10 +61,10 @@ def time_samples(step: Callable[[], Any], warmup: int, samples: int, inner: int 
 
 
 def training_step(lib: str, build: Callable, params: list, x: Any, y: Any,
-                  lr: float) -> Callable[[], float]:
-    """One SGD step with softmax cross-entropy, written as a user would, for chainrule or
-    PyTorch (the same code: the two share the API). ``build(nn)`` makes the model;
-    ``params`` (NumPy arrays, in ``parameters()`` order) are copied into it."""
+                  lr: float, optimizer: str = "SGD") -> Callable[[], float]:
+    """One step of ``optim.<optimizer>`` with softmax cross-entropy, written as a user
+    would, for chainrule or PyTorch (the same code: the two share the API). ``build(nn)``
+    makes the model; ``params`` (NumPy arrays, in ``parameters()`` order) are copied in."""
     import importlib
 
     m = importlib.import_module("chainrule" if lib == "chainrule" else "torch")
@@ -72,7 +72,7 @@ def training_step(lib: str, build: Callable, params: list, x: Any, y: Any,
     with m.no_grad():
         for p, w in zip(model.parameters(), params, strict=True):
             p.copy_(m.tensor(w))
-    opt = m.optim.SGD(model.parameters(), lr=lr)
+    opt = getattr(m.optim, optimizer)(model.parameters(), lr=lr)
     xt, yt = m.tensor(x), m.tensor(y)
     cross_entropy = m.nn.functional.cross_entropy
 

@@ -21,8 +21,6 @@ LIBS = ["chainrule", "torch"]
 
 def make_step(lib: str):
     """One training step of ``lib`` (chainrule or torch), returning the loss."""
-    import importlib
-
     import numpy as np
 
     rng = np.random.default_rng(0)
@@ -33,25 +31,12 @@ def make_step(lib: str):
         params.append(rng.uniform(-bound, bound, (n_out,)).astype(np.float32))
     x = rng.standard_normal((BATCH, SIZES[0])).astype(np.float32)
     y = rng.integers(0, SIZES[-1], BATCH).astype(np.int64)
+    return H.training_step(lib, _model, params, x, y, LR, optimizer="Adam")
 
-    m = importlib.import_module(lib)
-    nn = m.nn
-    model = nn.Sequential(nn.Linear(40, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(),
-                          nn.Linear(100, 10))
-    with m.no_grad():
-        for p, w in zip(model.parameters(), params, strict=True):
-            p.copy_(m.tensor(w))
-    opt = m.optim.Adam(model.parameters(), lr=LR)
-    xt, yt = m.tensor(x), m.tensor(y)
-    cross_entropy = nn.functional.cross_entropy
 
-    def step() -> float:
-        opt.zero_grad()
-        loss = cross_entropy(model(xt), yt)
-        loss.backward()
-        opt.step()
-        return loss.item()
-    return step
+def _model(nn):
+    return nn.Sequential(nn.Linear(40, 100), nn.ReLU(), nn.Linear(100, 100), nn.ReLU(),
+                         nn.Linear(100, 10))
 
 
 def measure(lib: str, samples: int = 300) -> dict:
