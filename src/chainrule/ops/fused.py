@@ -8,6 +8,8 @@ max-shift policy of :func:`chainrule.ops.arrays.max_shift`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..function import Function
@@ -58,6 +60,11 @@ class Softmax(Function):
 # ---------------------------------------------------------------------------
 
 
+def _rows(x) -> int:
+    """The number of rows of ``x`` seen as a (rows, last dim) matrix."""
+    return math.prod(x.shape[:-1])
+
+
 class Linear(Function):
     """``x @ w.T + b`` for ``x`` of shape (..., in), ``w`` (out, in), ``b`` (out,) or None.
 
@@ -68,31 +75,119 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b=None):
         ctx.save_for_backward(x, w)
-        if x.ndim == 2 and x.shape[0] <= 64 and w.shape[0] >= 64:
+        # (..., in) as one (rows, in) matrix: one GEMM instead of NumPy's loop of one
+        # GEMM per leading index (1.3x faster for (16, 64, 128) inputs)
+        x2 = x.reshape(_rows(x), x.shape[-1]) if x.ndim > 2 else x
+        if x2.ndim == 2 and x2.shape[0] <= 64 and w.shape[0] >= 64:
             # Few rows, many outputs: OpenBLAS computes (w @ x.T) 1.2-2x faster than
             # x @ w.T; the copy back to row-major is small (bench/mlp.py, batch 32).
-            out = np.ascontiguousarray(np.matmul(w, x.T).T)
+            out = np.ascontiguousarray(np.matmul(w, x2.T).T)
         else:
-            out = np.matmul(x, w.T)
+            out = np.matmul(x2, w.T)
         if b is not None:
             out += b
-        return out
+        return out.reshape(x.shape[:-1] + (w.shape[0],)) if x.ndim > 2 else out
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         xp = ctx.xp
         need_x, need_w, need_b = (tuple(ctx.needs_input_grad) + (False,))[:3]
-        gx = xp.matmul(g, w) if need_x else None
+        g2 = xp.reshape(g, (_rows(g), g.shape[-1])) if g.ndim != 2 else g
+        gx = None
+        if need_x:  # one GEMM over all rows, as in forward
+            gx = xp.matmul(g2, w)
+            if g.ndim != 2:
+                gx = xp.reshape(gx, x.shape)
         gw = gb = None
         if need_w or need_b:
-            g2 = xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
             if need_w:
-                x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+                x2 = xp.reshape(x, (_rows(x), x.shape[-1])) if x.ndim != 2 else x
                 gw = xp.matmul(xp.transpose(g2), x2)
             if need_b:
                 gb = xp.sum(g2, axis=0)
         return gx, gw, gb
+
+
+# ---------------------------------------------------------------------------
+# Layer normalization: one fused op
+# ---------------------------------------------------------------------------
+
+
+class LayerNorm(Function):
+    """``(x - mean) / sqrt(var + eps) * w + b`` over the last ``k`` dims (biased variance).
+
+    One op instead of nine: forward keeps the normalised values and ``1 / std`` for
+    ``fast_backward``, which needs five passes over the input; ``backward`` recomputes
+    them with ``xp`` (differentiable again). ``w`` and ``b`` (the normalised shape) may
+    be None.
+    """
+
+    op_name = "layer_norm"
+
+    @staticmethod
+    def forward(ctx, x, w=None, b=None, k=1, eps=1e-5):
+        n = math.prod(x.shape[x.ndim - k:])
+        x2 = x.reshape(math.prod(x.shape[:x.ndim - k]), n)
+        xhat = x2 - np.mean(x2, axis=1, keepdims=True)
+        var = np.mean(np.square(xhat), axis=1, keepdims=True)
+        var += eps
+        rstd = np.sqrt(var, out=var)
+        np.reciprocal(rstd, out=rstd)
+        xhat *= rstd
+        ctx.save_for_backward(x, w, b)
+        ctx.k, ctx.eps, ctx.xhat, ctx.rstd = k, eps, xhat, rstd
+        out = xhat * w.reshape(n) if w is not None else xhat.copy()
+        if b is not None:
+            out += b.reshape(n)
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w, b = ctx.saved_tensors
+        xp = ctx.xp
+        k = ctx.k
+        axes = tuple(range(x.ndim - k, x.ndim))
+        inv_n = 1.0 / math.prod(x.shape[x.ndim - k:])
+        xc = x - xp.sum(x, axis=axes, keepdims=True) * inv_n
+        rstd = 1 / xp.sqrt(xp.sum(xc * xc, axis=axes, keepdims=True) * inv_n + ctx.eps)
+        xhat = xc * rstd
+        dxhat = g * w if w is not None else g
+        dx = rstd * (dxhat - xp.sum(dxhat, axis=axes, keepdims=True) * inv_n
+                     - xhat * (xp.sum(dxhat * xhat, axis=axes, keepdims=True) * inv_n))
+        if value(dx).dtype != value(x).dtype:  # a weight of another dtype
+            dx = xp.astype(dx, value(x).dtype)
+        need = tuple(ctx.needs_input_grad) + (False, False)
+        dw = g * xhat if need[1] and w is not None else None  # the engine sums to w's shape
+        db = g if need[2] and b is not None else None
+        return dx, dw, db
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        """``backward`` on arrays, from the normalised values forward kept."""
+        x, w, b = ctx.saved_tensors
+        xhat, rstd = ctx.xhat, ctx.rstd
+        rows, n = xhat.shape
+        need = tuple(ctx.needs_input_grad) + (False, False)
+        g2 = g.reshape(rows, n)
+        tmp = np.multiply(g2, xhat)
+        dw = np.sum(tmp, axis=0).reshape(w.shape) if need[1] and w is not None else None
+        db = np.sum(g2, axis=0).reshape(b.shape) if need[2] and b is not None else None
+        dx = None
+        if need[0]:
+            dx = g2 * w.reshape(n) if w is not None else g2.copy()  # dL/dxhat
+            inv_n = 1.0 / n
+            if w is not None:
+                np.multiply(dx, xhat, out=tmp)
+            m2 = np.sum(tmp, axis=1, keepdims=True)
+            m2 *= inv_n
+            m1 = np.sum(dx, axis=1, keepdims=True)
+            m1 *= inv_n
+            dx -= m1
+            dx -= np.multiply(xhat, m2, out=tmp)
+            dx *= rstd
+            dx = dx.reshape(x.shape).astype(x.dtype, copy=False)
+        return dx, dw, db
 
 
 # ---------------------------------------------------------------------------
