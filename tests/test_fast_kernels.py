@@ -17,7 +17,7 @@ import chainrule as cr
 from chainrule.function import Function
 from chainrule.ops.conv import AvgPool, MaxPool, TakeAxis, TakePoints
 from chainrule.ops.elementwise import Relu
-from chainrule.ops.fused import CrossEntropy, LayerNorm
+from chainrule.ops.fused import CrossEntropy, Gelu, LayerNorm
 from chainrule.ops.rnn import RecurrentLayer
 from chainrule.ops.scan import Cumprod
 
@@ -91,6 +91,10 @@ CASES = {
     Relu: [
         ((RNG.standard_normal((4, 5)),), {}),
         ((np.array([-1.0, 0.0, 2.0, np.nan, -0.0, np.inf]),), {}),  # 0 and nan: gradient 0
+    ],
+    Gelu: [
+        ((RNG.standard_normal((4, 5)) * 3,), {}),
+        ((np.array([-30.0, -9.0, -0.0, 0.0, 1e-8, 2.5, 30.0, np.nan]),), {}),
     ],
     LayerNorm: [  # x, weight, bias over the last k dims
         ((RNG.standard_normal((3, 4, 5)),), {"k": 1}),
