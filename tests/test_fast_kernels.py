@@ -17,7 +17,7 @@ import chainrule as cr
 from chainrule.function import Function
 from chainrule.ops.conv import AvgPool, MaxPool, TakeAxis, TakePoints
 from chainrule.ops.elementwise import Relu
-from chainrule.ops.fused import CrossEntropy, Gelu, LayerNorm
+from chainrule.ops.fused import AttentionSoftmax, CrossEntropy, Gelu, LayerNorm
 from chainrule.ops.rnn import RecurrentLayer
 from chainrule.ops.scan import Cumprod
 
@@ -91,6 +91,12 @@ CASES = {
     Relu: [
         ((RNG.standard_normal((4, 5)),), {}),
         ((np.array([-1.0, 0.0, 2.0, np.nan, -0.0, np.inf]),), {}),  # 0 and nan: gradient 0
+    ],
+    AttentionSoftmax: [  # scores; keep (broadcast, causal, a row with nothing kept), scale
+        ((RNG.standard_normal((2, 3, 4)),), {}),
+        ((RNG.standard_normal((2, 4, 4)),), {"keep": np.tri(4, 4, dtype=bool), "scale": 0.5}),
+        ((RNG.standard_normal((3, 5)),), {"keep": np.array([[True], [False], [True]]),
+                                          "scale": 2.0}),
     ],
     Gelu: [
         ((RNG.standard_normal((4, 5)) * 3,), {}),
