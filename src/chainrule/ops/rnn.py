@@ -206,7 +206,6 @@ class RecurrentLayer(Function):
         cache = ctx.cache
         hs = cache["hs"]
         steps, batch = x.shape[0], x.shape[1]
-        P = hs.shape[-1]
         G = GATES[mode]
         dgx = np.empty((steps, batch, G * H), dtype=x.dtype)
         dgh = np.empty_like(dgx) if mode == "GRU" else dgx
@@ -242,9 +241,12 @@ class RecurrentLayer(Function):
             if active is not None:
                 dh_next += keep
         need = tuple(ctx.needs_input_grad) + (False,) * 8
-        dx, dw_ih, db_ih = _input_grads(dgx, x, w_ih, need[0], need[3], need[5] and b_ih is not None)
+        dx, dw_ih, db_ih = _input_grads(dgx, x, w_ih, need[0], need[3],
+                                        need[5] and b_ih is not None)
         dw_hh = _recurrent_weight_grad(dgh, hs, h0, reverse) if need[4] else None
-        db_hh = dgh.reshape(steps * batch, -1).sum(axis=0) if need[6] and b_hh is not None else None
+        db_hh = None
+        if need[6] and b_hh is not None:
+            db_hh = dgh.reshape(steps * batch, -1).sum(axis=0)
         return dx, dh_next if need[1] else None, None, dw_ih, dw_hh, db_ih, db_hh, None
 
     @staticmethod
