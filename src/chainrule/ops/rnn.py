@@ -341,14 +341,14 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, lengths
     half[2 * H:3 * H] = 1
     shift = np.full(4 * H, 0.5, dtype=x.dtype)
     shift[2 * H:3 * H] = 0
-    gates = np.matmul(x.reshape(steps * batch, -1), (w_ih * half[:, None]).T)
+    gates = np.matmul(x.reshape(steps * batch, -1), _scaled_transpose(w_ih, half))
     gates = gates.reshape(steps, batch, 4 * H)
     biases = [b for b in (b_ih, b_hh) if b is not None]
     if biases:
         gates += sum(biases) * half  # one add for all steps
     # a contiguous (P, 4H) right operand: OpenBLAS multiplies (32, 128) by it 1.5x
     # faster than by the transposed view of w_hh
-    w_hh_t = np.ascontiguousarray((w_hh * half[:, None]).T)
+    w_hh_t = _scaled_transpose(w_hh, half)
     # the output holds h and c side by side; hs and cs are views into it
     out = np.empty((steps, batch, P + H), dtype=x.dtype)
     hs, cs = out[..., :P], out[..., P:]
@@ -379,6 +379,12 @@ def _lstm_forward(ctx, x, h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr, reverse, lengths
     ctx.hidden = H
     ctx.cache = {"acts": gates, "cs": cs, "tcs": tcs, "ms": ms, "hs": hs}
     return out
+
+
+def _scaled_transpose(w, scale):
+    """``(w * scale[:, None]).T`` as a new C-contiguous array, in one pass."""
+    out = np.empty((w.shape[1], w.shape[0]), dtype=np.result_type(w, scale))
+    return np.multiply(w.T, scale, out=out)
 
 
 def _lstm_fast_backward(ctx, g):
