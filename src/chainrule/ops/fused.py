@@ -437,19 +437,25 @@ _ATANH_ERF = (1.1283791776712138, 0.10277219181348383, -0.00020680094771283303,
               1.8754264229277982e-10)
 
 
-def _erf_float32(x: np.ndarray) -> np.ndarray:
-    """erf of a float32 array in 22 vectorised passes, about 9x faster than SciPy's (which
-    computes in float64 one element at a time); a new array."""
+def _erf_float32(x: np.ndarray, scale: float, out: np.ndarray,
+                 scratch: np.ndarray) -> np.ndarray:
+    """erf(scale * x) of a float32 array into ``out``, in 24 vectorised passes: about 9x
+    faster than SciPy's, which computes in float64 one element at a time. ``scratch``, an
+    array of ``x``'s shape, is overwritten; no other array of that size is made."""
     dtype = x.dtype.type
-    out = np.clip(x, dtype(-4.5), dtype(4.5))  # P grows on (4, 4.5]: tanh gives +-1 there
-    t = np.square(out)
-    p = np.multiply(t, dtype(_ATANH_ERF[-1]))
+
+    def clipped_argument() -> np.ndarray:  # into scratch; P grows on (4, 4.5]: tanh(P) = 1
+        np.multiply(x, scale, out=scratch)
+        return np.clip(scratch, dtype(-4.5), dtype(4.5), out=scratch)
+
+    t = np.square(clipped_argument(), out=scratch)
+    p = np.multiply(t, dtype(_ATANH_ERF[-1]), out=out)
     for c in _ATANH_ERF[-2:0:-1]:
         p += dtype(c)
         p *= t
     p += dtype(_ATANH_ERF[0])
-    out *= p
-    return np.tanh(out, out=out)
+    p *= clipped_argument()  # computed again: a third array would be a fresh block
+    return np.tanh(p, out=p)
 
 
 class NormalCdf(Function):
@@ -480,13 +486,16 @@ class Gelu(Function):
 
     @staticmethod
     def forward(ctx, x):
-        z = x * _SQRT_HALF
-        cdf = _erf_float32(z) if x.dtype == np.float32 else _erf(z)
+        out = np.empty_like(x)
+        if x.dtype == np.float32:  # two arrays of x's size in all (the result and Phi)
+            cdf = _erf_float32(x, _SQRT_HALF, np.empty_like(x), scratch=out)
+        else:
+            cdf = _erf(x * _SQRT_HALF)
         cdf += 1
         cdf *= 0.5
         ctx.save_for_backward(x)
         ctx.cdf = cdf
-        return x * cdf
+        return np.multiply(x, cdf, out=out)
 
     @staticmethod
     def backward(ctx, g):
