@@ -69,6 +69,7 @@ class AttentionSoftmax(Function):
 
     @staticmethod
     def forward(ctx, s, keep=None, scale=1.0):
+        scale = float(scale)  # a Python number: the scores keep their dtype
         out = np.multiply(s, scale)
         if keep is not None:
             np.copyto(out, -np.inf, where=~keep)
