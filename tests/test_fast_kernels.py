@@ -17,7 +17,7 @@ import chainrule as cr
 from chainrule.function import Function
 from chainrule.ops.conv import AvgPool, Conv, MaxPool, TakeAxis, TakePoints
 from chainrule.ops.elementwise import Relu
-from chainrule.ops.fused import CrossEntropy
+from chainrule.ops.fused import AttentionSoftmax, CrossEntropy, Gelu, LayerNorm
 from chainrule.ops.rnn import RecurrentLayer
 from chainrule.ops.scan import Cumprod
 
@@ -106,6 +106,22 @@ CASES = {
     Relu: [
         ((RNG.standard_normal((4, 5)),), {}),
         ((np.array([-1.0, 0.0, 2.0, np.nan, -0.0, np.inf]),), {}),  # 0 and nan: gradient 0
+    ],
+    AttentionSoftmax: [  # scores; keep (broadcast, causal, a row with nothing kept), scale
+        ((RNG.standard_normal((2, 3, 4)),), {}),
+        ((RNG.standard_normal((2, 4, 4)),), {"keep": np.tri(4, 4, dtype=bool), "scale": 0.5}),
+        ((RNG.standard_normal((3, 5)),), {"keep": np.array([[True], [False], [True]]),
+                                          "scale": 2.0}),
+    ],
+    Gelu: [
+        ((RNG.standard_normal((4, 5)) * 3,), {}),
+        ((np.array([-30.0, -9.0, -0.0, 0.0, 1e-8, 2.5, 30.0, np.nan]),), {}),
+    ],
+    LayerNorm: [  # x, weight, bias over the last k dims
+        ((RNG.standard_normal((3, 4, 5)),), {"k": 1}),
+        ((RNG.standard_normal((2, 6)), RNG.standard_normal(6), RNG.standard_normal(6)),
+         {"k": 1, "eps": 1e-3}),
+        ((RNG.standard_normal((2, 3, 4)), RNG.standard_normal((3, 4)), None), {"k": 2}),
     ],
     RecurrentLayer: [  # x (T, B, I), h0, c0, w_ih, w_hh, b_ih, b_hh, w_hr
         ((RNG.standard_normal((3, 2, 2)), RNG.standard_normal((2, 2)),

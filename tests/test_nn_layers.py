@@ -356,6 +356,32 @@ def test_linear_is_one_fused_op():
     assert out.grad_fn.parents == (x, w, b)
 
 
+def test_fused_ops_of_a_transformer_block():
+    x = _t(2, 3, 4)
+    assert F.layer_norm(x, (4,), _t(4), _t(4)).grad_fn.name == "layer_norm"
+    assert F.gelu(x).grad_fn.name == "gelu"
+    for mask in (None, np.tri(3, 3, dtype=bool)):
+        out = F.scaled_dot_product_attention(x, x, x, attn_mask=mask, is_causal=mask is None)
+        assert out.grad_fn.parents[0].name == "attention_softmax"
+
+
+def test_float32_gelu_within_two_ulp_of_exact():
+    # float32 GELU computes erf from a fitted polynomial (ops/fused.py): every 97th float32
+    # in [-10, 10], against erf in float64 (math.erf, correctly rounded to a few ulp)
+    bits = np.concatenate([np.arange(0, 0x41200000, 97 * 2**10, dtype=np.uint32),
+                           np.arange(0x80000000, 0xC1200000, 97 * 2**10, dtype=np.uint32)])
+    x = np.concatenate([bits.view(np.float32), [0.0, -0.0, 8.0, -8.0, 30.0, -30.0]])
+    x = x.astype(np.float32)
+    exact = np.array([v * 0.5 * (1 + math.erf(v / math.sqrt(2))) for v in x.astype(float)])
+    got = F.gelu(cr.tensor(x)).numpy().astype(np.float64)
+    ulp = np.spacing(np.abs(exact.astype(np.float32))).astype(np.float64)
+    pos = x >= 0
+    assert np.max(np.abs(got - exact)[pos] / ulp[pos]) <= 2.05
+    assert np.max(np.abs(got - exact)[~pos]) <= 2e-7  # 1 + erf cancels: an absolute bound
+    assert got[-4] == 8 and got[-2] == 30 and got[-3] == got[-1] == 0  # erf is +-1 there
+    assert F.gelu(cr.tensor(np.float32([np.nan]))).isnan().all()
+
+
 def test_relu_is_the_engine_op():
     assert F.relu(_t(3)).grad_fn.name == "relu"
 

@@ -8,10 +8,12 @@ max-shift policy of :func:`chainrule.ops.arrays.max_shift`.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ..function import Function
-from .arrays import max_shift, value
+from .arrays import NUMPY, max_shift, value
 
 
 def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
@@ -53,9 +55,61 @@ class Softmax(Function):
         return out * (g - ctx.xp.sum(g * out, axis=ctx.axis, keepdims=True))
 
 
+class AttentionSoftmax(Function):
+    """Attention weights: softmax over the last axis of ``scale * s``, where only the
+    positions with ``keep`` True (a boolean array broadcast to ``s``; None: all) take
+    part. A row with no position to attend to gives zeros and no gradient (PyTorch's
+    safe softmax).
+
+    One op instead of five (scale, mask, the dead-row checks, softmax): forward makes
+    one new array and ``fast_backward`` one, where the composition made about a dozen.
+    """
+
+    op_name = "attention_softmax"
+
+    @staticmethod
+    def forward(ctx, s, keep=None, scale=1.0):
+        scale = float(scale)  # a Python number: the scores keep their dtype
+        out = np.multiply(s, scale)
+        if keep is not None:
+            np.copyto(out, -np.inf, where=~keep)
+        m = np.max(out, axis=-1, keepdims=True)
+        if not np.isfinite(m).all():  # the max_shift policy: no shift where m is not finite
+            m[~np.isfinite(m)] = 0
+        out -= m
+        np.exp(out, out=out)
+        total = np.sum(out, axis=-1, keepdims=True)
+        total[total == 0] = 1  # a row that is all -inf: exp gives zeros, and stays zeros
+        out /= total
+        ctx.save_for_backward(out)
+        ctx.scale = scale
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return out * (g - ctx.xp.sum(g * out, axis=-1, keepdims=True)) * ctx.scale
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        """``backward`` on arrays, in one new array."""
+        (out,) = ctx.saved_tensors
+        d = np.multiply(g, out)
+        total = np.sum(d, axis=-1, keepdims=True)
+        np.subtract(g, total, out=d)
+        d *= out
+        d *= ctx.scale
+        return d
+
+
 # ---------------------------------------------------------------------------
 # Linear: one fused op for x @ W.T + b
 # ---------------------------------------------------------------------------
+
+
+def _rows(x) -> int:
+    """The number of rows of ``x`` seen as a (rows, last dim) matrix."""
+    return math.prod(x.shape[:-1])
 
 
 class Linear(Function):
@@ -68,31 +122,119 @@ class Linear(Function):
     @staticmethod
     def forward(ctx, x, w, b=None):
         ctx.save_for_backward(x, w)
-        if x.ndim == 2 and x.shape[0] <= 64 and w.shape[0] >= 64:
+        # (..., in) as one (rows, in) matrix: one GEMM instead of NumPy's loop of one
+        # GEMM per leading index (1.3x faster for (16, 64, 128) inputs)
+        x2 = x.reshape(_rows(x), x.shape[-1]) if x.ndim > 2 else x
+        if x2.ndim == 2 and x2.shape[0] <= 64 and w.shape[0] >= 64:
             # Few rows, many outputs: OpenBLAS computes (w @ x.T) 1.2-2x faster than
             # x @ w.T; the copy back to row-major is small (bench/mlp.py, batch 32).
-            out = np.ascontiguousarray(np.matmul(w, x.T).T)
+            out = np.ascontiguousarray(np.matmul(w, x2.T).T)
         else:
-            out = np.matmul(x, w.T)
+            out = np.matmul(x2, w.T)
         if b is not None:
             out += b
-        return out
+        return out.reshape(x.shape[:-1] + (w.shape[0],)) if x.ndim > 2 else out
 
     @staticmethod
     def backward(ctx, g):
         x, w = ctx.saved_tensors
         xp = ctx.xp
         need_x, need_w, need_b = (tuple(ctx.needs_input_grad) + (False,))[:3]
-        gx = xp.matmul(g, w) if need_x else None
+        g2 = xp.reshape(g, (_rows(g), g.shape[-1])) if g.ndim != 2 else g
+        gx = None
+        if need_x:  # one GEMM over all rows, as in forward
+            gx = xp.matmul(g2, w)
+            if g.ndim != 2:
+                gx = xp.reshape(gx, x.shape)
         gw = gb = None
         if need_w or need_b:
-            g2 = xp.reshape(g, (-1, g.shape[-1])) if g.ndim != 2 else g
             if need_w:
-                x2 = xp.reshape(x, (-1, x.shape[-1])) if x.ndim != 2 else x
+                x2 = xp.reshape(x, (_rows(x), x.shape[-1])) if x.ndim != 2 else x
                 gw = xp.matmul(xp.transpose(g2), x2)
             if need_b:
                 gb = xp.sum(g2, axis=0)
         return gx, gw, gb
+
+
+# ---------------------------------------------------------------------------
+# Layer normalization: one fused op
+# ---------------------------------------------------------------------------
+
+
+class LayerNorm(Function):
+    """``(x - mean) / sqrt(var + eps) * w + b`` over the last ``k`` dims (biased variance).
+
+    One op instead of nine: forward keeps the normalised values and ``1 / std`` for
+    ``fast_backward``, which needs five passes over the input; ``backward`` recomputes
+    them with ``xp`` (differentiable again). ``w`` and ``b`` (the normalised shape) may
+    be None.
+    """
+
+    op_name = "layer_norm"
+
+    @staticmethod
+    def forward(ctx, x, w=None, b=None, k=1, eps=1e-5):
+        n = math.prod(x.shape[x.ndim - k:])
+        x2 = x.reshape(math.prod(x.shape[:x.ndim - k]), n)
+        xhat = x2 - np.mean(x2, axis=1, keepdims=True)
+        var = np.mean(np.square(xhat), axis=1, keepdims=True)
+        var += eps
+        rstd = np.sqrt(var, out=var)
+        np.reciprocal(rstd, out=rstd)
+        xhat *= rstd
+        ctx.save_for_backward(x, w, b)
+        ctx.k, ctx.eps, ctx.xhat, ctx.rstd = k, eps, xhat, rstd
+        out = xhat * w.reshape(n) if w is not None else xhat.copy()
+        if b is not None:
+            out += b.reshape(n)
+        return out.reshape(x.shape)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w, b = ctx.saved_tensors
+        xp = ctx.xp
+        k = ctx.k
+        axes = tuple(range(x.ndim - k, x.ndim))
+        inv_n = 1.0 / math.prod(x.shape[x.ndim - k:])
+        xc = x - xp.sum(x, axis=axes, keepdims=True) * inv_n
+        rstd = 1 / xp.sqrt(xp.sum(xc * xc, axis=axes, keepdims=True) * inv_n + ctx.eps)
+        xhat = xc * rstd
+        dxhat = g * w if w is not None else g
+        dx = rstd * (dxhat - xp.sum(dxhat, axis=axes, keepdims=True) * inv_n
+                     - xhat * (xp.sum(dxhat * xhat, axis=axes, keepdims=True) * inv_n))
+        if value(dx).dtype != value(x).dtype:  # a weight of another dtype
+            dx = xp.astype(dx, value(x).dtype)
+        need = tuple(ctx.needs_input_grad) + (False, False)
+        dw = g * xhat if need[1] and w is not None else None  # the engine sums to w's shape
+        db = g if need[2] and b is not None else None
+        return dx, dw, db
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        """``backward`` on arrays, from the normalised values forward kept."""
+        x, w, b = ctx.saved_tensors
+        xhat, rstd = ctx.xhat, ctx.rstd
+        rows, n = xhat.shape
+        need = tuple(ctx.needs_input_grad) + (False, False)
+        g2 = g.reshape(rows, n)
+        tmp = np.multiply(g2, xhat)
+        dw = np.sum(tmp, axis=0).reshape(w.shape) if need[1] and w is not None else None
+        db = np.sum(g2, axis=0).reshape(b.shape) if need[2] and b is not None else None
+        dx = None
+        if need[0]:
+            dx = g2 * w.reshape(n) if w is not None else g2.copy()  # dL/dxhat
+            inv_n = 1.0 / n
+            if w is not None:
+                np.multiply(dx, xhat, out=tmp)
+            m2 = np.sum(tmp, axis=1, keepdims=True)
+            m2 *= inv_n
+            m1 = np.sum(dx, axis=1, keepdims=True)
+            m1 *= inv_n
+            dx -= m1
+            dx -= np.multiply(xhat, m2, out=tmp)
+            dx *= rstd
+            dx = dx.reshape(x.shape).astype(x.dtype, copy=False)
+        return dx, dw, db
 
 
 # ---------------------------------------------------------------------------
@@ -283,6 +425,40 @@ def _erf(x: np.ndarray) -> np.ndarray:
     return erf(x).astype(x.dtype, copy=False)
 
 
+# atanh(erf(x)) ~ x P(x^2) on [0, 4], P of degree 9: a least-squares fit weighted for the
+# relative error of erf (Lawson's iterations), made for this module. In float32, tanh of it
+# is within 3.5 units in the last place (ulp) of erf (1.6 for |x| >= 1; the larger errors
+# near 0 vanish in 1 + erf), and exact GELU from it is within 2.0 ulp of the true value for
+# x >= 0 and 1.6e-7 for x < 0 (a correctly rounded erf: 1.7 ulp and 8e-8; PyTorch 2.13's
+# float32 CPU GELU: 5.0 ulp and 1.1e-6). erf is exactly +-1 beyond |x| = 4.2, as float32
+# rounds it there.
+_ATANH_ERF = (1.1283791776712138, 0.10277219181348383, -0.00020680094771283303,
+              -0.0005950216213107108, 6.90636436569614e-05, 1.4472369051705785e-06,
+              -1.3200299222892386e-06, 1.605262156804446e-07, -8.78127209151174e-09,
+              1.8754264229277982e-10)
+
+
+def _erf_float32(x: np.ndarray, scale: float, out: np.ndarray,
+                 scratch: np.ndarray) -> np.ndarray:
+    """erf(scale * x) of a float32 array into ``out``, in 25 vectorised passes: about 9x
+    faster than SciPy's, which computes in float64 one element at a time. ``scratch``, an
+    array of ``x``'s shape, is overwritten; no other array of that size is made."""
+    dtype = x.dtype.type
+
+    def clipped_argument() -> np.ndarray:  # into scratch; P grows on (4, 4.5]: tanh(P) = 1
+        np.multiply(x, scale, out=scratch)
+        return np.clip(scratch, dtype(-4.5), dtype(4.5), out=scratch)
+
+    t = np.square(clipped_argument(), out=scratch)
+    p = np.multiply(t, dtype(_ATANH_ERF[-1]), out=out)
+    for c in _ATANH_ERF[-2:0:-1]:
+        p += dtype(c)
+        p *= t
+    p += dtype(_ATANH_ERF[0])
+    p *= clipped_argument()  # computed again: a third array would be a fresh block
+    return np.tanh(p, out=p)
+
+
 class NormalCdf(Function):
     """Phi(x) = (1 + erf(x / sqrt 2)) / 2; its derivative is the normal density."""
 
@@ -297,6 +473,51 @@ class NormalCdf(Function):
     def backward(ctx, g):
         (x,) = ctx.saved_tensors
         return g * ctx.xp.exp(x * x * -0.5) * (1 / _SQRT_2PI)
+
+
+class Gelu(Function):
+    """Exact GELU, ``x Phi(x)``; its derivative is ``Phi(x) + x phi(x)``.
+
+    One op instead of ``x * NormalCdf(x)``: forward keeps ``Phi(x)`` and
+    ``fast_backward`` needs one new array (the composition allocated about ten of
+    the input's size, each a fresh page-faulting block for large activations).
+    """
+
+    op_name = "gelu"
+
+    @staticmethod
+    def forward(ctx, x):
+        out = np.empty_like(x)
+        if x.dtype == np.float32:  # two arrays of x's size in all (the result and Phi)
+            cdf = _erf_float32(x, _SQRT_HALF, np.empty_like(x), scratch=out)
+        else:
+            cdf = _erf(x * _SQRT_HALF)
+        cdf += 1
+        cdf *= 0.5
+        ctx.save_for_backward(x)
+        ctx.cdf = cdf
+        return np.multiply(x, cdf, out=out)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        xp = ctx.xp
+        # Phi recorded as its own op when x is a Tensor, so that it is differentiable again
+        cdf = ctx.cdf if xp is NUMPY else NormalCdf.apply(x)
+        return g * (cdf + x * xp.exp(x * x * -0.5) * (1 / _SQRT_2PI))
+
+    @staticmethod
+    def fast_backward(ctx, g):
+        """``backward`` on arrays, in place in one new array."""
+        (x,) = ctx.saved_tensors
+        d = np.square(x)
+        d *= -0.5
+        np.exp(d, out=d)
+        d *= x
+        d *= 1 / _SQRT_2PI
+        d += ctx.cdf
+        d *= g
+        return d
 
 
 class Embedding(Function):

@@ -22,9 +22,7 @@ import numpy as np
 
 from ...creation import default_generator
 from ...ops.functional_kernels import Elu, Softplus
-from ...ops.fused import (
-    NormalCdf,
-)
+from ...ops.fused import Gelu
 from ...tensor import Tensor
 from ...tensor_methods.elementwise import where
 from ._checks import _check_float, _desc, _tensor
@@ -252,7 +250,7 @@ def gelu(input: Tensor, approximate: str = "none") -> Tensor:
     """x * Phi(x) (exact, with erf), or the tanh approximation with ``approximate='tanh'``."""
     input = _float_input(input, "gelu")
     if approximate == "none":
-        return input * NormalCdf.apply(input)
+        return Gelu.apply(input)
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * math.sqrt(2 / math.pi)
         return input * 0.5 * (inner.tanh() + 1)

@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from ...ops.fused import AttentionSoftmax
 from ...tensor import Tensor
 from ...tensor_methods.elementwise import where
 from ._checks import _desc, _tensor
@@ -86,7 +87,14 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     length, source = query.shape[-2], key.shape[-2]
     if scale is None:
         scale = 1 / math.sqrt(query.shape[-1])
-    scores = (query @ key.transpose(-2, -1)) * scale
+    scores = query @ key.transpose(-2, -1)
+    keep = _keep_mask(scores, attn_mask, is_causal, who)
+    if keep is not False:  # no mask, a boolean one or the causal one: one fused op
+        weights = AttentionSoftmax.apply(scores, keep=keep, scale=scale)
+        if dropout_p > 0:
+            weights = dropout(weights, dropout_p)
+        return weights @ value
+    scores = scores * scale
     neg_inf = np.full((), -np.inf, scores.dtype)
     if is_causal:
         scores = where(np.tri(length, source, dtype=bool), scores, neg_inf)
@@ -96,6 +104,26 @@ def scaled_dot_product_attention(query: Tensor, key: Tensor, value: Tensor,
     if dropout_p > 0:
         weights = dropout(weights, dropout_p)
     return weights @ value
+
+
+def _keep_mask(scores: Tensor, attn_mask: Any, is_causal: bool, who: str) -> Any:
+    """The boolean array of the positions that take part (None: all), or False when the
+    mask is not one :class:`AttentionSoftmax` takes (a float mask, or one that would
+    broadcast the scores to a larger shape)."""
+    if is_causal:
+        return np.tri(scores.shape[-2], scores.shape[-1], dtype=bool)
+    if attn_mask is None:
+        return None
+    mask = attn_mask._array if isinstance(attn_mask, Tensor) else np.asarray(attn_mask)
+    if mask.dtype != np.bool_:
+        return False
+    try:
+        if np.broadcast_shapes(mask.shape, scores.shape) == tuple(scores.shape):
+            return mask
+    except ValueError:
+        raise ValueError(f"{who}: attn_mask {_desc(attn_mask)} can't be broadcast to the "
+                         f"attention weights' shape {tuple(scores.shape)} (..., L, S)") from None
+    return False
 
 
 def _apply_mask(scores: Tensor, attn_mask: Any, who: str) -> Tensor:
