@@ -180,6 +180,31 @@ def test_inplace_on_unsaved_intermediate_is_recorded():
     assert a.grad.tolist() == t.grad.tolist()
 
 
+def test_changing_an_input_its_op_did_not_save_is_fine_as_in_torch():
+    # add saves nothing and exp saves only its output: a later in-place change of their
+    # input does not touch their gradients, and PyTorch runs the backward too
+    def run(lib):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        a = x * 2
+        b = a + 1
+        c = a.exp()
+        a.mul_(3)  # recorded on a; b's and c's records still point at a's old record
+        (b.sum() + c.sum() + a.sum()).backward()
+        return x.grad.tolist()
+
+    ours, theirs = run(cr), run(torch)
+    assert np.allclose(ours, theirs, rtol=1e-6)
+
+
+def test_a_constant_input_that_was_saved_is_checked_too():
+    w = cr.tensor([1.0, 2.0], requires_grad=True)
+    x = cr.tensor([3.0, 4.0])  # needs no grad, but mul saved it for w's gradient
+    y = x * w
+    x.mul_(2)
+    with pytest.raises(RuntimeError, match=r"op 'mul'.*version 0 -> 1"):
+        y.sum().backward()
+
+
 def test_inplace_on_leaf_requiring_grad_raises_outside_no_grad():
     w = cr.tensor([1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):
