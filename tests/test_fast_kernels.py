@@ -15,9 +15,10 @@ import pytest
 
 import chainrule as cr
 from chainrule.function import Function
+from chainrule.ops.arrays import max_shift
 from chainrule.ops.conv import AvgPool, Conv, MaxPool, TakeAxis, TakePoints
 from chainrule.ops.elementwise import Relu
-from chainrule.ops.fused import AttentionSoftmax, CrossEntropy, Gelu, LayerNorm
+from chainrule.ops.fused import AttentionSoftmax, CrossEntropy, Gelu, LayerNorm, Linear
 from chainrule.ops.rnn import RecurrentLayer
 from chainrule.ops.scan import Cumprod
 
@@ -56,6 +57,13 @@ CASES = {
          {"weight": np.linspace(0.5, 2.0, 5), "label_smoothing": 0.1, "reduction": "mean"}),
         ((_logits(), np.array([0, 1, -1, 3, 4, 0])),
          {"weight": np.linspace(0.5, 2.0, 5), "ignore_index": -1, "reduction": "none"}),
+        # 80 rows of 10 classes: max_shift takes the row maximum on the transposed copy
+        ((RNG.standard_normal((80, 10)) * 30, RNG.integers(0, 10, 80)), {}),
+    ],
+    Linear: [  # x (..., in), weight (out, in), bias (out,) or None
+        ((RNG.standard_normal((4, 3)), RNG.standard_normal((5, 3)), RNG.standard_normal(5)), {}),
+        ((RNG.standard_normal((2, 4, 3)), RNG.standard_normal((5, 3)), None), {}),
+        ((RNG.standard_normal(3), RNG.standard_normal((5, 3)), RNG.standard_normal(5)), {}),
     ],
     MaxPool: [
         ((RNG.standard_normal((2, 3, 6, 6)),), {"window": (2, 2), "stride": (2, 2),
@@ -198,6 +206,27 @@ def test_conv_fast_backward_gives_every_gradient(weight_value):
         np.testing.assert_allclose(a, b_, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("x_shape", [(4, 3), (2, 4, 3), (3,)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_linear_fast_backward_gives_every_gradient(x_shape, bias):
+    # the cases above differentiate only x; here the weight and the bias need gradients
+    for dtype in (np.float64, np.float32):
+        x = cr.tensor(RNG.standard_normal(x_shape).astype(dtype), requires_grad=True)
+        w = cr.tensor(RNG.standard_normal((5, 3)).astype(dtype), requires_grad=True)
+        b = cr.tensor(RNG.standard_normal(5).astype(dtype), requires_grad=True) if bias else None
+        out = Linear.apply(x, w, b)
+        g = RNG.standard_normal(out.shape).astype(dtype)
+        fast = Linear.fast_backward(out._ctx, g.copy())
+        plain = Linear.backward(out._ctx, g.copy())
+        assert len(fast) == len(plain) == 3
+        for a, b_ in zip(fast, plain):
+            if b_ is None:
+                assert a is None
+                continue
+            assert a.dtype == b_.dtype == dtype and a.shape == b_.shape
+            np.testing.assert_allclose(a, b_, rtol=1e-12 if dtype == np.float64 else 1e-5)
+
+
 def test_ordinary_backward_runs_the_fast_kernel():
     calls = []
     original = MaxPool._array_backward
@@ -214,3 +243,20 @@ def test_ordinary_backward_runs_the_fast_kernel():
         MaxPool._array_backward = original
     assert calls == ["fast"]
     assert MaxPool._array_backward is MaxPool.__dict__["fast_backward"].__func__
+
+
+@pytest.mark.parametrize("axis", [1, -1])
+def test_max_shift_of_many_short_rows_is_the_plain_maximum(axis):
+    # 70 rows of 5: the row maximum is taken on the transposed copy; the same values,
+    # shape, dtype and non-finite policy as np.max along the rows
+    x = RNG.standard_normal((70, 5)).astype(np.float32)
+    x[3] = -np.inf
+    x[4, 2] = np.inf
+    x[5, 1] = np.nan
+    shifted, m = max_shift(x, axis)
+    plain = np.max(x, axis=1, keepdims=True)
+    expected = np.where(np.isfinite(plain), plain, 0)
+    assert m.shape == (70, 1) and m.dtype == np.float32 and shifted.dtype == np.float32
+    np.testing.assert_array_equal(m, expected)
+    np.testing.assert_array_equal(shifted, x - expected)
+    assert m[3, 0] == 0 and m[4, 0] == 0 and m[5, 0] == 0

@@ -100,10 +100,12 @@ class Linear(Module):
         if not isinstance(input, Tensor):
             input = _tensor(input, "Linear")
         shape = input.shape
-        if not shape or shape[-1] != self.in_features or input.dtype != self.weight.dtype:
-            _check_linear(input, self.weight, self.bias,
+        weight = self.weight  # parameters are found by Module.__getattr__: look up once
+        bias = self.bias
+        if not shape or shape[-1] != self.in_features or input.dtype != weight.dtype:
+            _check_linear(input, weight, bias,
                             f"Linear({self.in_features}, {self.out_features})")
-        return fused.Linear.apply(input, self.weight, self.bias)
+        return fused.Linear.apply(input, weight, bias)
 
     def extra_repr(self) -> str:
         return (f"in_features={self.in_features}, out_features={self.out_features}, "
