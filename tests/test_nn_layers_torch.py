@@ -1010,3 +1010,28 @@ def test_fusing_batch_norm_matches_torch(case):
     with pytest.raises(ValueError, match="fusion only works in eval mode"):
         (nn.utils.fuse_linear_bn_eval if case == "linear" else nn.utils.fuse_conv_bn_eval)(
             layer_c.train(), bn_c)
+
+
+_INPLACE_LAYERS = ["ReLU", "ReLU6", "LeakyReLU", "ELU", "CELU", "SELU", "Hardtanh", "Hardsigmoid",
+                   "Hardswish", "SiLU", "Mish", "RReLU", "Dropout", "Dropout1d", "Dropout2d",
+                   "Dropout3d", "AlphaDropout", "FeatureAlphaDropout"]
+
+
+@pytest.mark.parametrize("name", _INPLACE_LAYERS + ["Threshold"])
+def test_inplace_layers_write_into_their_input_as_in_torch(name):
+    args = (0.1, 20.0) if name == "Threshold" else ()
+    values = np.array([[[[-1.5, -0.2, 0.0, 0.7, 2.5]]]], dtype=np.float32)
+    if name == "Dropout1d":
+        values = values[0]  # (N, C, L)
+    ours, theirs = getattr(cr.nn, name)(*args, inplace=True), getattr(torch.nn, name)(*args,
+                                                                                    inplace=True)
+    x, t = cr.tensor(values.copy()), torch.tensor(values.copy())
+    out, ref = ours.eval()(x), theirs.eval()(t)
+    assert (out is x) == (ref is t)
+    np.testing.assert_allclose(x.numpy(), t.numpy(), rtol=1e-6, atol=1e-7)
+    # in a graph: the layer changes a non-leaf in place and gradients still flow right
+    w, tw = cr.tensor(values.copy(), requires_grad=True), torch.tensor(values.copy(),
+                                                                        requires_grad=True)
+    (ours(w * 2.0) * 3.0).sum().backward()
+    (theirs(tw * 2.0) * 3.0).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), tw.grad.numpy(), rtol=1e-5, atol=1e-6)
