@@ -40,9 +40,10 @@ def _run(code: str, **env: str) -> str:
 def test_import_keeps_freed_memory_and_arrays_stop_page_faulting():
     kept = int(_run(FAULTS.format(setup="import chainrule")))
     plain = int(_run(FAULTS.format(setup="")))
-    # 10 x 32 MiB of fresh memory faults in about 10 * 8192 pages; reused memory in none
-    assert plain > 20 * 1024
-    assert kept < 1024
+    # 10 x 32 MiB of fresh memory faults in about 10 * 8192 pages (fewer where the kernel
+    # hands out huge pages); reused memory in none
+    assert plain >= 100
+    assert kept * 10 < plain
 
 
 @pytest.mark.skipif(not GLIBC, reason="glibc's mallopt only")
@@ -52,7 +53,7 @@ def test_the_user_can_opt_out_or_choose_their_own_malloc_settings():
     assert _run(code, CHAINRULE_KEEP_FREED_MEMORY="0") == "False"
     assert _run(code, MALLOC_TRIM_THRESHOLD_="131072") == "False"
     faults = int(_run(FAULTS.format(setup="import chainrule"), CHAINRULE_KEEP_FREED_MEMORY="0"))
-    assert faults > 20 * 1024
+    assert faults >= 100
 
 
 @pytest.mark.skipif(not GLIBC, reason="glibc's mallopt only")
@@ -60,4 +61,4 @@ def test_keep_freed_memory_can_be_switched_off_again():
     setup = ("import chainrule as cr\nassert cr.allocator.keep_freed_memory(False)\n"
              "assert not cr.allocator.freed_memory_kept()")
     code = FAULTS.format(setup=setup)
-    assert int(_run(code)) > 20 * 1024
+    assert int(_run(code)) >= 100
