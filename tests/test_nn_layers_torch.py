@@ -978,6 +978,19 @@ def test_get_total_norm_and_clip_grads_with_norm_match_torch(norm_type):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_total_norm_of_no_gradients_is_a_default_dtype_zero_as_in_torch():
+    previous = cr.get_default_dtype(), torch.get_default_dtype()
+    try:
+        cr.set_default_dtype(cr.float64)
+        torch.set_default_dtype(torch.float64)
+        for norm in (nn.utils.get_total_norm([]), nn.utils.clip_grad_norm_([], 1.0)):
+            assert norm.dtype == cr.float64 and norm.item() == 0.0
+        assert torch.nn.utils.get_total_norm([]).dtype == torch.float64
+    finally:
+        cr.set_default_dtype(previous[0])
+        torch.set_default_dtype(previous[1])
+
+
 @pytest.mark.parametrize("case", ["conv", "conv_transpose", "linear"])
 def test_fusing_batch_norm_matches_torch(case):
     make = {"conv": lambda m: (m.Conv2d(3, 4, 3, bias=False), m.BatchNorm2d(4), (2, 3, 5, 5)),

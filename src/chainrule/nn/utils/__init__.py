@@ -12,15 +12,13 @@ tensor([0.6, 0.8])
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 
 import numpy as np
 
-from ...dtypes import default_float
 from ...tensor import Tensor
 from . import rnn  # nn.utils.rnn: PackedSequence and the packing helpers
-from .clip_grad import clip_grad_norm, clip_grads_with_norm_, get_total_norm
+from .clip_grad import _scale_, _total_norm, clip_grad_norm, clip_grads_with_norm_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from .fusion import (
     fuse_conv_bn_eval,
@@ -59,29 +57,10 @@ def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
     Returns:
         The total norm of the gradients before clipping, a 0-d Tensor.
     """
-    norm_type = float(norm_type)
     grads = _grads(parameters)
-    if not grads:
-        return Tensor(np.array(0.0, dtype=default_float()))
-    dtype = np.result_type(*[g._array.dtype for g in grads])
-    if norm_type == math.inf:
-        norms = [np.max(np.abs(g._array)) if g._array.size else dtype.type(0) for g in grads]
-        total = np.max(np.array(norms, dtype=dtype))
-    else:
-        norms = [np.sum(np.abs(g._array) ** norm_type) for g in grads]
-        total = np.sum(np.array(norms, dtype=dtype)) ** (1.0 / norm_type)
-    total = np.asarray(total, dtype=dtype)
-    if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(
-            f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is "
-            f"{float(total)}, so they cannot be clipped. Set error_if_nonfinite=False to clip "
-            "anyway."
-        )
-    coef = min(float(max_norm) / (float(total) + 1e-6), 1.0)
-    for g in grads:
-        g._array *= coef
-        g._version += 1
-    return Tensor(total)
+    total = _total_norm(grads, norm_type, error_if_nonfinite, "clip_grad_norm_")
+    _scale_(grads, max_norm, total)
+    return total
 
 
 def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float) -> None:

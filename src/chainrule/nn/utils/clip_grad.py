@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from ...dtypes import default_float
 from ...tensor import Tensor
 
 __all__ = ["get_total_norm", "clip_grads_with_norm_", "clip_grad_norm"]
@@ -40,24 +41,8 @@ def get_total_norm(tensors: Tensor | Iterable[Tensor], norm_type: float = 2.0,
     >>> get_total_norm([cr.tensor([1.0, -2.0]), cr.tensor([2.0])], norm_type=float("inf"))
     tensor(2.)
     """
-    arrays = [t._array for t in _listed(tensors) if t is not None]
-    norm_type = float(norm_type)
-    if not arrays:
-        return Tensor(np.array(0.0, dtype=np.float32))
-    dtype = np.result_type(*[a.dtype for a in arrays])
-    if norm_type == math.inf:
-        norms = [np.abs(a).max() if a.size else dtype.type(0) for a in arrays]
-        total = np.max(np.array(norms, dtype=dtype))
-    else:
-        norms = [np.sum(np.abs(a) ** norm_type) for a in arrays]
-        total = np.sum(np.array(norms, dtype=dtype)) ** (1.0 / norm_type)
-    total = np.asarray(total, dtype=dtype)
-    if error_if_nonfinite and not np.isfinite(total):
-        raise RuntimeError(
-            f"get_total_norm: the total norm of order {norm_type} of the gradients is "
-            f"{float(total)}, so they cannot be clipped. Set error_if_nonfinite=False to clip "
-            "anyway.")
-    return Tensor(total)
+    return _total_norm([t for t in _listed(tensors) if t is not None], norm_type,
+                       error_if_nonfinite, "get_total_norm")
 
 
 def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float,
@@ -71,12 +56,40 @@ def clip_grads_with_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float
     >>> w.grad
     tensor([3., 4.])
     """
+    _scale_([p.grad for p in _listed(parameters) if p.grad is not None], max_norm, total_norm)
+
+
+def _total_norm(tensors: list[Tensor], norm_type: float, error_if_nonfinite: bool,
+                op: str) -> Tensor:
+    """The total norm behind ``get_total_norm`` and ``clip_grad_norm_`` (``op`` names the
+    caller in the error)."""
+    norm_type = float(norm_type)
+    if not tensors:
+        return Tensor(np.array(0.0, dtype=default_float()))
+    arrays = [t._array for t in tensors]
+    dtype = np.result_type(*[a.dtype for a in arrays])
+    if norm_type == math.inf:
+        norms = [np.abs(a).max() if a.size else dtype.type(0) for a in arrays]
+        total = np.max(np.array(norms, dtype=dtype))
+    else:
+        norms = [np.sum(np.abs(a) ** norm_type) for a in arrays]
+        total = np.sum(np.array(norms, dtype=dtype)) ** (1.0 / norm_type)
+    total = np.asarray(total, dtype=dtype)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(
+            f"{op}: the total norm of order {norm_type} of the gradients is "
+            f"{float(total)}, so they cannot be clipped. Set error_if_nonfinite=False to clip "
+            "anyway.")
+    return Tensor(total)
+
+
+def _scale_(grads: list[Tensor], max_norm: float, total_norm: Any) -> None:
+    """Multiply each gradient in place by ``min(1, max_norm / (total_norm + 1e-6))``."""
     total = float(total_norm.item() if isinstance(total_norm, Tensor) else total_norm)
     coef = min(float(max_norm) / (total + 1e-6), 1.0)
-    for p in _listed(parameters):
-        if p.grad is not None:
-            p.grad._array *= coef
-            p.grad._version += 1
+    for g in grads:
+        g._array *= coef
+        g._version += 1
 
 
 def clip_grad_norm(parameters: Tensor | Iterable[Tensor], max_norm: float,
