@@ -166,19 +166,13 @@ class Context:
         return f"<{self.name} backward{state}>"
 
     # -- what graph.backward calls (the graph protocol) --------------------------
-    def _vjp(self, g: Any, create_graph: bool, release: bool = False) -> tuple:
-        """Run the op's VJP and bring each gradient to its input's shape and dtype.
-
-        ``release=True`` also frees what forward saved, as :meth:`_release` does (one
-        call fewer per op in graph.backward), once the gradients are made."""
+    def _vjp(self, g: Any, create_graph: bool) -> tuple:
+        """Run the op's VJP and bring each gradient to its input's shape and dtype."""
         versions = self._versions
         if versions and (len(versions) != 2 or versions[0]._version != versions[1]):
             self._check_versions()  # the common case, one saved input unchanged, inline
         if create_graph:
-            result = self._recorded_vjp(g)
-            if release:
-                self._release()
-            return result
+            return self._recorded_vjp(g)
         # The ordinary pass: arrays in, arrays out.
         grads: Any = self.fn._array_backward(self, g)
         parents: tuple = self.parents  # type: ignore[assignment]  # None only once freed
@@ -190,47 +184,30 @@ class Context:
             else:
                 pg = grads  # a one-input op may return its gradient bare
             if pg is None or parents[0] is None:
-                result = (None,)
+                return (None,)
+            data = inputs[0]._array
+            if pg.shape == data.shape and pg.dtype is data.dtype:
+                return (pg,)  # already the input's shape and dtype
+            return (_conform(self, pg, inputs[0]),)
+        if type(grads) is not tuple:
+            grads = tuple(grads) if type(grads) is list else (grads,)
+        if n == 2 and len(grads) == 2:
+            p0, p1 = parents
+            g0, g1 = grads
+            if p0 is None or g0 is None:
+                a = None
             else:
                 data = inputs[0]._array
-                if pg.shape == data.shape and pg.dtype is data.dtype:
-                    result = (pg,)  # already the input's shape and dtype
-                else:
-                    result = (_conform(self, pg, inputs[0]),)
-        else:
-            if type(grads) is not tuple:
-                grads = tuple(grads) if type(grads) is list else (grads,)
-            if n == 2 and len(grads) == 2:
-                p0, p1 = parents
-                g0, g1 = grads
-                if p0 is None or g0 is None:
-                    a = None
-                else:
-                    data = inputs[0]._array
-                    a = g0 if g0.shape == data.shape and g0.dtype is data.dtype \
-                        else _conform(self, g0, inputs[0])
-                if p1 is None or g1 is None:
-                    result = (a, None)
-                else:
-                    data = inputs[1]._array
-                    b = g1 if g1.shape == data.shape and g1.dtype is data.dtype \
-                        else _conform(self, g1, inputs[1])
-                    if b is a:
-                        b = g1.copy()  # one array per input: leaves may accumulate in place
-                    result = (a, b)
-            else:
-                result = self._many(parents, grads, inputs)
-        if release:  # _release, inline
-            self.__dict__.clear()
-            self.parents = ()
-            self._saved = ()
-            self._inputs = ()
-            self._versions = ()
-            self.freed = True
-        return result
-
-    def _many(self, parents: tuple, grads: tuple, inputs: tuple) -> tuple:
-        """``_vjp`` for any number of inputs."""
+                a = g0 if g0.shape == data.shape and g0.dtype is data.dtype \
+                    else _conform(self, g0, inputs[0])
+            if p1 is None or g1 is None:
+                return (a, None)
+            data = inputs[1]._array
+            b = g1 if g1.shape == data.shape and g1.dtype is data.dtype \
+                else _conform(self, g1, inputs[1])
+            if b is a:
+                b = g1.copy()  # one array per input: leaves may accumulate in place
+            return (a, b)
         result: list = []
         for parent, pg, x in zip(parents, grads, inputs):
             if parent is not None and pg is not None:

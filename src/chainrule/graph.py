@@ -14,10 +14,9 @@ op record (``_ctx``), the other kind of node
     ``parents`` (one node per input: the input's record, or the input itself for a
     leaf; ``None`` where an input needs no gradient), ``_inputs`` (every input as
     given: values, and constants such as numbers), ``name`` (the op's name, for
-    messages), ``freed`` (bool), ``_vjp(g, create_graph, release=False)`` (return one
-    gradient per parent, each of that input's shape, or ``None``; with ``release``
-    also do what ``_release`` does), ``_release()`` (drop what was saved for backward)
-    and ``_seq``, a number that grows in the order records are
+    messages), ``freed`` (bool), ``_vjp(g, create_graph)`` (return one gradient per
+    parent, each of that input's shape, or ``None``), ``_release()`` (drop what was
+    saved for backward) and ``_seq``, a number that grows in the order records are
     made, so that a record is always newer than its inputs' records: backward runs
     newest first from a heap, in one pass, with no counting pass over the graph.
 
@@ -557,13 +556,9 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
         if ctx.freed:
             raise _freed_error(ctx)
         parents = ctx.parents
-        if anomaly:  # the checks read the record: release it after them
-            parent_grads = ctx._vjp(g, create_graph)
+        parent_grads = ctx._vjp(g, create_graph)
+        if anomaly:
             _AnomalyChecks.backward(ctx, parent_grads)  # type: ignore[misc]
-            if free:
-                ctx._release()
-        else:
-            parent_grads = ctx._vjp(g, create_graph, free)
         if len(parents) == 1 and not pending:
             # One input (most ops): the loop below, unrolled.
             parent = parents[0]
@@ -581,6 +576,8 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
                         heappush(heap, (-parent._seq, key, parent))
                     else:
                         chained = parent
+            if free:
+                ctx._release()
             continue
         for parent, pg in zip(parents, parent_grads):
             if parent is None or pg is None:
@@ -605,6 +602,8 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
         if chained is not None and heap:
             heappush(heap, (-chained._seq, id(chained), chained))
             chained = None
+        if free:
+            ctx._release()
     for leaf in leaves:
         g = take(id(leaf), None)  # None: published early, or listed twice as a root
         if g is not None:

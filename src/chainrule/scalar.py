@@ -241,16 +241,15 @@ class Scalar:
         """The op record behind this value: the Scalar itself, or None for a leaf."""
         return None if self.parents is None else self
 
-    def _vjp(self, g: float, create_graph: bool, release: bool = False) -> Sequence[float]:
+    def _vjp(self, g: float, create_graph: bool) -> Sequence[float]:
         if create_graph:
             raise NotImplementedError(
                 "Scalar does not support create_graph=True (higher-order gradients); "
                 "use chainrule.Tensor for gradients of gradients"
             )
-        grads = (g * self._d0,) if self.name in _UNARY else (g * self._d0, g * self._d1)
-        if release:
-            self._release()
-        return grads
+        if self.name in _UNARY:
+            return (g * self._d0,)
+        return (g * self._d0, g * self._d1)
 
     def _release(self) -> None:
         self._d0 = self._d1 = None  # the saved local derivatives go; the structure stays
@@ -567,13 +566,10 @@ class _NaryScalar(Scalar):
     def freed(self) -> bool:
         return self._local is None
 
-    def _vjp(self, g: float, create_graph: bool, release: bool = False) -> Sequence[float]:
+    def _vjp(self, g: float, create_graph: bool) -> Sequence[float]:
         if create_graph:
             return Scalar._vjp(self, g, create_graph)
-        grads = [g * d for d in self._local]  # type: ignore[union-attr]
-        if release:
-            self._release()
-        return grads
+        return [g * d for d in self._local]  # type: ignore[union-attr]
 
     def _release(self) -> None:
         self._local = None
