@@ -21,6 +21,7 @@ import sys
 import time
 
 from bench import _harness as H
+from bench import chain, deep_chain
 
 NAMES = ["chain", "mlp", "adam_mlp", "cnn", "memory", "deep_chain", "scalar_micrograd",
          "transformer", "lstm", "health"]
@@ -251,12 +252,13 @@ def _targets(sections: list) -> list:
         elif b == "deep_chain":
             r = sec["results"].get("chainrule", {})
             if "forward_s" in r:
-                per_op = (r["forward_s"] + r["backward_s"]) / r.get("n_ops", 1_000_000) * 1e6
-                chain = [c for c in sections if c["bench"] == "chain"]
+                per_op = (r["forward_s"] + r["backward_s"]) / deep_chain.N_OPS * 1e6
+                short = [c for c in sections if c["bench"] == "chain"]
                 small = ""
-                if chain and "times" in chain[0]["results"].get("chainrule", {}):
-                    times = chain[0]["results"]["chainrule"]["times"]
-                    small = (f"; at 1,000 ops {statistics.median(times) / 1000 * 1e6:.1f} us "
+                if short and "times" in short[0]["results"].get("chainrule", {}):
+                    times = short[0]["results"]["chainrule"]["times"]
+                    small = (f"; at {chain.N_OPS:,} ops "
+                             f"{statistics.median(times) / chain.N_OPS * 1e6:.1f} us "
                              "per op (flat: target kept if within about 2x)")
                 out.append(f"- 1,000,000-op chain, forward and backward, recursion limit left at "
                            f"{r['recursion_limit']}: met ({r['forward_s'] + r['backward_s']:.1f} "

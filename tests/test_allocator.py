@@ -43,7 +43,7 @@ def test_import_keeps_freed_memory_and_arrays_stop_page_faulting():
     # 10 x 32 MiB of fresh memory faults in about 10 * 8192 pages (fewer where the kernel
     # hands out huge pages); reused memory in none
     assert plain >= 100
-    assert kept * 10 < plain
+    assert kept < 1024 and kept * 10 < plain
 
 
 @pytest.mark.skipif(not GLIBC, reason="glibc's mallopt only")
