@@ -58,6 +58,18 @@ def spread(value):
     return float(both[0] + both[1])
 
 
+def train_both(ddp, opt, reference, ref_opt, x, y, rank):
+    """One step of the data-parallel model on this rank's B samples of the global batch
+    (x, y), and one of the single-process reference on all of it."""
+    mine = slice(rank * B, (rank + 1) * B)
+    opt.zero_grad()
+    F.cross_entropy(ddp(cr.tensor(x[mine])), cr.tensor(y[mine])).backward()
+    opt.step()
+    ref_opt.zero_grad()
+    F.cross_entropy(reference(cr.tensor(x)), cr.tensor(y)).backward()
+    ref_opt.step()
+
+
 def equivalence(kind, dtype, optimizer):
     rank = dist.get_rank()
     # rank 1 starts from other weights: the wrap must broadcast rank 0's
@@ -70,13 +82,7 @@ def equivalence(kind, dtype, optimizer):
     worst_spread = 0.0
     for step in range(STEPS):
         x, y = data(kind, dtype, step)
-        mine = slice(rank * B, (rank + 1) * B)
-        opt.zero_grad()
-        F.cross_entropy(ddp(cr.tensor(x[mine])), cr.tensor(y[mine])).backward()
-        opt.step()
-        ref_opt.zero_grad()
-        F.cross_entropy(reference(cr.tensor(x)), cr.tensor(y)).backward()
-        ref_opt.step()
+        train_both(ddp, opt, reference, ref_opt, x, y, rank)
         worst_spread = max(worst_spread, spread(checksum(model)))
     diff = max(float(np.max(np.abs(p._array - q._array)))
                for p, q in zip(model.parameters(), reference.parameters()))
@@ -205,13 +211,7 @@ def sync_batchnorm(kind):
     ref_opt = cr.optim.SGD(reference.parameters(), lr=0.1)
     for step in range(10):
         x, y = data("mlp" if kind == "1d" else "cnn", np.float64, 500 + step)
-        mine = slice(rank * B, (rank + 1) * B)
-        opt.zero_grad()
-        F.cross_entropy(ddp(cr.tensor(x[mine])), cr.tensor(y[mine])).backward()
-        opt.step()
-        ref_opt.zero_grad()
-        F.cross_entropy(reference(cr.tensor(x)), cr.tensor(y)).backward()
-        ref_opt.step()
+        train_both(ddp, opt, reference, ref_opt, x, y, rank)
     state, ref_state = model.state_dict(), reference.state_dict()
     diff = max(float(np.max(np.abs(np.asarray(state[k]._array, np.float64)
                                    - np.asarray(ref_state[k]._array, np.float64))))
