@@ -407,6 +407,18 @@ def _matplotlib_svg(fig) -> bytes:
     return re.sub(rb"<dc:date>.*?</dc:date>", b"", buf.getvalue())
 
 
+def _loss_curve_svg(losses: list, height: float, xlabel: str, ylabel: str, title: str) -> bytes:
+    """A training run's losses, one per step, as a line plot."""
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, height))
+    ax.plot(losses)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return _matplotlib_svg(fig)
+
+
 def _neuron_loss():
     """The log loss of a sigmoid neuron, the running example of the scalar tutorials."""
     import chainrule as cr
@@ -541,7 +553,6 @@ def _finite_differences() -> bytes:
 
 @figure("batched_mlp_loss.svg")
 def _batched_mlp_loss() -> bytes:
-    import matplotlib.pyplot as plt
 
     import chainrule as cr
     import chainrule.nn.functional as F
@@ -560,12 +571,8 @@ def _batched_mlp_loss() -> bytes:
             loss.backward()
             opt.step()
             losses.append(loss.item())
-    fig, ax = plt.subplots(figsize=(6.5, 3.5))
-    ax.plot(losses)
-    ax.set_xlabel("step (batches of 64 digits)")
-    ax.set_ylabel("softmax cross-entropy")
-    ax.set_title("64-32-10 sigmoid MLP, SGD lr 0.5, two epochs")
-    return _matplotlib_svg(fig)
+    return _loss_curve_svg(losses, 3.5, "step (batches of 64 digits)", "softmax cross-entropy",
+                           "64-32-10 sigmoid MLP, SGD lr 0.5, two epochs")
 
 
 @functools.cache
@@ -760,7 +767,6 @@ MARKDOWN["transformer_figure"] = _transformer_figure_md
 
 @figure("lstm_loss.svg")
 def _lstm_figure() -> bytes:
-    import matplotlib.pyplot as plt
 
     import chainrule as cr
     import chainrule.nn.functional as F
@@ -788,12 +794,8 @@ def _lstm_figure() -> bytes:
         loss.backward()
         opt.step()
         losses.append(loss.item())
-    fig, ax = plt.subplots(figsize=(6.5, 3.2))
-    ax.plot(losses)
-    ax.set_xlabel("step (16 windows of 32 characters)")
-    ax.set_ylabel("cross-entropy per character")
-    ax.set_title("character-level LSTM, hidden size 64")
-    return _matplotlib_svg(fig)
+    return _loss_curve_svg(losses, 3.2, "step (16 windows of 32 characters)",
+                           "cross-entropy per character", "character-level LSTM, hidden size 64")
 
 
 def _lstm_figure_md() -> str:
