@@ -26,7 +26,6 @@ True
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import os
 import sys
 from collections.abc import Callable
@@ -52,8 +51,9 @@ def _mallopt() -> Callable[[int, int], int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        mallopt = libc.mallopt
+        # the symbols already loaded into the process (its C library among them):
+        # no search for libc on disk at import time
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return None  # musl and other C libraries have no mallopt
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)
