@@ -169,8 +169,9 @@ class Context:
     def _vjp(self, g: Any, create_graph: bool) -> tuple:
         """Run the op's VJP and bring each gradient to its input's shape and dtype."""
         versions = self._versions
-        if versions and (len(versions) != 2 or versions[0]._version != versions[1]):
-            self._check_versions()  # the common case, one saved input unchanged, inline
+        if versions and (versions[0]._version != versions[1] or len(versions) > 2 and (
+                len(versions) > 4 or versions[2]._version != versions[3])):
+            self._check_versions()  # the common cases, one or two saved inputs unchanged, inline
         if create_graph:
             return self._recorded_vjp(g)
         # The ordinary pass: arrays in, arrays out.
@@ -211,7 +212,9 @@ class Context:
         result: list = []
         for parent, pg, x in zip(parents, grads, inputs):
             if parent is not None and pg is not None:
-                pg = _conform(self, pg, x)
+                data = x._array
+                if pg.shape != data.shape or pg.dtype is not data.dtype:
+                    pg = _conform(self, pg, x)
                 for r in result:
                     if r is pg:  # one array per input: leaves may accumulate in place
                         pg = pg.copy()

@@ -534,15 +534,21 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
     anomaly = _anomaly_on and _mode.anomaly
     take = grads.pop
     get = grads.get
-    chained = None  # the next record when it is the only one pending: no heap round trip
+    # The next record when it is the only one pending, with its gradient: no heap or dict
+    # round trip along a chain. Such a record has no other gradient waiting in ``grads``:
+    # any other contribution would have come from a newer record, and those are all done.
+    chained = None
+    chained_g = None
     while heap or chained is not None:
         if chained is not None:
             ctx = chained
-            key = id(ctx)
-            chained = None
+            g = chained_g
+            chained = chained_g = None
+            if wanted is not None:
+                key = id(ctx)
         else:
             _, key, ctx = heappop(heap)
-        g = take(key)
+            g = take(key)
         if hooked:
             g = _run_grad_hooks(ctx, g)
             if wanted is None:
@@ -564,23 +570,28 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
             parent = parents[0]
             pg = parent_grads[0]
             if parent is not None and pg is not None:
-                key = id(parent)
-                prev = get(key)
-                if prev is not None:
-                    grads[key] = prev + pg
+                if not heap and parent.parents is not None:
+                    chained = parent  # nothing else pending, so no gradient waiting for it
+                    chained_g = pg
                 else:
-                    grads[key] = pg
-                    if parent.parents is None:
-                        leaves.append(parent)
-                    elif heap:
-                        heappush(heap, (-parent._seq, key, parent))
+                    key = id(parent)
+                    prev = get(key)
+                    if prev is not None:
+                        grads[key] = prev + pg
                     else:
-                        chained = parent
+                        grads[key] = pg
+                        if parent.parents is None:
+                            leaves.append(parent)
+                        else:
+                            heappush(heap, (-parent._seq, key, parent))
             if free:
                 ctx._release()
             continue
         for parent, pg in zip(parents, parent_grads):
             if parent is None or pg is None:
+                continue
+            if parent is chained:  # a second input of this op that is the same record
+                chained_g = chained_g + pg
                 continue
             key = id(parent)
             prev = get(key)
@@ -589,19 +600,23 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
                 if pending and key in pending:
                     _count_down(pending, parent, take, wanted, found)
                 continue
-            grads[key] = pg
             if parent.parents is not None:
                 if chained is None and not heap:
                     chained = parent
+                    chained_g = pg
                 else:
+                    grads[key] = pg
                     heappush(heap, (-parent._seq, key, parent))
                 continue
+            grads[key] = pg
             leaves.append(parent)
             if pending and key in pending:
                 _count_down(pending, parent, take, wanted, found)
-        if chained is not None and heap:
-            heappush(heap, (-chained._seq, id(chained), chained))
-            chained = None
+        if chained is not None and heap:  # not the only one pending after all
+            key = id(chained)
+            grads[key] = chained_g
+            heappush(heap, (-chained._seq, key, chained))
+            chained = chained_g = None
         if free:
             ctx._release()
     for leaf in leaves:

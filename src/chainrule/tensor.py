@@ -171,20 +171,27 @@ def _apply_many(ctx: Context, fn: type[Function], inputs: tuple,
     is recorded."""
     datas = []
     needs = []
-    for x in inputs:
+    parents = []
+    record = False
+    for x in inputs:  # one pass: the arrays, which inputs need a gradient, and their nodes
         if isinstance(x, Tensor):
             datas.append(x._array)
-            needs.append(x.requires_grad)
+            if x.requires_grad:
+                record = True
+                needs.append(True)
+                node = x._ctx
+                parents.append(x if node is None else node)
+                continue
         else:
             datas.append(x)
-            needs.append(False)
+        needs.append(False)
+        parents.append(None)
     ctx.needs_input_grad = tuple(needs)
-    record = True in needs and (_graph._grad_off == 0 or _mode.enabled)
-    if record:
-        ctx.parents = tuple([(x if x._ctx is None else x._ctx) if need else None
-                             for x, need in zip(inputs, needs)])
+    if record and (_graph._grad_off == 0 or _mode.enabled):
+        ctx.parents = tuple(parents)
         ctx._inputs = inputs
     else:
+        record = False
         ctx.parents = None
         ctx._inputs = ()
     try:
@@ -198,8 +205,8 @@ def _apply_many(ctx: Context, fn: type[Function], inputs: tuple,
             if s is out:
                 ctx._out_array = out
                 continue
-            for x in inputs:
-                if isinstance(x, Tensor) and x._array is s:
+            for x, a in zip(inputs, datas):
+                if a is s and x is not a:  # a Tensor input's array (not a raw array input)
                     ctx._versions += (x, x._version)
                     break
     return out, record
