@@ -661,11 +661,12 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
         if isinstance(g, Tensor):  # create_graph: keep the graph of the gradient
             self.grad = g if self.grad is None else self.grad + g
             return
-        if g.dtype != self._array.dtype:
-            g = g.astype(self._array.dtype)
+        dtype = self._array.dtype
+        if g.dtype is not dtype and g.dtype != dtype:
+            g = g.astype(dtype)
         if self.grad is None:
-            if type(g) is not np.ndarray or g.base is not None or not g.flags.writeable \
-                    or self._ctx is not None:
+            if type(g) is not np.ndarray or g.base is not None or self._ctx is not None \
+                    or not g.flags.writeable:
                 g = np.array(g)  # own the array: later backward calls add into it in place
             self.grad = Tensor(g)
         elif self.grad.requires_grad or self.grad._array.shape != g.shape:

@@ -285,11 +285,12 @@ class CrossEntropy(Function):
         m, c = x.shape
         rows = np.arange(m)
         valid = target != ignore_index
-        all_valid = bool(valid.all())
+        all_valid = bool(np.logical_and.reduce(valid, axis=None))  # valid.all(), without
+        # the method's Python wrapper
         safe = target if all_valid else np.where(valid, target, 0)
         shifted, _ = max_shift(x, 1)
         probs = np.exp(shifted)
-        sums = np.sum(probs, axis=1, keepdims=True)
+        sums = np.add.reduce(probs, axis=1, keepdims=True)
         log_sums = np.log(sums)[:, 0]
         probs /= sums
         picked = shifted[rows, safe]
@@ -302,7 +303,7 @@ class CrossEntropy(Function):
             nll = log_sums - picked
             if reduction == "none":
                 return nll
-            out = np.sum(nll)
+            out = np.add.reduce(nll)
             if reduction == "mean":
                 ctx.denom = float(m)
                 out = out * (1.0 / m) if m else out * np.nan
@@ -324,9 +325,9 @@ class CrossEntropy(Function):
         out = np.sum(loss)
         if reduction == "mean":
             if weight is None:
-                denom = float(np.count_nonzero(valid))
+                denom = float(m if all_valid else np.count_nonzero(valid))
             else:
-                denom = float(np.sum(weight[safe] * valid))
+                denom = float(np.sum(weight[safe] if all_valid else weight[safe] * valid))
             ctx.denom = denom
             out = out / denom if denom else out * np.nan
         return np.asarray(out, dtype=x.dtype)

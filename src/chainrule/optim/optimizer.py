@@ -92,8 +92,10 @@ def _with_step_hooks(step: Callable) -> Callable:
 
     @functools.wraps(step)
     def wrapper(self: Optimizer, *args: Any, **kwargs: Any) -> Any:
-        if self.__dict__.get("_running_step_hooks"):
-            return step(self, *args, **kwargs)
+        if self.__dict__.get("_running_step_hooks") or not (
+                _global_step_pre_hooks or _global_step_post_hooks
+                or self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks):
+            return step(self, *args, **kwargs)  # no hooks to run (or run by an outer call)
         self._running_step_hooks = True
         args = (self, *args)  # as PyTorch's hooks see them: the optimizer first
         try:
@@ -363,20 +365,27 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        states = self.state
+        update = self._update
         for group in self.param_groups:
+            maximize = group.get("maximize", False)
             for p in group["params"]:
-                if p.grad is None:
+                g = p.grad
+                if g is None:
                     continue
-                grad = p.grad._array
-                if grad.shape != p._array.shape:
+                grad = g._array
+                param = p._array
+                if grad.shape != param.shape:
                     raise RuntimeError(
-                        f"{type(self).__name__}.step: a parameter of shape {p._array.shape} has a "
+                        f"{type(self).__name__}.step: a parameter of shape {param.shape} has a "
                         f"gradient of shape {grad.shape}"
                     )
-                if group.get("maximize", False):
+                if maximize:
                     grad = -grad
-                state = self.state.setdefault(p, {})
-                self._update(p._array, grad, state, group)
+                state = states.get(p)
+                if state is None:
+                    state = states[p] = {}
+                update(param, grad, state, group)
                 p._version += 1  # an in-place change, as PyTorch's optimizers make
         return loss
 

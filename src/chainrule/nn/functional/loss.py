@@ -150,7 +150,9 @@ def _class_targets(input: Tensor, target: Tensor, ignore_index: int, who: str) -
             f"target {_desc(target)}"
         )
     c = input.shape[1] if input.ndim > 1 else input.shape[0]
-    if idx.size and (idx.min() < 0 or idx.max() >= c):  # ignore_index may explain it
+    # the ufunc reductions: idx.min() and idx.max() go through Python wrappers
+    if idx.size and (np.minimum.reduce(idx, axis=None) < 0
+                     or np.maximum.reduce(idx, axis=None) >= c):  # ignore_index may explain it
         valid = idx[idx != ignore_index]
         if valid.size and (valid.min() < 0 or valid.max() >= c):
             bad = valid.min() if valid.min() < 0 else valid.max()
