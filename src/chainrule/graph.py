@@ -593,6 +593,10 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
             if parent is chained:  # a second input of this op that is the same record
                 chained_g = chained_g + pg
                 continue
+            if chained is None and not heap and parent.parents is not None:
+                chained = parent  # nothing else pending, so no gradient waiting for it
+                chained_g = pg
+                continue
             key = id(parent)
             prev = get(key)
             if prev is not None:
@@ -601,12 +605,8 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
                     _count_down(pending, parent, take, wanted, found)
                 continue
             if parent.parents is not None:
-                if chained is None and not heap:
-                    chained = parent
-                    chained_g = pg
-                else:
-                    grads[key] = pg
-                    heappush(heap, (-parent._seq, key, parent))
+                grads[key] = pg
+                heappush(heap, (-parent._seq, key, parent))
                 continue
             grads[key] = pg
             leaves.append(parent)
