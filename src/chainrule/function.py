@@ -147,6 +147,9 @@ class Context:
         result = []
         out = self._out
         for array in self._saved:
+            if array is None:  # a slot the op left empty (that gradient is not needed)
+                result.append(None)
+                continue
             if out is not None and array is out._array:
                 result.append(out)  # a Tensor whose record is this one
                 continue

@@ -184,7 +184,13 @@ class Mul(Function):
         if not (type(a) is np.ndarray and (type(b) is float and a.dtype.kind == "f"
                                            or type(b) is np.ndarray and a.dtype is b.dtype)):
             a, b = promote(a, b)
-        ctx.save_for_backward(a, b)
+        # As PyTorch: b only for a's gradient, a only for b's (None holds the other
+        # slot), so changing the operand nobody reads in place later is allowed.
+        need_a, need_b = ctx.needs_input_grad
+        if need_a:
+            ctx.save_for_backward(a if need_b else None, b)
+        elif need_b:
+            ctx.save_for_backward(a, None)
         return a * b
 
     @staticmethod
@@ -202,16 +208,20 @@ class Div(Function):
             a, b = promote(a, b)
         if _kind(a) in "biu" and _kind(b) in "biu":  # true division of integers: default dtype
             a, b = _floating(np.asarray(a)), _floating(np.asarray(b))
-        out = a / b
-        ctx.save_for_backward(b, out)
-        return out
+        # As PyTorch: b for a's gradient, a and b for b's; not the output, which may
+        # then be changed in place.
+        if ctx.needs_input_grad[1]:
+            ctx.save_for_backward(a, b)
+        elif ctx.needs_input_grad[0]:
+            ctx.save_for_backward(None, b)
+        return a / b
 
     @staticmethod
     def backward(ctx, g):
-        b, out = ctx.saved_tensors
+        a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         ga = g / b
-        return (ga if need_a else None), (-ga * out if need_b else None)
+        return (ga if need_a else None), (-ga * a / b if need_b else None)
 
 
 class PowScalar(Function):
@@ -1039,7 +1049,13 @@ class Lerp(Function):
         if isinstance(weight, np.ndarray):
             start, weight = promote(start, weight)
             end, weight = promote(end, weight)
-        ctx.save_for_backward(start, end, weight)
+        # As PyTorch: the weight for start's and end's gradients, start and end only for
+        # the weight's.
+        need_start, need_end, need_weight = ctx.needs_input_grad
+        if need_weight:
+            ctx.save_for_backward(start, end, weight)
+        elif need_start or need_end:
+            ctx.save_for_backward(None, None, weight)
         diff = end - start
         low = start + weight * diff
         high = end - diff * (1 - weight)
