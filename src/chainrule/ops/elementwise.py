@@ -638,6 +638,22 @@ class Exp2(Function):
         return g * out * _LN2
 
 
+class Reciprocal(Function):
+    """1 / x; its own op, since PyTorch's keeps the result (not x, as a division would)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore"):
+            out = 1 / _floating(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return -g * out * out
+
+
 class Rsqrt(Function):
     """1 / sqrt(x)."""
 
