@@ -11,12 +11,12 @@ PyTorch does, and give PyTorch's leaf gradients when neither does.
 
 The differences that remain are listed by op below (``KEEPS_MORE``, ``KEEPS_LESS``,
 with the reasons) and marked xfail; an op on a list that comes to match PyTorch
-fails the test, so the lists only shrink. A case is skipped only where the in-place change cannot be made in PyTorch itself
-(it refuses ``add_`` on that tensor: an expanded view, one view of several
-outputs, ...), where chainrule refuses it (an in-place change of a reshaped,
-transposed or expanded view of a tensor in a graph, which PyTorch allows: a matter
-of views, not of what ops save), or where there is no floating output to change;
-the skip says why.
+fails the test, so the lists only shrink. A case is skipped only where the in-place
+change cannot be made in PyTorch itself (it refuses ``add_`` on that tensor: an
+expanded view, one view of several outputs, ...), where chainrule refuses it (an
+in-place change of a reshaped, transposed or expanded view of a tensor in a graph,
+which PyTorch allows: a matter of views, not of what ops save), or where there is no
+floating output to change; the skip says why.
 """
 
 from __future__ import annotations
