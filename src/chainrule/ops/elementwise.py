@@ -308,6 +308,12 @@ class DivRounding(Function):
     @staticmethod
     def forward(ctx, a, b, rounding_mode):
         a, b = _division_operands(a, b, "div")
+        # Saved as PyTorch saves them, though the gradients are zeros: its backward
+        # reads them, so changing them in place raises there, and here too.
+        if ctx.needs_input_grad[1]:
+            ctx.save_for_backward(a, b)
+        elif ctx.needs_input_grad[0]:
+            ctx.save_for_backward(None, b)
         if rounding_mode == "floor":
             return np.floor_divide(a, b)
         if _kind(a) in "iu" and _kind(b) in "iu":  # exact: floor, + 1 where it is below
@@ -324,20 +330,25 @@ class DivRounding(Function):
 class Fmod(Function):
     """C's fmod: a - trunc(a / b) * b, with the sign of a. d/da = 1, d/db = -trunc(a / b).
 
-    The quotient is piecewise constant, so it is kept as a constant for backward.
+    The quotient is piecewise constant: backward computes it from the saved a and b
+    (saved, as PyTorch, only for b's gradient) as a constant.
     """
 
     @staticmethod
     def forward(ctx, a, b):
         a, b = _division_operands(a, b, "fmod")
         if ctx.needs_input_grad[1]:
-            ctx.quotient = np.trunc(a / b)
+            ctx.save_for_backward(a, b)
         return np.fmod(a, b)
 
     @staticmethod
     def backward(ctx, g):
         need_a, need_b = ctx.needs_input_grad
-        return (g if need_a else None), (-g * ctx.quotient if need_b else None)
+        gb = None
+        if need_b:
+            a, b = ctx.saved_tensors
+            gb = -g * np.trunc(value(a) / value(b))
+        return (g if need_a else None), gb
 
 
 class Remainder(Function):
@@ -346,14 +357,18 @@ class Remainder(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = _division_operands(a, b, "remainder")
-        if ctx.needs_input_grad[1]:
-            ctx.quotient = np.floor_divide(a, b)
+        if ctx.needs_input_grad[1]:  # as Fmod: a and b for b's gradient only
+            ctx.save_for_backward(a, b)
         return np.remainder(a, b)
 
     @staticmethod
     def backward(ctx, g):
         need_a, need_b = ctx.needs_input_grad
-        return (g if need_a else None), (-g * ctx.quotient if need_b else None)
+        gb = None
+        if need_b:
+            a, b = ctx.saved_tensors
+            gb = -g * np.floor_divide(value(a), value(b))
+        return (g if need_a else None), gb
 
 
 # ---------------------------------------------------------------------------
@@ -794,15 +809,17 @@ class Fmax(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = promote(a, b)
-        ctx.to_a = (a >= b) | np.isnan(b)
+        ctx.save_for_backward(a, b)  # PyTorch's choice of side needs both
         return np.fmax(a, b)
 
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
+        a, b = (value(x) for x in ctx.saved_tensors)
+        to_a = (a >= b) | np.isnan(b)  # a constant mask
         need_a, need_b = ctx.needs_input_grad
-        return (xp.where(ctx.to_a, g, 0) if need_a else None), \
-            (xp.where(ctx.to_a, 0, g) if need_b else None)
+        return (xp.where(to_a, g, 0) if need_a else None), \
+            (xp.where(to_a, 0, g) if need_b else None)
 
 
 class Fmin(Function):
@@ -812,15 +829,17 @@ class Fmin(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = promote(a, b)
-        ctx.to_a = (a <= b) | np.isnan(b)
+        ctx.save_for_backward(a, b)  # PyTorch's choice of side needs both
         return np.fmin(a, b)
 
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
+        a, b = (value(x) for x in ctx.saved_tensors)
+        to_a = (a <= b) | np.isnan(b)  # a constant mask
         need_a, need_b = ctx.needs_input_grad
-        return (xp.where(ctx.to_a, g, 0) if need_a else None), \
-            (xp.where(ctx.to_a, 0, g) if need_b else None)
+        return (xp.where(to_a, g, 0) if need_a else None), \
+            (xp.where(to_a, 0, g) if need_b else None)
 
 
 class Where(Function):
@@ -1095,13 +1114,13 @@ class NanToNum(Function):
 
     @staticmethod
     def forward(ctx, x, nan=0.0, posinf=None, neginf=None):
-        if ctx.needs_input_grad[0]:
-            ctx.finite = np.isfinite(x)
+        ctx.save_for_backward(x)  # as PyTorch, x, for the mask of its finite entries
         return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.finite
+        (x,) = ctx.saved_tensors
+        return g * np.isfinite(value(x))
 
 
 # ---------------------------------------------------------------------------

@@ -16,7 +16,29 @@ import numpy as np
 from ..function import Function
 from .arrays import NUMPY, value
 
-__all__ = ["Softplus", "Elu", "ScaleGrad", "CTCPlan", "CTCLoss", "LOG_ZERO"]
+__all__ = ["Softplus", "Elu", "LeakyRelu", "ScaleGrad", "CTCPlan", "CTCLoss", "LOG_ZERO"]
+
+
+class LeakyRelu(Function):
+    """``x`` where ``x > 0``, else ``negative_slope * x``.
+
+    Its own op rather than a ``where`` of ``x`` and ``x * negative_slope`` so that it
+    keeps what PyTorch's keeps, ``x`` (an in-place change of ``x`` afterwards makes
+    backward raise, one of the output does not), and one array instead of three.
+    """
+
+    op_name = "leaky_relu"
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return np.where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return ctx.xp.where(value(x) > 0, g, g * ctx.slope)  # slope at 0, as PyTorch
 
 
 class Softplus(Function):

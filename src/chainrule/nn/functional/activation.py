@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from ...creation import default_generator
-from ...ops.functional_kernels import Elu, Softplus
+from ...ops.functional_kernels import Elu, LeakyRelu, Softplus
 from ...ops.fused import Gelu
 from ...tensor import Tensor
 from ...tensor_methods.elementwise import where
@@ -91,8 +91,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     tensor([-0.2,  3. ])
     """
     input = _float_input(input, "leaky_relu")
-    return _maybe_inplace(input, lambda x: where(x._array > 0, x, x * negative_slope), inplace,
-                          "leaky_relu")
+    return _maybe_inplace(input, lambda x: LeakyRelu.apply(x, negative_slope=negative_slope),
+                          inplace, "leaky_relu")
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
