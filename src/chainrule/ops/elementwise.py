@@ -950,7 +950,8 @@ class Hypot(Function):
     def forward(ctx, a, b):
         a, b = _floating_pair(a, b)
         out = np.hypot(a, b)
-        ctx.save_for_backward(a, b, out)
+        need_a, need_b = ctx.needs_input_grad  # as PyTorch: each side for its own gradient
+        ctx.save_for_backward(a if need_a else None, b if need_b else None, out)
         return out
 
     @staticmethod
@@ -1007,16 +1008,20 @@ class CopySign(Function):
     def forward(ctx, a, b):
         a, b = _floating_pair(a, b)
         out = np.copysign(a, b)
-        ctx.save_for_backward(a, out)
+        # As PyTorch: a only for a's gradient; the output whenever either needs one
+        # (b's gradient is zero, but PyTorch's record of it keeps the output too).
+        ctx.save_for_backward(a if ctx.needs_input_grad[0] else None, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        a, out = ctx.saved_tensors
         xp = ctx.xp
         need_a, need_b = ctx.needs_input_grad
-        return (g * (xp.sign(a) * xp.sign(out)) if need_a else None), \
-            (_zero_grad(g) if need_b else None)
+        ga = None
+        if need_a:
+            a, out = ctx.saved_tensors
+            ga = g * (xp.sign(a) * xp.sign(out))
+        return ga, (_zero_grad(g) if need_b else None)
 
 
 class XLogY(Function):
