@@ -106,6 +106,7 @@ CALLS = {
     "cos": lambda xp, a: xp.cos(a), "tanh": lambda xp, a: xp.tanh(a),
     "sinh": lambda xp, a: xp.sinh(a), "cosh": lambda xp, a: xp.cosh(a),
     "polygamma": lambda xp, a: xp.polygamma(1, xp.abs(a)),
+    "erfinv": lambda xp, a: xp.erfinv(a * 0.4),
     "abs": lambda xp, a: xp.abs(a), "sign": lambda xp, a: xp.sign(a),
     "sigmoid": lambda xp, a: xp.sigmoid(a),
     "where": lambda xp, a: xp.where(np.array([True, False, True]), a, 0.5),

@@ -144,9 +144,12 @@ class Context:
             return self._saved
         # Under create_graph: give back the Tensors the saved arrays belong to, so the
         # recorded backward stays connected to the forward graph.
-        result = []
+        result: list = []
         out = self._out
         for array in self._saved:
+            if array is None:  # a slot the op left empty (that gradient is not needed)
+                result.append(None)
+                continue
             if out is not None and array is out._array:
                 result.append(out)  # a Tensor whose record is this one
                 continue

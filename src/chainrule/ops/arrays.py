@@ -26,7 +26,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from .contract import einsum
-from .specfun import polygamma
+from .specfun import erfinv, polygamma
 
 __all__ = ["ARRAY_API", "NUMPY", "ArrayNamespace", "sum_to", "scatter_add", "scatter_add_along",
            "value", "sign", "sigmoid", "max_shift", "logcumsumexp", "sliding_windows", "col2im",
@@ -304,7 +304,7 @@ ARRAY_API: Mapping[str, Callable[..., Any]] = MappingProxyType({
     # elementwise
     "exp": np.exp, "log": np.log, "sqrt": np.sqrt, "sin": np.sin, "cos": np.cos,
     "sinh": np.sinh, "cosh": np.cosh, "tanh": np.tanh, "abs": np.abs, "sign": sign,
-    "sigmoid": sigmoid, "polygamma": polygamma,
+    "sigmoid": sigmoid, "polygamma": polygamma, "erfinv": erfinv,
     "where": np.where, "maximum": np.maximum, "minimum": np.minimum,
     "zeros_like": _zeros_like, "astype": _astype,
     # reductions and their adjoints

@@ -184,7 +184,13 @@ class Mul(Function):
         if not (type(a) is np.ndarray and (type(b) is float and a.dtype.kind == "f"
                                            or type(b) is np.ndarray and a.dtype is b.dtype)):
             a, b = promote(a, b)
-        ctx.save_for_backward(a, b)
+        # As PyTorch: b only for a's gradient, a only for b's (None holds the other
+        # slot), so changing the operand nobody reads in place later is allowed.
+        need_a, need_b = ctx.needs_input_grad
+        if need_a:
+            ctx.save_for_backward(a if need_b else None, b)
+        elif need_b:
+            ctx.save_for_backward(a, None)
         return a * b
 
     @staticmethod
@@ -202,16 +208,20 @@ class Div(Function):
             a, b = promote(a, b)
         if _kind(a) in "biu" and _kind(b) in "biu":  # true division of integers: default dtype
             a, b = _floating(np.asarray(a)), _floating(np.asarray(b))
-        out = a / b
-        ctx.save_for_backward(b, out)
-        return out
+        # As PyTorch: b for a's gradient, a and b for b's; not the output, which may
+        # then be changed in place.
+        if ctx.needs_input_grad[1]:
+            ctx.save_for_backward(a, b)
+        elif ctx.needs_input_grad[0]:
+            ctx.save_for_backward(None, b)
+        return a / b
 
     @staticmethod
     def backward(ctx, g):
-        b, out = ctx.saved_tensors
+        a, b = ctx.saved_tensors
         need_a, need_b = ctx.needs_input_grad
         ga = g / b
-        return (ga if need_a else None), (-ga * out if need_b else None)
+        return (ga if need_a else None), (-ga * a / b if need_b else None)
 
 
 class PowScalar(Function):
@@ -298,6 +308,12 @@ class DivRounding(Function):
     @staticmethod
     def forward(ctx, a, b, rounding_mode):
         a, b = _division_operands(a, b, "div")
+        # Saved as PyTorch saves them, though the gradients are zeros: its backward
+        # reads them, so changing them in place raises there, and here too.
+        if ctx.needs_input_grad[1]:
+            ctx.save_for_backward(a, b)
+        elif ctx.needs_input_grad[0]:
+            ctx.save_for_backward(None, b)
         if rounding_mode == "floor":
             return np.floor_divide(a, b)
         if _kind(a) in "iu" and _kind(b) in "iu":  # exact: floor, + 1 where it is below
@@ -314,20 +330,25 @@ class DivRounding(Function):
 class Fmod(Function):
     """C's fmod: a - trunc(a / b) * b, with the sign of a. d/da = 1, d/db = -trunc(a / b).
 
-    The quotient is piecewise constant, so it is kept as a constant for backward.
+    The quotient is piecewise constant: backward computes it from the saved a and b
+    (saved, as PyTorch, only for b's gradient) as a constant.
     """
 
     @staticmethod
     def forward(ctx, a, b):
         a, b = _division_operands(a, b, "fmod")
         if ctx.needs_input_grad[1]:
-            ctx.quotient = np.trunc(a / b)
+            ctx.save_for_backward(a, b)
         return np.fmod(a, b)
 
     @staticmethod
     def backward(ctx, g):
         need_a, need_b = ctx.needs_input_grad
-        return (g if need_a else None), (-g * ctx.quotient if need_b else None)
+        gb = None
+        if need_b:
+            a, b = ctx.saved_tensors
+            gb = -g * np.trunc(value(a) / value(b))
+        return (g if need_a else None), gb
 
 
 class Remainder(Function):
@@ -336,14 +357,18 @@ class Remainder(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = _division_operands(a, b, "remainder")
-        if ctx.needs_input_grad[1]:
-            ctx.quotient = np.floor_divide(a, b)
+        if ctx.needs_input_grad[1]:  # as Fmod: a and b for b's gradient only
+            ctx.save_for_backward(a, b)
         return np.remainder(a, b)
 
     @staticmethod
     def backward(ctx, g):
         need_a, need_b = ctx.needs_input_grad
-        return (g if need_a else None), (-g * ctx.quotient if need_b else None)
+        gb = None
+        if need_b:
+            a, b = ctx.saved_tensors
+            gb = -g * np.floor_divide(value(a), value(b))
+        return (g if need_a else None), gb
 
 
 # ---------------------------------------------------------------------------
@@ -628,6 +653,22 @@ class Exp2(Function):
         return g * out * _LN2
 
 
+class Reciprocal(Function):
+    """1 / x; its own op, since PyTorch's keeps the result (not x, as a division would)."""
+
+    @staticmethod
+    def forward(ctx, x):
+        with np.errstate(divide="ignore"):
+            out = 1 / _floating(x)
+        ctx.save_for_backward(out)
+        return out
+
+    @staticmethod
+    def backward(ctx, g):
+        (out,) = ctx.saved_tensors
+        return -g * out * out
+
+
 class Rsqrt(Function):
     """1 / sqrt(x)."""
 
@@ -768,15 +809,17 @@ class Fmax(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = promote(a, b)
-        ctx.to_a = (a >= b) | np.isnan(b)
+        ctx.save_for_backward(a, b)  # PyTorch's choice of side needs both
         return np.fmax(a, b)
 
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
+        a, b = (value(x) for x in ctx.saved_tensors)
+        to_a = (a >= b) | np.isnan(b)  # a constant mask
         need_a, need_b = ctx.needs_input_grad
-        return (xp.where(ctx.to_a, g, 0) if need_a else None), \
-            (xp.where(ctx.to_a, 0, g) if need_b else None)
+        return (xp.where(to_a, g, 0) if need_a else None), \
+            (xp.where(to_a, 0, g) if need_b else None)
 
 
 class Fmin(Function):
@@ -786,15 +829,17 @@ class Fmin(Function):
     @staticmethod
     def forward(ctx, a, b):
         a, b = promote(a, b)
-        ctx.to_a = (a <= b) | np.isnan(b)
+        ctx.save_for_backward(a, b)  # PyTorch's choice of side needs both
         return np.fmin(a, b)
 
     @staticmethod
     def backward(ctx, g):
         xp = ctx.xp
+        a, b = (value(x) for x in ctx.saved_tensors)
+        to_a = (a <= b) | np.isnan(b)  # a constant mask
         need_a, need_b = ctx.needs_input_grad
-        return (xp.where(ctx.to_a, g, 0) if need_a else None), \
-            (xp.where(ctx.to_a, 0, g) if need_b else None)
+        return (xp.where(to_a, g, 0) if need_a else None), \
+            (xp.where(to_a, 0, g) if need_b else None)
 
 
 class Where(Function):
@@ -905,7 +950,8 @@ class Hypot(Function):
     def forward(ctx, a, b):
         a, b = _floating_pair(a, b)
         out = np.hypot(a, b)
-        ctx.save_for_backward(a, b, out)
+        need_a, need_b = ctx.needs_input_grad  # as PyTorch: each side for its own gradient
+        ctx.save_for_backward(a if need_a else None, b if need_b else None, out)
         return out
 
     @staticmethod
@@ -962,16 +1008,20 @@ class CopySign(Function):
     def forward(ctx, a, b):
         a, b = _floating_pair(a, b)
         out = np.copysign(a, b)
-        ctx.save_for_backward(a, out)
+        # As PyTorch: a only for a's gradient; the output whenever either needs one
+        # (b's gradient is zero, but PyTorch's record of it keeps the output too).
+        ctx.save_for_backward(a if ctx.needs_input_grad[0] else None, out)
         return out
 
     @staticmethod
     def backward(ctx, g):
-        a, out = ctx.saved_tensors
         xp = ctx.xp
         need_a, need_b = ctx.needs_input_grad
-        return (g * (xp.sign(a) * xp.sign(out)) if need_a else None), \
-            (_zero_grad(g) if need_b else None)
+        ga = None
+        if need_a:
+            a, out = ctx.saved_tensors
+            ga = g * (xp.sign(a) * xp.sign(out))
+        return ga, (_zero_grad(g) if need_b else None)
 
 
 class XLogY(Function):
@@ -1039,7 +1089,13 @@ class Lerp(Function):
         if isinstance(weight, np.ndarray):
             start, weight = promote(start, weight)
             end, weight = promote(end, weight)
-        ctx.save_for_backward(start, end, weight)
+        # As PyTorch: the weight for start's and end's gradients, start and end only for
+        # the weight's.
+        need_start, need_end, need_weight = ctx.needs_input_grad
+        if need_weight:
+            ctx.save_for_backward(start, end, weight)
+        elif need_start or need_end:
+            ctx.save_for_backward(None, None, weight)
         diff = end - start
         low = start + weight * diff
         high = end - diff * (1 - weight)
@@ -1063,13 +1119,13 @@ class NanToNum(Function):
 
     @staticmethod
     def forward(ctx, x, nan=0.0, posinf=None, neginf=None):
-        if ctx.needs_input_grad[0]:
-            ctx.finite = np.isfinite(x)
+        ctx.save_for_backward(x)  # as PyTorch, x, for the mask of its finite entries
         return np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
 
     @staticmethod
     def backward(ctx, g):
-        return g * ctx.finite
+        (x,) = ctx.saved_tensors
+        return g * np.isfinite(value(x))
 
 
 # ---------------------------------------------------------------------------

@@ -16,7 +16,115 @@ import numpy as np
 from ..function import Function
 from .arrays import NUMPY, value
 
-__all__ = ["Softplus", "Elu", "ScaleGrad", "CTCPlan", "CTCLoss", "LOG_ZERO"]
+__all__ = ["Softplus", "Elu", "LeakyRelu", "Hardtanh", "Threshold", "Hardshrink", "Softshrink",
+           "ScaleGrad", "CTCPlan", "CTCLoss", "LOG_ZERO"]
+
+
+class LeakyRelu(Function):
+    """``x`` where ``x > 0``, else ``negative_slope * x``.
+
+    Its own op rather than a ``where`` of ``x`` and ``x * negative_slope`` so that it
+    keeps what PyTorch's keeps, ``x`` (an in-place change of ``x`` afterwards makes
+    backward raise, one of the output does not), and one array instead of three.
+    """
+
+    op_name = "leaky_relu"
+
+    @staticmethod
+    def forward(ctx, x, negative_slope):
+        ctx.save_for_backward(x)
+        ctx.slope = negative_slope
+        return np.where(x > 0, x, x * negative_slope)
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return ctx.xp.where(value(x) > 0, g, g * ctx.slope)  # slope at 0, as PyTorch
+
+
+class _Banded(Function):
+    """An activation whose gradient is ``g`` where a test of ``x`` holds and 0 elsewhere.
+
+    One op each rather than a ``where`` of masks, so that they keep what PyTorch's keep,
+    ``x`` (its backward finds the mask again from it): changing ``x`` in place
+    afterwards makes backward raise, changing the output does not. ``a`` and ``b`` are
+    the op's two numbers (bounds, a threshold and a fill, ``lambd``).
+    """
+
+    @staticmethod
+    def _passes(x: np.ndarray, a: float, b: float) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return ctx.xp.where(ctx.fn._passes(value(x), ctx.a, ctx.b), g, 0)
+
+
+class Hardtanh(_Banded):
+    """``x`` clipped to [a, b]; no gradient at or beyond the bounds (PyTorch's rule)."""
+
+    op_name = "hardtanh"
+
+    @staticmethod
+    def _passes(x, a, b):
+        return (x > a) & (x < b)
+
+    @staticmethod
+    def forward(ctx, x, a, b):
+        ctx.save_for_backward(x)
+        ctx.a, ctx.b = a, b
+        return np.where(Hardtanh._passes(x, a, b), x, np.clip(x, a, b).astype(x.dtype,
+                                                                               copy=False))
+
+
+class Threshold(_Banded):
+    """``x`` where ``x > a``, else ``b``."""
+
+    op_name = "threshold"
+
+    @staticmethod
+    def _passes(x, a, b):
+        return x > a
+
+    @staticmethod
+    def forward(ctx, x, a, b):
+        ctx.save_for_backward(x)
+        ctx.a, ctx.b = a, b
+        return np.where(x > a, x, np.asarray(b, dtype=x.dtype))
+
+
+class Hardshrink(_Banded):
+    """``x`` where ``|x| > a``, else 0."""
+
+    op_name = "hardshrink"
+
+    @staticmethod
+    def _passes(x, a, b):
+        return np.abs(x) > a
+
+    @staticmethod
+    def forward(ctx, x, a, b=None):
+        ctx.save_for_backward(x)
+        ctx.a, ctx.b = a, b
+        return np.where(np.abs(x) > a, x, np.zeros((), x.dtype))
+
+
+class Softshrink(_Banded):
+    """``x - a`` above ``a``, ``x + a`` below ``-a``, 0 between."""
+
+    op_name = "softshrink"
+
+    @staticmethod
+    def _passes(x, a, b):
+        return np.abs(x) > a
+
+    @staticmethod
+    def forward(ctx, x, a, b=None):
+        ctx.save_for_backward(x)
+        ctx.a, ctx.b = a, b
+        shifted = np.where(x > 0, x - a, x + a)
+        return np.where(np.abs(x) > a, shifted, np.zeros((), x.dtype))
 
 
 class Softplus(Function):

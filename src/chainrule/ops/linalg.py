@@ -88,7 +88,17 @@ class Matmul(Function):
 
     @staticmethod
     def forward(ctx, a, b):
-        ctx.save_for_backward(a, b)
+        # As PyTorch: b only for a's gradient, a only for b's; an operand not saved
+        # leaves its number of dimensions, which backward needs.
+        need_a, need_b = ctx.needs_input_grad
+        if need_a and need_b:
+            ctx.save_for_backward(a, b)
+        elif need_a:
+            ctx.save_for_backward(None, b)
+            ctx.ndims = (np.ndim(a), np.ndim(b))
+        elif need_b:
+            ctx.save_for_backward(a, None)
+            ctx.ndims = (np.ndim(a), np.ndim(b))
         return np.matmul(a, b)
 
     @staticmethod
@@ -96,11 +106,14 @@ class Matmul(Function):
         a, b = ctx.saved_tensors
         xp = ctx.xp
         need_a, need_b = ctx.needs_input_grad
-        a_vec, b_vec = a.ndim == 1, b.ndim == 1
+        if a is None or b is None:
+            a_vec, b_vec = ctx.ndims[0] == 1, ctx.ndims[1] == 1
+        else:
+            a_vec, b_vec = a.ndim == 1, b.ndim == 1
         # Treat a vector as a 1-row (a) or 1-column (b) matrix, and g to match.
-        if a_vec:
+        if a_vec and a is not None:
             a = xp.reshape(a, (1,) + a.shape)
-        if b_vec:
+        if b_vec and b is not None:
             b = xp.reshape(b, b.shape + (1,))
         if a_vec and b_vec:
             g = xp.reshape(g, (1, 1))
@@ -111,12 +124,14 @@ class Matmul(Function):
         ga = gb = None
         if need_a:
             ga = xp.matmul(g, xp.swapaxes(b, -1, -2))
-            if a_vec:
-                ga = xp.reshape(xp.sum_to(ga, a.shape), (a.shape[-1],))
+            if a_vec:  # a's length is b's (matrix) row count
+                n = b.shape[-2]
+                ga = xp.reshape(xp.sum_to(ga, (1, n)), (n,))
         if need_b:
             gb = xp.matmul(xp.swapaxes(a, -1, -2), g)
-            if b_vec:
-                gb = xp.reshape(xp.sum_to(gb, b.shape), (b.shape[0],))
+            if b_vec:  # b's length is a's (matrix) column count
+                n = a.shape[-1]
+                gb = xp.reshape(xp.sum_to(gb, (n, 1)), (n,))
         return ga, gb
 
 
@@ -137,7 +152,12 @@ class Einsum(Function):
     def forward(ctx, *operands, equation):
         ctx.equation = equation
         ctx.shapes = tuple(np.shape(a) for a in operands)
-        ctx.save_for_backward(*operands)
+        # Operand j is read only by the gradients of the others (PyTorch's einsum, made
+        # of products, saves the same): kept only if another operand needs a gradient.
+        needs = ctx.needs_input_grad
+        wanted = sum(needs)
+        ctx.save_for_backward(*[x if wanted > need else None
+                                for x, need in zip(operands, needs)])
         return einsum(equation, *operands)
 
     @staticmethod

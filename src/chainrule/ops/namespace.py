@@ -35,7 +35,7 @@ from .linalg import Det, Einsum, Matmul, Solve
 from .reduce import ScatterAddAlong, Sum, TakeAlongAxis
 from .scan import Cumprod, Cumsum, LogCumSumExp
 from .shape import Expand, Permute, Reshape, ScatterAdd
-from .special import Polygamma
+from .special import Erfinv, Polygamma
 
 __all__ = ["TENSOR"]
 
@@ -96,7 +96,7 @@ TENSOR = ArrayNamespace("chainrule tensors", {
     "exp": Exp.apply, "log": Log.apply, "sqrt": Sqrt.apply, "sin": Sin.apply,
     "cos": Cos.apply, "sinh": Sinh.apply, "cosh": Cosh.apply, "tanh": Tanh.apply,
     "abs": Abs.apply, "sigmoid": Sigmoid.apply, "sign": Sign.apply,
-    "polygamma": lambda n, x: Polygamma.apply(x, n=n),
+    "polygamma": lambda n, x: Polygamma.apply(x, n=n), "erfinv": Erfinv.apply,
     "where": _where, "maximum": Maximum.apply, "minimum": Minimum.apply,
     "zeros_like": lambda x: x * 0,
     "astype": lambda x, dtype: Cast.apply(x, dtype=dtype),

@@ -129,13 +129,16 @@ class Erfinv(Function):
 
     @staticmethod
     def forward(ctx, y):
-        out = specfun.erfinv(_floating(y))
-        ctx.save_for_backward(out)
-        return out
+        # As PyTorch, the input is kept and erfinv recomputed in backward: the output
+        # may be changed in place afterwards.
+        y = _floating(y)
+        ctx.save_for_backward(y)
+        return specfun.erfinv(y)
 
     @staticmethod
     def backward(ctx, g):
-        (out,) = ctx.saved_tensors
+        (y,) = ctx.saved_tensors
+        out = ctx.xp.erfinv(y)
         return g * ctx.xp.exp(out * out) * _SQRT_PI_OVER_TWO
 
 

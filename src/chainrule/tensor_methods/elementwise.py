@@ -57,6 +57,7 @@ from ..ops.elementwise import (
     Minimum,
     NanToNum,
     PowScalar,
+    Reciprocal,
     Relu,
     Remainder,
     RightShift,
@@ -203,7 +204,7 @@ class ElementwiseMethods(TensorBase):
 
     def reciprocal(self) -> Tensor:
         """1 / x (float32 for integer tensors)."""
-        return 1 / self
+        return _apply(Reciprocal, (self,), {})
 
     def ldexp(self, other: Any) -> Tensor:
         """self * 2 ** other."""

@@ -21,7 +21,15 @@ from typing import Any
 import numpy as np
 
 from ...creation import default_generator
-from ...ops.functional_kernels import Elu, Softplus
+from ...ops.functional_kernels import (
+    Elu,
+    Hardshrink,
+    Hardtanh,
+    LeakyRelu,
+    Softplus,
+    Softshrink,
+    Threshold,
+)
 from ...ops.fused import Gelu
 from ...tensor import Tensor
 from ...tensor_methods.elementwise import where
@@ -91,8 +99,8 @@ def leaky_relu(input: Tensor, negative_slope: float = 0.01, inplace: bool = Fals
     tensor([-0.2,  3. ])
     """
     input = _float_input(input, "leaky_relu")
-    return _maybe_inplace(input, lambda x: where(x._array > 0, x, x * negative_slope), inplace,
-                          "leaky_relu")
+    return _maybe_inplace(input, lambda x: LeakyRelu.apply(x, negative_slope=negative_slope),
+                          inplace, "leaky_relu")
 
 
 def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
@@ -101,8 +109,7 @@ def leaky_relu_(input: Tensor, negative_slope: float = 0.01) -> Tensor:
 
 
 def _hardtanh(x: Tensor, min_val: float, max_val: float) -> Tensor:
-    clipped = np.clip(x._array, min_val, max_val).astype(x.dtype, copy=False)
-    return where(_open_interval(x, min_val, max_val), x, clipped)
+    return Hardtanh.apply(x, a=min_val, b=max_val)
 
 
 def hardtanh(input: Tensor, min_val: float = -1.0, max_val: float = 1.0,
@@ -152,8 +159,7 @@ def threshold_(input: Tensor, threshold: float, value: float) -> Tensor:
 
 def _threshold(input: Tensor, level: float, value: float, inplace: bool) -> Tensor:
     input = _tensor(input, "threshold")
-    fill = np.asarray(value, dtype=input.dtype)
-    return _maybe_inplace(input, lambda x: where(x._array > level, x, fill), inplace,
+    return _maybe_inplace(input, lambda x: Threshold.apply(x, a=level, b=value), inplace,
                           "threshold")
 
 
@@ -412,9 +418,7 @@ def softshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     """
     input = _float_input(input, "softshrink")
     _check_lambd(lambd, "softshrink")
-    zero = np.zeros((), input.dtype)
-    shifted = where(input._array > 0, input - lambd, input + lambd)
-    return where(np.abs(input._array) > lambd, shifted, zero)
+    return Softshrink.apply(input, a=lambd)
 
 
 def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
@@ -425,7 +429,7 @@ def hardshrink(input: Tensor, lambd: float = 0.5) -> Tensor:
     tensor([-2.,  0.,  1.])
     """
     input = _float_input(input, "hardshrink")
-    return where(np.abs(input._array) > lambd, input, np.zeros((), input.dtype))
+    return Hardshrink.apply(input, a=lambd)
 
 
 # ---------------------------------------------------------------------------
