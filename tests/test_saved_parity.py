@@ -306,3 +306,24 @@ def test_unary_ops_keep_their_output_or_their_input(m, op, saves):
         else:
             y.sum().backward()
             assert a.grad is not None
+
+
+@pytest.mark.parametrize("m", [cr, torch], ids=["chainrule", "torch"])
+@pytest.mark.parametrize("batch_shape", [(4,), (2, 4), ()], ids=["2d", "3d", "1d"])
+def test_linear_keeps_the_weight_only_for_the_inputs_gradient(m, batch_shape):
+    lin = m.nn.Linear(3, 2)
+    x = m.ones(*batch_shape, 3)  # needs no gradient: the weight is not saved
+    y = lin(x).sum()
+    with m.no_grad():
+        lin.weight.add_(1)  # an update before backward, as a misordered training loop does
+    y.backward()
+    assert lin.weight.grad.tolist() == [[float(np.prod(batch_shape))] * 3] * 2
+    leaf = m.ones(*batch_shape, 3, requires_grad=True)
+    y = lin(leaf * 1).sum()  # the input needs a gradient: the weight is saved for it
+    with m.no_grad():
+        lin.weight.add_(1)
+    with pytest.raises(RuntimeError):
+        y.backward()
+    y = lin(leaf * 1).sum()
+    y.backward()  # unchanged since: runs
+    assert leaf.grad.shape == leaf.shape
