@@ -171,7 +171,7 @@ def _apply_many(ctx: Context, fn: type[Function], inputs: tuple,
     is recorded."""
     datas = []
     needs = []
-    parents = []
+    parents: list = []
     record = False
     for x in inputs:  # one pass: the arrays, which inputs need a gradient, and their nodes
         if isinstance(x, Tensor):
