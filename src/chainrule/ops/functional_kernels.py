@@ -48,12 +48,23 @@ class _Banded(Function):
     One op each rather than a ``where`` of masks, so that they keep what PyTorch's keep,
     ``x`` (its backward finds the mask again from it): changing ``x`` in place
     afterwards makes backward raise, changing the output does not. ``a`` and ``b`` are
-    the op's two numbers (bounds, a threshold and a fill, ``lambd``).
+    the op's two numbers (bounds, a threshold and a fill, ``lambd``). A subclass gives
+    the test (``_passes``) and the value (``_value``).
     """
 
     @staticmethod
     def _passes(x: np.ndarray, a: float, b: float) -> np.ndarray:
         raise NotImplementedError
+
+    @staticmethod
+    def _value(x: np.ndarray, a: float, b: float) -> np.ndarray:
+        raise NotImplementedError
+
+    @staticmethod
+    def forward(ctx, x, a, b=None):
+        ctx.save_for_backward(x)
+        ctx.a, ctx.b = a, b
+        return ctx.fn._value(x, a, b)
 
     @staticmethod
     def backward(ctx, g):
@@ -71,11 +82,9 @@ class Hardtanh(_Banded):
         return (x > a) & (x < b)
 
     @staticmethod
-    def forward(ctx, x, a, b):
-        ctx.save_for_backward(x)
-        ctx.a, ctx.b = a, b
+    def _value(x, a, b):
         return np.where(Hardtanh._passes(x, a, b), x, np.clip(x, a, b).astype(x.dtype,
-                                                                               copy=False))
+                                                                              copy=False))
 
 
 class Threshold(_Banded):
@@ -88,9 +97,7 @@ class Threshold(_Banded):
         return x > a
 
     @staticmethod
-    def forward(ctx, x, a, b):
-        ctx.save_for_backward(x)
-        ctx.a, ctx.b = a, b
+    def _value(x, a, b):
         return np.where(x > a, x, np.asarray(b, dtype=x.dtype))
 
 
@@ -104,25 +111,17 @@ class Hardshrink(_Banded):
         return np.abs(x) > a
 
     @staticmethod
-    def forward(ctx, x, a, b=None):
-        ctx.save_for_backward(x)
-        ctx.a, ctx.b = a, b
+    def _value(x, a, b):
         return np.where(np.abs(x) > a, x, np.zeros((), x.dtype))
 
 
-class Softshrink(_Banded):
-    """``x - a`` above ``a``, ``x + a`` below ``-a``, 0 between."""
+class Softshrink(Hardshrink):
+    """``x - a`` above ``a``, ``x + a`` below ``-a``, 0 between (the gradient: Hardshrink's)."""
 
     op_name = "softshrink"
 
     @staticmethod
-    def _passes(x, a, b):
-        return np.abs(x) > a
-
-    @staticmethod
-    def forward(ctx, x, a, b=None):
-        ctx.save_for_backward(x)
-        ctx.a, ctx.b = a, b
+    def _value(x, a, b):
         shifted = np.where(x > 0, x - a, x + a)
         return np.where(np.abs(x) > a, shifted, np.zeros((), x.dtype))
 
