@@ -133,15 +133,14 @@ def _short(x):
 # Where chainrule still keeps more than PyTorch: PyTorch's version of the op saves a
 # copy it made (the clamped variance of gaussian_nll_loss, the scaled query and key
 # of its attention, the permuted copies of tensordot and einsum with three operands,
-# matrix_exp's own kernel, ldexp's and instance_norm's; ``2 / x`` is reciprocal(x) * 2,
-# which keeps the reciprocal), or its indices where chainrule's max pooling saves its
-# output to find the winners again.
+# matrix_exp's own kernel, ldexp's and instance_norm's), or its indices where
+# chainrule's max pooling saves its output to find the winners again.
 KEEPS_MORE = frozenset({
     "F.gaussian_nll_loss", "F.gaussian_nll_loss_full", "F.instance_norm", "F.sdpa",
     "F.sdpa_bool_mask", "F.sdpa_causal", "F.sdpa_float_mask", "F.sdpa_gqa",
     "F.sdpa_large_scores", "einsum_bilinear", "ldexp", "matrix_exp", "matrix_exp_method",
     "max_pool1d_indices_values", "max_pool2d_indices_values", "max_pool2d_pad", "max_pool3d",
-    "max_pool3d_args", "max_pool3d_indices_values", "rdiv_number", "tensordot_dims",
+    "max_pool3d_args", "max_pool3d_indices_values", "tensordot_dims",
 })
 
 # Where chainrule keeps less than PyTorch: PyTorch saves an input (for its shape, or
@@ -327,3 +326,13 @@ def test_linear_keeps_the_weight_only_for_the_inputs_gradient(m, batch_shape):
     y = lin(leaf * 1).sum()
     y.backward()  # unchanged since: runs
     assert leaf.grad.shape == leaf.shape
+
+
+@pytest.mark.parametrize("m", [cr, torch], ids=["chainrule", "torch"])
+def test_number_over_tensor_keeps_the_reciprocal_not_the_tensor(m):
+    a = m.full((3,), 2.0, requires_grad=True)
+    x = a * 1
+    y = 3.0 / x  # PyTorch: x.reciprocal() * 3.0, which keeps the reciprocal
+    x.add_(1)
+    y.sum().backward()
+    assert np.allclose(a.grad.tolist(), [-0.75] * 3)  # -3 / 2**2, from the saved reciprocal

@@ -43,6 +43,7 @@ from .ops.elementwise import (
     Neg,
     Pow,
     PowScalar,
+    Reciprocal,
     Remainder,
     RightShift,
     Sub,
@@ -867,6 +868,10 @@ class Tensor(IndexMethods, ElementwiseMethods, ReduceMethods, ShapeMethods, Lina
         return _apply(Div, (self, other), {})
 
     def __rtruediv__(self, other: Any) -> Tensor:
+        if isinstance(other, (int, float)):
+            # PyTorch's number / tensor: reciprocal, then the product, which keeps the
+            # reciprocal rather than self (self may then change in place) and rounds alike
+            return _apply(Reciprocal, (self,), {}) * other
         return _apply(Div, (other, self), {})
 
     def __pow__(self, other: Any) -> Tensor:
