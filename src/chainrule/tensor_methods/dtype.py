@@ -59,7 +59,7 @@ class DtypeMethods(TensorBase):
         check_memory_format(fmt, self.ndim, "to")
         dt = as_dtype(dtype)
         if dt is None or dt == self.dtype:
-            return _apply(Clone, (self,), {}) if copy else self  # type: ignore[return-value]
+            return _apply(Clone, (self,)) if copy else self  # type: ignore[return-value]
         return self._cast(dt, "to")
 
     def _cast(self, dt: np.dtype, where: str) -> Tensor:

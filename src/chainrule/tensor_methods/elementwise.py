@@ -154,31 +154,31 @@ class ElementwiseMethods(TensorBase):
     # -- powers, exponentials and logarithms -----------------------------------
     def exp(self) -> Tensor:
         """e ** x, elementwise."""
-        return _apply(Exp, (self,), {})
+        return _apply(Exp, (self,))
 
     def exp2(self) -> Tensor:
         """2 ** x, elementwise."""
-        return _apply(Exp2, (self,), {})
+        return _apply(Exp2, (self,))
 
     def expm1(self) -> Tensor:
         """e ** x - 1, accurate for small x."""
-        return _apply(Expm1, (self,), {})
+        return _apply(Expm1, (self,))
 
     def log(self) -> Tensor:
         """The natural logarithm, elementwise."""
-        return _apply(Log, (self,), {})
+        return _apply(Log, (self,))
 
     def log2(self) -> Tensor:
         """The base-2 logarithm, elementwise."""
-        return _apply(Log2, (self,), {})
+        return _apply(Log2, (self,))
 
     def log10(self) -> Tensor:
         """The base-10 logarithm, elementwise."""
-        return _apply(Log10, (self,), {})
+        return _apply(Log10, (self,))
 
     def log1p(self) -> Tensor:
         """log(1 + x), accurate for small x."""
-        return _apply(Log1p, (self,), {})
+        return _apply(Log1p, (self,))
 
     def sqrt(self) -> Tensor:
         """The square root, elementwise; nan below 0, and an infinite gradient at 0.
@@ -187,11 +187,11 @@ class ElementwiseMethods(TensorBase):
         >>> cr.tensor([4.0, 9.0]).sqrt()
         tensor([2., 3.])
         """
-        return _apply(Sqrt, (self,), {})
+        return _apply(Sqrt, (self,))
 
     def rsqrt(self) -> Tensor:
         """1 / sqrt(x), elementwise."""
-        return _apply(Rsqrt, (self,), {})
+        return _apply(Rsqrt, (self,))
 
     def square(self) -> Tensor:
         """x * x, elementwise; the gradient is 2x.
@@ -204,7 +204,7 @@ class ElementwiseMethods(TensorBase):
 
     def reciprocal(self) -> Tensor:
         """1 / x (float32 for integer tensors)."""
-        return _apply(Reciprocal, (self,), {})
+        return _apply(Reciprocal, (self,))
 
     def ldexp(self, other: Any) -> Tensor:
         """self * 2 ** other."""
@@ -224,7 +224,7 @@ class ElementwiseMethods(TensorBase):
         >>> cr.tensor([0.0]).sin()
         tensor([0.])
         """
-        return _apply(Sin, (self,), {})
+        return _apply(Sin, (self,))
 
     def cos(self) -> Tensor:
         """The cosine (radians), elementwise; the gradient is -sin(x).
@@ -233,7 +233,7 @@ class ElementwiseMethods(TensorBase):
         >>> cr.tensor([0.0]).cos()
         tensor([1.])
         """
-        return _apply(Cos, (self,), {})
+        return _apply(Cos, (self,))
 
     def tan(self) -> Tensor:
         """The tangent (radians), elementwise; the gradient is 1 + tan(x)^2.
@@ -242,23 +242,23 @@ class ElementwiseMethods(TensorBase):
         >>> cr.tensor([0.0]).tan()
         tensor([0.])
         """
-        return _apply(Tan, (self,), {})
+        return _apply(Tan, (self,))
 
     def asin(self) -> Tensor:
         """The inverse sine, in [-pi/2, pi/2]; nan outside [-1, 1]."""
-        return _apply(Asin, (self,), {})
+        return _apply(Asin, (self,))
 
     def acos(self) -> Tensor:
         """The inverse cosine, in [0, pi]; nan outside [-1, 1]."""
-        return _apply(Acos, (self,), {})
+        return _apply(Acos, (self,))
 
     def atan(self) -> Tensor:
         """The inverse tangent, in (-pi/2, pi/2)."""
-        return _apply(Atan, (self,), {})
+        return _apply(Atan, (self,))
 
     def atan2(self, other: Any) -> Tensor:
         """The angle of the point (other, self), in [-pi, pi]."""
-        return _apply(Atan2, _same_dtype(self, other), {})
+        return _apply(Atan2, _same_dtype(self, other))
 
     def sinh(self) -> Tensor:
         """The hyperbolic sine, elementwise; the gradient is cosh(x).
@@ -267,7 +267,7 @@ class ElementwiseMethods(TensorBase):
         >>> cr.tensor([0.0]).sinh()
         tensor([0.])
         """
-        return _apply(Sinh, (self,), {})
+        return _apply(Sinh, (self,))
 
     def cosh(self) -> Tensor:
         """The hyperbolic cosine, elementwise; the gradient is sinh(x).
@@ -276,7 +276,7 @@ class ElementwiseMethods(TensorBase):
         >>> cr.tensor([0.0]).cosh()
         tensor([1.])
         """
-        return _apply(Cosh, (self,), {})
+        return _apply(Cosh, (self,))
 
     def tanh(self) -> Tensor:
         """The hyperbolic tangent, elementwise; the gradient is 1 - tanh(x)^2.
@@ -285,7 +285,7 @@ class ElementwiseMethods(TensorBase):
         >>> cr.tensor([0.0]).tanh()
         tensor([0.])
         """
-        return _apply(Tanh, (self,), {})
+        return _apply(Tanh, (self,))
 
     def asinh(self) -> Tensor:
         """The inverse hyperbolic sine, elementwise; also ``arcsinh``.
@@ -294,15 +294,15 @@ class ElementwiseMethods(TensorBase):
         >>> cr.tensor([0.0]).asinh()
         tensor([0.])
         """
-        return _apply(Asinh, (self,), {})
+        return _apply(Asinh, (self,))
 
     def acosh(self) -> Tensor:
         """The inverse hyperbolic cosine; nan below 1."""
-        return _apply(Acosh, (self,), {})
+        return _apply(Acosh, (self,))
 
     def atanh(self) -> Tensor:
         """The inverse hyperbolic tangent; +-inf at +-1, nan outside [-1, 1]."""
-        return _apply(Atanh, (self,), {})
+        return _apply(Atanh, (self,))
 
     arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
     arcsinh, arccosh, arctanh = asinh, acosh, atanh
@@ -318,7 +318,7 @@ class ElementwiseMethods(TensorBase):
     # -- special functions (torch.special) -------------------------------------
     def sigmoid(self) -> Tensor:
         """1 / (1 + e ** -x), without overflow for large |x|."""
-        return _apply(Sigmoid, (self,), {})
+        return _apply(Sigmoid, (self,))
 
     def logit(self, eps: float | None = None) -> Tensor:
         """log(x / (1 - x)), the inverse of sigmoid; with ``eps``, x is first clamped to
@@ -332,23 +332,23 @@ class ElementwiseMethods(TensorBase):
         >>> cr.tensor([0.0, 1.0]).erf()
         tensor([0.    , 0.8427])
         """
-        return _apply(Erf, (self,), {})
+        return _apply(Erf, (self,))
 
     def erfc(self) -> Tensor:
         """1 - erf(x), accurate where it is tiny."""
-        return _apply(Erfc, (self,), {})
+        return _apply(Erfc, (self,))
 
     def erfinv(self) -> Tensor:
         """The inverse error function: +-inf at +-1, nan outside [-1, 1]."""
-        return _apply(Erfinv, (self,), {})
+        return _apply(Erfinv, (self,))
 
     def lgamma(self) -> Tensor:
         """log |Gamma(x)|; inf at 0, -1, -2, ..."""
-        return _apply(Lgamma, (self,), {})
+        return _apply(Lgamma, (self,))
 
     def digamma(self) -> Tensor:
         """d/dx lgamma(x); -inf at 0, nan at the negative integers (PyTorch's values)."""
-        return _apply(Digamma, (self,), {})
+        return _apply(Digamma, (self,))
 
     def polygamma(self, n: int) -> Tensor:
         """The n-th derivative of digamma (``x.polygamma(n)`` is ``torch.polygamma(n, x)``)."""
@@ -358,11 +358,11 @@ class ElementwiseMethods(TensorBase):
 
     def sinc(self) -> Tensor:
         """sin(pi x) / (pi x), and 1 at 0."""
-        return _apply(Sinc, (self,), {})
+        return _apply(Sinc, (self,))
 
     def xlogy(self, other: Any) -> Tensor:
         """self * log(other), and 0 where self == 0 (unless other is nan)."""
-        return _apply(XLogY, _same_dtype(self, other), {})
+        return _apply(XLogY, _same_dtype(self, other))
 
     # -- rounding: piecewise constant, zero gradient ---------------------------
     def _stepwise(self, fn: type[Function], name: str, **params: Any) -> Tensor:
@@ -418,7 +418,7 @@ class ElementwiseMethods(TensorBase):
         """
         if self.dtype.kind == "b":
             return _constant(self._array.copy())
-        return _apply(Sign, (self,), {})
+        return _apply(Sign, (self,))
 
     sgn = sign
 
@@ -447,11 +447,11 @@ class ElementwiseMethods(TensorBase):
 
     def fmod(self, other: Any) -> Tensor:
         """The remainder of self / other with the sign of self (C's fmod)."""
-        return _apply(Fmod, _same_dtype(self, other), {})
+        return _apply(Fmod, _same_dtype(self, other))
 
     def remainder(self, other: Any) -> Tensor:
         """self % other, with the sign of other (Python's convention)."""
-        return _apply(Remainder, _same_dtype(self, other), {})
+        return _apply(Remainder, _same_dtype(self, other))
 
     def floor_divide_(self, other: Any) -> Tensor:
         """In place: ``self //= other`` (rounded down); returns self."""
@@ -469,7 +469,7 @@ class ElementwiseMethods(TensorBase):
     # -- clamping and selection ------------------------------------------------
     def abs(self) -> Tensor:
         """|x|; the gradient at 0 is 0."""
-        return _apply(Abs, (self,), {})
+        return _apply(Abs, (self,))
 
     absolute = abs
 
@@ -484,7 +484,7 @@ class ElementwiseMethods(TensorBase):
 
     def relu(self) -> Tensor:
         """max(x, 0); the gradient at 0 is 0."""
-        return _apply(Relu, (self,), {})
+        return _apply(Relu, (self,))
 
     def clamp(self, min: Any = None, max: Any = None) -> Tensor:
         """Clip to ``[min, max]``; the bounds may be numbers or Tensors that broadcast.
@@ -521,19 +521,19 @@ class ElementwiseMethods(TensorBase):
 
     def maximum(self, other: Any) -> Tensor:
         """The larger of the two, elementwise; a tie gives each side half the gradient."""
-        return _apply(Maximum, _same_dtype(self, other), {})
+        return _apply(Maximum, _same_dtype(self, other))
 
     def minimum(self, other: Any) -> Tensor:
         """The smaller of the two, elementwise; a tie gives each side half the gradient."""
-        return _apply(Minimum, _same_dtype(self, other), {})
+        return _apply(Minimum, _same_dtype(self, other))
 
     def fmax(self, other: Any) -> Tensor:
         """The larger of the two, ignoring nan; a tie's gradient goes to self."""
-        return _apply(Fmax, _same_dtype(self, other), {})
+        return _apply(Fmax, _same_dtype(self, other))
 
     def fmin(self, other: Any) -> Tensor:
         """The smaller of the two, ignoring nan; a tie's gradient goes to self."""
-        return _apply(Fmin, _same_dtype(self, other), {})
+        return _apply(Fmin, _same_dtype(self, other))
 
     def positive(self) -> Tensor:
         """self (PyTorch refuses bool tensors here too)."""
@@ -551,24 +551,24 @@ class ElementwiseMethods(TensorBase):
         start, end = _same_dtype(self, end)
         if _is_tensor(weight) and _is_tensor(start):
             start, weight = _same_dtype(start, weight)
-        return _apply(Lerp, (start, end, weight), {})
+        return _apply(Lerp, (start, end, weight))
 
     # -- binary functions ------------------------------------------------------
     def hypot(self, other: Any) -> Tensor:
         """sqrt(self ** 2 + other ** 2), without overflow."""
-        return _apply(Hypot, _same_dtype(self, other), {})
+        return _apply(Hypot, _same_dtype(self, other))
 
     def logaddexp(self, other: Any) -> Tensor:
         """log(exp(self) + exp(other)), without overflow."""
-        return _apply(LogAddExp, _same_dtype(self, other), {})
+        return _apply(LogAddExp, _same_dtype(self, other))
 
     def logaddexp2(self, other: Any) -> Tensor:
         """log2(2 ** self + 2 ** other), without overflow."""
-        return _apply(LogAddExp2, _same_dtype(self, other), {})
+        return _apply(LogAddExp2, _same_dtype(self, other))
 
     def copysign(self, other: Any) -> Tensor:
         """|self| with the sign (bit) of other; other gets a zero gradient."""
-        return _apply(CopySign, _same_dtype(self, other), {})
+        return _apply(CopySign, _same_dtype(self, other))
 
     # -- nan and inf -----------------------------------------------------------
     def nan_to_num(self, nan: float = 0.0, posinf: float | None = None,
@@ -647,27 +647,27 @@ class ElementwiseMethods(TensorBase):
     # -- bitwise and logical ---------------------------------------------------
     def bitwise_and(self, other: Any) -> Tensor:
         """self & other, on integer and bool tensors."""
-        return _apply(BitwiseAnd, (self, other), {})
+        return _apply(BitwiseAnd, (self, other))
 
     def bitwise_or(self, other: Any) -> Tensor:
         """self | other, on integer and bool tensors."""
-        return _apply(BitwiseOr, (self, other), {})
+        return _apply(BitwiseOr, (self, other))
 
     def bitwise_xor(self, other: Any) -> Tensor:
         """self ^ other, on integer and bool tensors."""
-        return _apply(BitwiseXor, (self, other), {})
+        return _apply(BitwiseXor, (self, other))
 
     def bitwise_not(self) -> Tensor:
         """~self: bitwise not of integers, logical not of bools."""
-        return _apply(BitwiseNot, (self,), {})
+        return _apply(BitwiseNot, (self,))
 
     def bitwise_left_shift(self, other: Any) -> Tensor:
         """self << other, on integer tensors."""
-        return _apply(LeftShift, (self, other), {})
+        return _apply(LeftShift, (self, other))
 
     def bitwise_right_shift(self, other: Any) -> Tensor:
         """self >> other (arithmetic for signed integers), on integer tensors."""
-        return _apply(RightShift, (self, other), {})
+        return _apply(RightShift, (self, other))
 
     def bitwise_and_(self, other: Any) -> Tensor:
         """In place: ``self &= other`` (integer and bool tensors); returns self.
@@ -705,11 +705,11 @@ class ElementwiseMethods(TensorBase):
 
     def gcd(self, other: Any) -> Tensor:
         """The greatest common divisor, of integer tensors."""
-        return _apply(Gcd, (self, other), {})
+        return _apply(Gcd, (self, other))
 
     def lcm(self, other: Any) -> Tensor:
         """The least common multiple, of integer tensors."""
-        return _apply(Lcm, (self, other), {})
+        return _apply(Lcm, (self, other))
 
     def logical_and(self, other: Any) -> Tensor:
         """Both nonzero, elementwise (a bool tensor, for any dtypes)."""
@@ -887,17 +887,17 @@ class ElementwiseMethods(TensorBase):
 def where(condition: Any, input: Any, other: Any) -> Tensor:
     """Elementwise ``input if condition else other``; ``condition`` gets no gradient."""
     cond = condition._array if _is_tensor(condition) else np.asarray(condition)
-    return _apply(Where, (cond.astype(bool), *_same_dtype(input, other)), {})
+    return _apply(Where, (cond.astype(bool), *_same_dtype(input, other)))
 
 
 def maximum(a: Any, b: Any) -> Tensor:
     """The larger of ``a`` and ``b``, elementwise."""
-    return _apply(Maximum, _same_dtype(a, b), {})
+    return _apply(Maximum, _same_dtype(a, b))
 
 
 def minimum(a: Any, b: Any) -> Tensor:
     """The smaller of ``a`` and ``b``, elementwise."""
-    return _apply(Minimum, _same_dtype(a, b), {})
+    return _apply(Minimum, _same_dtype(a, b))
 
 
 def fmax(input: Any, other: Any) -> Tensor:
@@ -988,7 +988,7 @@ def floor_divide(input: Any, other: Any) -> Tensor:
 
 def fmod(input: Any, other: Any) -> Tensor:
     """The remainder of input / other with the sign of input (C's fmod)."""
-    return _apply(Fmod, _same_dtype(input, other), {})
+    return _apply(Fmod, _same_dtype(input, other))
 
 
 def remainder(input: Any, other: Any) -> Tensor:
@@ -998,11 +998,11 @@ def remainder(input: Any, other: Any) -> Tensor:
     >>> cr.remainder(cr.tensor([-3, 3]), 2), cr.fmod(cr.tensor([-3, 3]), 2)
     (tensor([1, 1]), tensor([-1,  1]))
     """
-    return _apply(Remainder, _same_dtype(input, other), {})
+    return _apply(Remainder, _same_dtype(input, other))
 
 
 def _binary(fn: type[Function], input: Any, other: Any) -> Tensor:
-    return _apply(fn, _same_dtype(input, other), {})
+    return _apply(fn, _same_dtype(input, other))
 
 
 def atan2(input: Any, other: Any) -> Tensor:
@@ -1050,12 +1050,12 @@ def xlog1py(input: Any, other: Any) -> Tensor:
 
 def gcd(input: Any, other: Any) -> Tensor:
     """The greatest common divisor, of integer tensors."""
-    return _apply(Gcd, (input, other), {})
+    return _apply(Gcd, (input, other))
 
 
 def lcm(input: Any, other: Any) -> Tensor:
     """The least common multiple, of integer tensors."""
-    return _apply(Lcm, (input, other), {})
+    return _apply(Lcm, (input, other))
 
 
 def lerp(input: Any, end: Any, weight: Any) -> Tensor:
@@ -1128,7 +1128,7 @@ def logical_not(input: Any) -> Tensor:
 
 
 def _bitwise(fn: type[Function], input: Any, other: Any) -> Tensor:
-    return _apply(fn, (input, other), {})
+    return _apply(fn, (input, other))
 
 
 def bitwise_and(input: Any, other: Any) -> Tensor:
@@ -1163,7 +1163,7 @@ def bitwise_right_shift(input: Any, other: Any) -> Tensor:
 
 def bitwise_not(input: Any) -> Tensor:
     """~input: bitwise not of integers, logical not of bools."""
-    return _apply(BitwiseNot, (input,), {})
+    return _apply(BitwiseNot, (input,))
 
 
 def _function(name: str) -> Callable[..., Tensor]:
@@ -1244,4 +1244,4 @@ def neg(input: Any) -> Tensor:
 
 def entr(input: Any) -> Tensor:
     """-x log(x) elementwise (0 at 0, -inf below): ``torch.special.entr``."""
-    return _apply(Entr, (_as_tensor(input),), {})
+    return _apply(Entr, (_as_tensor(input),))

@@ -281,7 +281,7 @@ class IndexMethods(TensorBase):
             value = value.type(x.dtype)
         if shape != x.shape:
             x = x.expand(shape)
-        return _apply(Where, (m, value, x), {})
+        return _apply(Where, (m, value, x))
 
     def masked_select(self, mask: Any) -> Tensor:
         """The elements where ``mask`` (broadcast with ``self``) is True, as a vector."""
@@ -696,7 +696,7 @@ def _triangle(x: Tensor, diagonal: int, op: str) -> Tensor:
         keep = ~np.tri(rows, cols, diagonal - 1, dtype=bool)
     if x.dtype.kind not in "fc":
         return _constant(np.where(keep, x._array, np.zeros((), x.dtype)))
-    return _apply(Where, (keep, x, 0), {})
+    return _apply(Where, (keep, x, 0))
 
 
 # ---------------------------------------------------------------------------

@@ -122,7 +122,7 @@ def check_matmul(a: Any, b: Any) -> None:
 
 def _matmul(a: Any, b: Any) -> Tensor:
     check_matmul(a, b)
-    return _apply(Matmul, (a, b), {})
+    return _apply(Matmul, (a, b))
 
 
 def matmul_fn(input: Any, other: Any) -> Tensor:
@@ -300,7 +300,7 @@ def dot(input: Any, other: Any) -> Tensor:
     if np.shape(input) != np.shape(other):
         raise ValueError(f"dot: the vectors have different sizes, {np.shape(input)[0]} and "
                          f"{np.shape(other)[0]}")
-    return _apply(Matmul, (input, other), {})
+    return _apply(Matmul, (input, other))
 
 
 vdot = dot  # for real tensors the conjugate of the first is itself
@@ -328,7 +328,7 @@ def mm(input: Any, mat2: Any) -> Tensor:
     sa, sb = np.shape(input), np.shape(mat2)
     if sa[1] != sb[0]:
         raise ValueError(f"mm: shapes {sa} and {sb} cannot be multiplied ({sa[1]} != {sb[0]})")
-    return _apply(Matmul, (input, mat2), {})
+    return _apply(Matmul, (input, mat2))
 
 
 def _check_bmm(op: str, batch1: Any, batch2: Any) -> None:
@@ -342,7 +342,7 @@ def _check_bmm(op: str, batch1: Any, batch2: Any) -> None:
 def bmm(input: Any, mat2: Any) -> Tensor:
     """Batched matrix products, (b, n, m) @ (b, m, p) -> (b, n, p); no broadcasting."""
     _check_bmm("bmm", input, mat2)
-    return _apply(Matmul, (input, mat2), {})
+    return _apply(Matmul, (input, mat2))
 
 
 def mv(input: Any, vec: Any) -> Tensor:
@@ -352,7 +352,7 @@ def mv(input: Any, vec: Any) -> Tensor:
     sa, sb = np.shape(input), np.shape(vec)
     if sa[1] != sb[0]:
         raise ValueError(f"mv: shapes {sa} and {sb} cannot be multiplied ({sa[1]} != {sb[0]})")
-    return _apply(Matmul, (input, vec), {})
+    return _apply(Matmul, (input, vec))
 
 
 def _add_scaled(op: str, input: Any, product: Tensor, beta: Any, alpha: Any) -> Tensor:
@@ -476,7 +476,7 @@ def matrix_power(A: Any, n: int) -> Tensor:
     a = _t(A)
     if n == 0:  # the identity, connected to A with a zero gradient (as PyTorch's)
         eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
-        return _apply(Where, (np.ones(a.shape, dtype=bool), eye, a), {})
+        return _apply(Where, (np.ones(a.shape, dtype=bool), eye, a))
     if n < 0:
         a = inv(a)
         n = -n
@@ -521,7 +521,7 @@ def multi_dot(tensors: Sequence[Any]) -> Tensor:
         if i == j:
             return mats[i]
         k = split[i][j]
-        return _apply(Matmul, (product(i, k), product(k + 1, j)), {})
+        return _apply(Matmul, (product(i, k), product(k + 1, j)))
 
     out = product(0, len(mats) - 1)
     if first_vec and last_vec:
@@ -696,13 +696,13 @@ def det(A: Any) -> Tensor:
 
     The gradient is ``det(A) A^{-T}``, and the cofactor matrix where A is singular.
     """
-    return _apply(Det, (_square_float("linalg.det", A),), {})
+    return _apply(Det, (_square_float("linalg.det", A),))
 
 
 def slogdet(A: Any) -> return_types.linalg_slogdet:
     """``(sign, logabsdet)`` of the determinant; only ``logabsdet`` has a gradient."""
     a = _square_float("linalg.slogdet", A)
-    out = _apply(SlogDet, (a,), {})
+    out = _apply(SlogDet, (a,))
     sign = _constant(out._array[0])
     return return_types.linalg_slogdet(sign, _apply(GetItem, (out,), {"index": 1}))
 
@@ -723,7 +723,7 @@ def inv(A: Any) -> Tensor:
     """The inverse of each square matrix; a singular matrix raises."""
     a = _square_float("linalg.inv", A)
     try:
-        return _apply(Inv, (a,), {})
+        return _apply(Inv, (a,))
     except ValueError:
         raise RuntimeError(
             f"linalg.inv: the input matrix is singular{_singular_where(a._array)}, so it has "
@@ -737,14 +737,14 @@ def inv_ex(A: Any, *, check_errors: bool = False) -> return_types.linalg_inv_ex:
     info = _lu_info(a._array)
     if not info.any() or check_errors:
         return return_types.linalg_inv_ex(inv(a), _constant(info))
-    out = _apply(Inv, (_swap_failed(a, info),), {})
+    out = _apply(Inv, (_swap_failed(a, info),))
     return return_types.linalg_inv_ex(out + _nan_where(info, a.dtype), _constant(info))
 
 
 def _swap_failed(a: Tensor, info: np.ndarray) -> Tensor:
     """``a`` with the matrices whose ``info`` is nonzero swapped for identities."""
     eye = np.broadcast_to(np.eye(a.shape[-1], dtype=a.dtype), a.shape)
-    return _apply(Where, ((info == 0)[..., None, None], a, eye), {})
+    return _apply(Where, ((info == 0)[..., None, None], a, eye))
 
 
 def _nan_where(info: np.ndarray, dtype: np.dtype) -> np.ndarray:
@@ -807,7 +807,7 @@ def solve(A: Any, B: Any, *, left: bool = True) -> Tensor:
         raise ValueError(f"linalg.solve: the batch dims of A {a.shape} and B {b.shape} do not "
                          "broadcast") from None
     try:
-        x = _apply(Solve, (am, bm), {})
+        x = _apply(Solve, (am, bm))
     except ValueError:
         raise RuntimeError(
             f"linalg.solve: The solver failed because the input matrix is singular"
@@ -1105,7 +1105,7 @@ def matrix_exp(A: Any) -> Tensor:
             u_in = u_in + power * b[k + 1]
             v = v + power * b[k]
     u = _matmul(x, u_in)
-    out = _apply(Solve, (v - u, v + u), {})
+    out = _apply(Solve, (v - u, v + u))
     for _ in range(squarings):
         out = _matmul(out, out)
     return out
@@ -1122,7 +1122,7 @@ def cholesky(A: Any, *, upper: bool = False) -> Tensor:
     """
     a = _square_float("linalg.cholesky", A)
     try:
-        low = _apply(Cholesky, (a,), {})
+        low = _apply(Cholesky, (a,))
     except ValueError:
         raise RuntimeError(
             "linalg.cholesky: The factorization could not be completed because the input is "
@@ -1165,7 +1165,7 @@ def cholesky_ex(A: Any, *, upper: bool = False,
     info = _cholesky_info(a._array)
     if not info.any() or check_errors:
         return return_types.linalg_cholesky_ex(cholesky(a, upper=upper), _constant(info))
-    low = _apply(Cholesky, (_swap_failed(a, info),), {}) + _nan_where(info, a.dtype)
+    low = _apply(Cholesky, (_swap_failed(a, info),)) + _nan_where(info, a.dtype)
     return return_types.linalg_cholesky_ex(_mT(low) if upper else low, _constant(info))
 
 
@@ -1355,7 +1355,7 @@ def matrix_norm(A: Any, ord: Any = "fro", dim: tuple = (-2, -1), keepdim: bool =
             out = _apply(Amax if ord == 2 else Amin, (s,), {"axis": (s.ndim - 1,),
                                                              "keepdims": False})
     else:
-        absolute = _apply(Abs, (moved,), {})
+        absolute = _apply(Abs, (moved,))
         over = moved.ndim - (2 if ord in (1, -1) else 1)  # 1: column sums, inf: row sums
         sums = _sum(absolute, (over,))
         pick = Amax if ord in (1, math.inf) else Amin

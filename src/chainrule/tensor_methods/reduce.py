@@ -101,7 +101,7 @@ class ReduceMethods(ScanMethods, SortMethods):
             return self  # type: ignore[return-value]
         if not np.isnan(self._array).any():
             return self  # type: ignore[return-value]
-        return _apply(NanToZero, (self,), {})
+        return _apply(NanToZero, (self,))
 
     def prod(self, dim: int | None = None, keepdim: bool = False, *, dtype: Any = None
              ) -> Tensor:
@@ -231,7 +231,7 @@ class ReduceMethods(ScanMethods, SortMethods):
             return self.maximum(dim)
         if dim is None:
             self._nonempty("max")
-            return _apply(MaxAll, (self,), {})
+            return _apply(MaxAll, (self,))
         values, indices = self._reduce_with_index(dim, keepdim, np.argmax, "max")
         return return_types.max(values, indices)
 
@@ -241,7 +241,7 @@ class ReduceMethods(ScanMethods, SortMethods):
             return self.minimum(dim)
         if dim is None:
             self._nonempty("min")
-            return _apply(MinAll, (self,), {})
+            return _apply(MinAll, (self,))
         values, indices = self._reduce_with_index(dim, keepdim, np.argmin, "min")
         return return_types.min(values, indices)
 

@@ -64,7 +64,7 @@ def _int(n: Any) -> int:
 def _fresh(out: Tensor, source: Tensor) -> Tensor:
     """``out``, copied if it still shares memory with ``source`` (for ops PyTorch copies)."""
     if np.may_share_memory(out._array, source._array):
-        return _apply(Clone, (out,), {})
+        return _apply(Clone, (out,))
     return out
 
 
@@ -219,7 +219,7 @@ class ShapeMethods(TensorBase):
     def clone(self, *, memory_format: Any = preserve_format) -> Tensor:
         """A copy with its own memory, still connected to the graph."""
         check_memory_format(memory_format, self.ndim, "clone")
-        return _apply(Clone, (self,), {})
+        return _apply(Clone, (self,))
 
     def contiguous(self, memory_format: Any = contiguous_format) -> Tensor:
         """This tensor (its data is always laid out as PyTorch's contiguous tensors)."""

@@ -106,7 +106,7 @@ class SortMethods(TensorBase):
         median(values=tensor([2.]), indices=tensor([2]))
         """
         if dim is None:
-            return _apply(MedianAll, (self,), {})
+            return _apply(MedianAll, (self,))
         d = axis(dim, self.ndim, "median")
         self._reduced_size(d, "median")
         indices = kernels.median_indices(self._array, d, ignore_nan=False)
@@ -115,7 +115,7 @@ class SortMethods(TensorBase):
     def nanmedian(self, dim: int | None = None, keepdim: bool = False) -> Any:
         """:meth:`median` of the entries that are not NaN (NaN when all are)."""
         if dim is None:
-            return _apply(NanMedianAll, (self,), {})
+            return _apply(NanMedianAll, (self,))
         d = axis(dim, self.ndim, "nanmedian")
         self._reduced_size(d, "nanmedian")
         indices = kernels.median_indices(self._array, d, ignore_nan=True)
