@@ -13,6 +13,7 @@ import chainrule.nn as nn
 from chainrule.creation import default_generator
 from chainrule.explain.health import HEALTH_CSV, HEALTH_JSON, HealthMonitor, diagnose, read_health
 from chainrule.nn import functional as F
+from chainrule.nn import hooks as module_hooks
 
 
 def _data(n=64, features=16, classes=3, seed=0):
@@ -176,13 +177,15 @@ def test_a_healthy_run_reports_nothing_and_writes_resumable_files(tmp_path, monk
 def test_monitor_costs_nothing_between_samples():
     cr.manual_seed(0)
     model = nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3))
+    before = module_hooks._Live.count
     monitor = HealthMonitor(model, every=4)
-    assert nn.Module.__call__ is nn.Module._call_with_hooks  # step 0 is sampled
+    assert module_hooks._Live.count == before + 1  # step 0 is sampled: one global hook
     x, y = _data()
     loss = F.cross_entropy(model(x), y)
     loss.backward()
     monitor.after_backward(loss, x, y)
-    assert nn.Module.__call__ is not nn.Module._call_with_hooks  # steps 1-3: plain calls
+    assert module_hooks._Live.count == before  # steps 1-3: no hook, plain calls
+    assert {r[1] for r in monitor.rows if r[2] == "act_mean"} == {"0", "1", "2"}
     monitor.close()
 
 
@@ -198,3 +201,16 @@ def test_diagnose_on_rows_read_back(tmp_path):
     with pytest.raises(ValueError, match="every must be a positive integer"):
         HealthMonitor(every=0)
     assert not os.path.exists(tmp_path / "missing")
+
+
+def test_a_monitor_dropped_while_attached_takes_its_hook_along():
+    import gc
+
+    model = nn.Sequential(nn.Linear(4, 2), nn.ReLU())
+    before = module_hooks._Live.count
+    monitor = HealthMonitor(model, every=2)  # step 0 is sampled: the hook is on
+    assert module_hooks._Live.count == before + 1
+    del monitor
+    gc.collect()
+    assert module_hooks._Live.count == before  # no global hook left behind
+    assert model(cr.ones(1, 4)).shape == (1, 2)

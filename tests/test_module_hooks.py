@@ -216,14 +216,19 @@ def test_input_used_twice_and_second_order_gradients():
     np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
 
 
-def test_hooks_gone_means_plain_calls_and_errors_are_clear():
+def test_hooks_counted_removed_once_and_errors_are_clear():
     gc.collect()  # modules of earlier tests, dropped with their hooks still on
     m = nn.Linear(2, 2)
-    h = m.register_forward_hook(lambda *a: None)
-    assert nn.Module.__call__ is nn.Module._call_with_hooks
+    before = cr_hooks._Live.count
+    calls = []
+    h = m.register_forward_hook(lambda *a: calls.append(1))
+    assert cr_hooks._Live.count == before + 1
+    m(cr.ones(1, 2))
     h.remove()
     h.remove()  # a second remove does nothing
-    assert nn.Module.__call__ is not nn.Module._call_with_hooks
+    assert cr_hooks._Live.count == before
+    m(cr.ones(1, 2))
+    assert calls == [1]
     with pytest.raises(TypeError, match="callable"):
         m.register_forward_hook(3)
     h = m.register_full_backward_hook(lambda mod, gi, go: (gi[0], gi[0]))

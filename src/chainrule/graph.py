@@ -291,22 +291,26 @@ class _Hooks:
 
 class _HookCount:
     # Hooks (and retain_grad requests) registered and not removed, on any node. While
-    # it is 0 the backward pass does not look for hooks at all.
+    # it is 0 the backward pass does not look for hooks at all; while ``post`` (the
+    # post-accumulate hooks among them) is 0 it does not count the edges into leaves.
     live = 0
+    post = 0
 
 
 class RemovableHandle:
     """What registering a hook returns; ``handle.remove()`` unregisters it."""
 
-    def __init__(self, hooks: list, hook: Callable) -> None:
+    def __init__(self, hooks: list, hook: Callable, post: bool = False) -> None:
         self._hooks = hooks
         self._hook = hook
+        self._post = post
 
     def remove(self) -> None:
         """Unregister the hook (a second call does nothing)."""
         if self._hook in self._hooks:
             self._hooks.remove(self._hook)
             _HookCount.live -= 1
+            _HookCount.post -= self._post
 
     def __enter__(self) -> RemovableHandle:
         return self
@@ -355,7 +359,8 @@ def register_post_accumulate_grad_hook(value: Any, hook: Callable[[Any], None]) 
     hooks = _hooks_of(value).post_accumulate
     hooks.append(hook)
     _HookCount.live += 1
-    return RemovableHandle(hooks, hook)
+    _HookCount.post += 1
+    return RemovableHandle(hooks, hook, post=True)
 
 
 def retain_grad(value: Any) -> None:
@@ -391,8 +396,8 @@ def _retained(node: Any) -> Any:
 def _count_hooked_edges(nodes: Sequence[Any]) -> dict:
     """For each leaf with a post-accumulate hook: how many op inputs it is, in this graph.
 
-    Run only while hooks exist, so that a hooked leaf can be published as soon as
-    its last contribution has arrived instead of at the end of the pass.
+    Run only while post-accumulate hooks exist, so that a hooked leaf can be published
+    as soon as its last contribution has arrived instead of at the end of the pass.
     """
     counts: dict = {}
     for node in walk(nodes):
@@ -530,7 +535,7 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
         else:
             heappush(heap, (-node._seq, key, node))
     hooked = _HookCount.live > 0
-    pending = _count_hooked_edges(nodes) if hooked and wanted is None else None
+    pending = _count_hooked_edges(nodes) if _HookCount.post and wanted is None else None
     anomaly = _anomaly_on and _mode.anomaly
     take = grads.pop
     get = grads.get

@@ -50,6 +50,7 @@ import io
 import json
 import math
 import os
+import weakref
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any, NamedTuple, TextIO
 
@@ -143,6 +144,8 @@ class HealthMonitor:
         self.layers: dict[str, str] = {}  # name -> type, in the order of the forward pass
         self._handles: list = []
         self._grad_handles: list = []
+        self._names: dict[int, str] = {}  # id(layer) -> name, of the layers watched
+        self._finalizer: Any = None  # removes the hook if the monitor is dropped attached
         self._snapshot: list | None = None  # (name, weights before the step) of a sampled step
         self._rng_state: Any = None
         self._replayed = False
@@ -183,9 +186,9 @@ class HealthMonitor:
         if sampled:
             self._detach()
             self.rows.append((step, "(model)", "loss", value))
-            self._gradients(step)
-            self._snapshot = [(n, p._array.copy()) for n, p in self.model.named_parameters()
-                              if p.requires_grad]
+            params = list(self.model.named_parameters())
+            self._gradients(step, params)
+            self._snapshot = [(n, p, p._array.copy()) for n, p in params if p.requires_grad]
         if not math.isfinite(value) and not self._replayed:
             self._replay(step, input, target, value)
         elif sampled and not self._replayed and any(
@@ -245,58 +248,80 @@ class HealthMonitor:
     # -- hooks --------------------------------------------------------------------
     def _watched(self) -> Iterable[tuple[str, Any]]:
         for name, module in self.model.named_modules():
-            if next(iter(module.children()), None) is not None:
-                continue
+            if any(child is not None for child in module._modules.values()):
+                continue  # a container: its layers are watched
             if type(module).__name__ in _SKIP:
                 continue
             yield name, module
 
     def _attach(self) -> None:
+        """Hook the forward of every watched layer for the next step: one global module
+        hook that knows the layers by identity (registering one hook per layer, with its
+        handle and weak reference, cost about as much again per sample)."""
         if self.model is None or self._handles:
             return
+        from ..nn.hooks import register_module_forward_hook
+
+        self._names = {id(module): name for name, module in self._watched()}
         self._seen: set = set()
-        for name, module in self._watched():
-            self._handles.append(module.register_forward_hook(self._forward_hook(name)))
+        # The global table must not keep the monitor (and its model) alive: the hook holds
+        # it weakly, and a monitor dropped while attached takes its hook along.
+        ref = weakref.ref(self)
+
+        def hook(module: Any, args: Any, output: Any) -> None:
+            monitor = ref()
+            if monitor is not None:
+                monitor._forward_hook(module, args, output)
+
+        handle = register_module_forward_hook(hook)
+        self._handles.append(handle)
+        self._finalizer = weakref.finalize(self, handle.remove)
 
     def _detach(self) -> None:
+        if self._finalizer is not None:
+            self._finalizer.detach()
+            self._finalizer = None
         for handle in self._handles + self._grad_handles:
             handle.remove()  # tensor hooks too: while any exists, backward looks for them
         self._handles = []
         self._grad_handles = []
 
-    def _forward_hook(self, name: str) -> Callable:
-        def hook(module: Any, args: Any, output: Any) -> None:
-            if name in self._seen or not hasattr(output, "_array"):
-                return  # a layer called twice in one step: its first call stands
-            if not module.training or not is_grad_enabled():
-                return  # an evaluation between training steps
-            self._seen.add(name)
-            kind = type(module).__name__
-            self.layers.setdefault(name, kind)
-            self._activation(name, kind, output._array)
-            if output.requires_grad:
-                step = self.step
+    def _forward_hook(self, module: Any, args: Any, output: Any) -> None:
+        name = self._names.get(id(module))
+        if name is None or name in self._seen or not hasattr(output, "_array"):
+            return  # not a watched layer, or one called twice in a step: its first call stands
+        if not module.training or not is_grad_enabled():
+            return  # an evaluation between training steps
+        self._seen.add(name)
+        kind = type(module).__name__
+        self.layers.setdefault(name, kind)
+        self._activation(name, kind, output._array)
+        if output.requires_grad:
+            step = self.step
 
-                def grad_hook(g: Any) -> None:
-                    array = np.asarray(getattr(g, "_array", g))
+            def grad_hook(g: Any) -> None:
+                array = np.asarray(getattr(g, "_array", g))
+                with np.errstate(over="ignore", invalid="ignore"):
                     self.rows.append((step, name, "out_grad_norm", _norm(array)))
 
-                self._grad_handles.append(output.register_hook(grad_hook))
-
-        return hook
+            self._grad_handles.append(output.register_hook(grad_hook))
 
     def _activation(self, name: str, kind: str, a: np.ndarray) -> None:
         if a.dtype.kind not in "fc" or a.size == 0:
             return
+        with np.errstate(over="ignore", invalid="ignore"):
+            self._moments(name, kind, a)
+
+    def _moments(self, name: str, kind: str, a: np.ndarray) -> None:
         step, rows = self.step, self.rows
-        mean = float(a.mean())
+        mean = _mean(a)
         if not math.isfinite(mean):
             finite = np.isfinite(a)
             rows.append((step, name, "nonfinite_frac", float(1.0 - finite.mean())))
             a = a[finite]
             if a.size == 0:
                 return
-            mean = float(a.mean())
+            mean = _mean(a)
         else:
             rows.append((step, name, "nonfinite_frac", 0.0))
         rows.append((step, name, "act_mean", mean))
@@ -311,22 +336,22 @@ class HealthMonitor:
             rows.append((step, name, "saturated_frac",
                          float(np.mean((a < 0.01) | (a > 0.99)))))
 
-    def _gradients(self, step: int) -> None:
-        for name, p in self.model.named_parameters():
-            if p.grad is not None:
-                self.rows.append((step, name, "grad_norm", _norm(p.grad._array)))
+    def _gradients(self, step: int, params: list) -> None:
+        with np.errstate(over="ignore", invalid="ignore"):
+            for name, p in params:
+                if p.grad is not None:
+                    self.rows.append((step, name, "grad_norm", _norm(p.grad._array)))
 
     def _update_ratios(self, step: int) -> None:
-        params = dict(self.model.named_parameters())
-        for name, before in self._snapshot or ():
-            p = params.get(name)
-            if p is None or p._array.shape != before.shape:
-                continue
-            size = _norm(before)
-            if size == 0 or not math.isfinite(size):
-                continue
-            delta = _norm(p._array - before)
-            self.rows.append((step, name, "update_ratio", delta / size))
+        with np.errstate(over="ignore", invalid="ignore"):
+            for name, p, before in self._snapshot or ():
+                if p._array.shape != before.shape:
+                    continue
+                size = _norm(before)
+                if size == 0 or not math.isfinite(size):
+                    continue
+                delta = _norm(p._array - before)
+                self.rows.append((step, name, "update_ratio", delta / size))
         self._snapshot = None
 
     # -- where a non-finite loss came from ------------------------------------------
@@ -394,17 +419,25 @@ class HealthMonitor:
 
 def _sum_squares(a: np.ndarray) -> float:
     """Sum of squares: one BLAS dot in the array's own dtype (fast), redone in float64
-    when that overflows."""
+    when that overflows. The caller silences NumPy's overflow warnings (one
+    ``np.errstate`` per batch of layers, not one per array: each costs a few us)."""
     if a.dtype.kind == "c":
         a = np.abs(a)
     flat = a.reshape(-1)
     if flat.dtype.kind != "f":
         flat = flat.astype(np.float64)
-    with np.errstate(over="ignore", invalid="ignore"):
-        total = float(np.dot(flat, flat))
-        if not math.isfinite(total):
-            total = float(np.square(flat, dtype=np.float64).sum())
+    total = float(np.dot(flat, flat))
+    if not math.isfinite(total):
+        total = float(np.add.reduce(np.square(flat, dtype=np.float64)))
     return total
+
+
+def _mean(a: np.ndarray) -> float:
+    """``a.mean()`` as a float, with the ufunc reduction that ``mean`` runs behind its
+    Python wrapper (float16 summed in float32, as ``mean`` does)."""
+    flat = a.reshape(-1)
+    dtype = np.float32 if flat.dtype == np.float16 else None
+    return float(np.add.reduce(flat, dtype=dtype)) / flat.size
 
 
 def _norm(a: np.ndarray) -> float:

@@ -99,7 +99,8 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        # While no module hook exists anywhere; nn/hooks.py swaps in _call_with_hooks.
+        if _hooks._Live.count:  # some module hook exists, on this module or another
+            return self._call_with_hooks(*args, **kwargs)
         return self.forward(*args, **kwargs)
 
     def _call_with_hooks(self, *args: Any, **kwargs: Any) -> Any:
@@ -607,19 +608,6 @@ class Module:
             else:
                 body = "\n  " + "\n  ".join(lines) + "\n"
         return f"{self._get_name()}({body})"
-
-
-_plain_call = Module.__call__
-
-
-def _switch_call(hooked: bool) -> None:
-    """Module.__call__ runs hooks only while some exist (see nn/hooks.py ``_Live``)."""
-    Module.__call__ = Module._call_with_hooks if hooked else _plain_call  # type: ignore[method-assign]
-
-
-_hooks._Live.switch = _switch_call
-if _hooks._Live.count:
-    _switch_call(True)
 
 
 class Sequential(Module):
