@@ -56,6 +56,7 @@ from typing import Any, NamedTuple, TextIO
 
 import numpy as np
 
+from ..creation import default_generator
 from ..graph import is_grad_enabled
 
 __all__ = ["HealthMonitor", "Finding", "diagnose", "read_health", "HEALTH_CSV", "HEALTH_JSON",
@@ -181,20 +182,17 @@ class HealthMonitor:
         step = self.step
         value = float(loss._array) if hasattr(loss, "_array") else float(loss)
         sampled = bool(self._handles)
+        finite = True  # the gradient norms of a sampled step
         if self._snapshot is not None:
             self._update_ratios(step - 1)
         if sampled:
             self._detach()
             self.rows.append((step, "(model)", "loss", value))
             params = list(self.model.named_parameters())
-            self._gradients(step, params)
+            finite = self._gradients(step, params)
             self._snapshot = [(n, p, p._array.copy()) for n, p in params if p.requires_grad]
-        if not math.isfinite(value) and not self._replayed:
-            self._replay(step, input, target, value)
-        elif sampled and not self._replayed and any(
-                r[0] == step and r[2] == "grad_norm" and not math.isfinite(r[3])
-                for r in self.rows[-64:]):
-            self._replay(step, input, target, value)
+        if not self._replayed and not (math.isfinite(value) and finite):
+            self._replay(step, input, target, value)  # a non-finite loss or gradient norm
         self.step = step + 1
         self._remember_rng()
         if self.step % self.every == 0:
@@ -336,11 +334,16 @@ class HealthMonitor:
             rows.append((step, name, "saturated_frac",
                          float(np.mean((a < 0.01) | (a > 0.99)))))
 
-    def _gradients(self, step: int, params: list) -> None:
+    def _gradients(self, step: int, params: list) -> bool:
+        """Record each parameter's gradient norm; whether all of them are finite."""
+        finite = True
         with np.errstate(over="ignore", invalid="ignore"):
             for name, p in params:
                 if p.grad is not None:
-                    self.rows.append((step, name, "grad_norm", _norm(p.grad._array)))
+                    norm = _norm(p.grad._array)
+                    finite = finite and math.isfinite(norm)
+                    self.rows.append((step, name, "grad_norm", norm))
+        return finite
 
     def _update_ratios(self, step: int) -> None:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -356,15 +359,12 @@ class HealthMonitor:
 
     # -- where a non-finite loss came from ------------------------------------------
     def _remember_rng(self) -> None:
-        from ..creation import default_generator
-
         self._rng_state = default_generator().bit_generator.state
 
     def _replay(self, step: int, input: Any, target: Any, value: float) -> None:
         """Run this step again under anomaly mode to find the op that made the first
         non-finite value; the global random state is put back afterwards."""
         from ..autograd import grad
-        from ..creation import default_generator
         from .anomaly import AnomalyError, detect_anomaly
 
         self._replayed = True
