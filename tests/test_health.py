@@ -177,14 +177,14 @@ def test_a_healthy_run_reports_nothing_and_writes_resumable_files(tmp_path, monk
 def test_monitor_costs_nothing_between_samples():
     cr.manual_seed(0)
     model = nn.Sequential(nn.Linear(16, 8), nn.ReLU(), nn.Linear(8, 3))
-    before = module_hooks._Live.count
+    before = module_hooks.live
     monitor = HealthMonitor(model, every=4)
-    assert module_hooks._Live.count == before + 1  # step 0 is sampled: one global hook
+    assert module_hooks.live == before + 1  # step 0 is sampled: one global hook
     x, y = _data()
     loss = F.cross_entropy(model(x), y)
     loss.backward()
     monitor.after_backward(loss, x, y)
-    assert module_hooks._Live.count == before  # steps 1-3: no hook, plain calls
+    assert module_hooks.live == before  # steps 1-3: no hook, plain calls
     assert {r[1] for r in monitor.rows if r[2] == "act_mean"} == {"0", "1", "2"}
     monitor.close()
 
@@ -207,10 +207,10 @@ def test_a_monitor_dropped_while_attached_takes_its_hook_along():
     import gc
 
     model = nn.Sequential(nn.Linear(4, 2), nn.ReLU())
-    before = module_hooks._Live.count
+    before = module_hooks.live
     monitor = HealthMonitor(model, every=2)  # step 0 is sampled: the hook is on
-    assert module_hooks._Live.count == before + 1
+    assert module_hooks.live == before + 1
     del monitor
     gc.collect()
-    assert module_hooks._Live.count == before  # no global hook left behind
+    assert module_hooks.live == before  # no global hook left behind
     assert model(cr.ones(1, 4)).shape == (1, 2)

@@ -219,14 +219,14 @@ def test_input_used_twice_and_second_order_gradients():
 def test_hooks_counted_removed_once_and_errors_are_clear():
     gc.collect()  # modules of earlier tests, dropped with their hooks still on
     m = nn.Linear(2, 2)
-    before = cr_hooks._Live.count
+    before = cr_hooks.live
     calls = []
     h = m.register_forward_hook(lambda *a: calls.append(1))
-    assert cr_hooks._Live.count == before + 1
+    assert cr_hooks.live == before + 1
     m(cr.ones(1, 2))
     h.remove()
     h.remove()  # a second remove does nothing
-    assert cr_hooks._Live.count == before
+    assert cr_hooks.live == before
     m(cr.ones(1, 2))
     assert calls == [1]
     with pytest.raises(TypeError, match="callable"):
@@ -239,7 +239,7 @@ def test_hooks_counted_removed_once_and_errors_are_clear():
     with pytest.raises(RuntimeError, match="new_args, new_kwargs"):
         m(cr.ones(1, 2))
     h.remove()
-    assert cr_hooks._Live.count == 0
+    assert cr_hooks.live == 0
 
 
 class _Triple(nn.Module):

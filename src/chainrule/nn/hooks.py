@@ -58,24 +58,24 @@ __all__ = [
 ]
 
 
-class _Live:
-    """Module hooks registered and not removed, on any module or global.
+live = 0
+"""Module hooks registered and not removed, on any module or global.
 
-    While it is 0, ``Module.__call__`` calls ``forward`` straight away (one class
-    attribute read more than the plain call); otherwise it runs the hooks. Reading a
-    counter, rather than swapping ``Module.__call__`` on the first hook and back on the
-    last, keeps registering and removing hooks cheap: assigning a special method on a
-    class with some 180 subclasses rewrites every subclass's slot and empties the
-    interpreter's caches for them (about 10 us each way, and the following calls run
-    slower until the caches refill), which a monitor that hooks every tenth step paid
-    twice per sample.
-    """
+While it is 0, ``Module.__call__`` calls ``forward`` straight away; otherwise it runs
+the hooks. A module global, because ``Module.__call__`` reads it on every call: a
+module attribute is one specialised lookup, a class attribute (3.11) a slower generic
+one. Reading a counter, rather than swapping ``Module.__call__`` on the first hook and
+back on the last, keeps registering and removing hooks cheap: assigning a special
+method on a class with some 180 subclasses rewrites every subclass's slot and empties
+the interpreter's caches for them (about 10 us each way, and the following calls run
+slower until the caches refill), which a monitor that hooks every tenth step paid
+twice per sample.
+"""
 
-    count = 0
 
-    @classmethod
-    def add(cls, n: int) -> None:
-        cls.count += n
+def _count(n: int) -> None:
+    global live
+    live += n
 
 
 class RemovableHandle(_GraphHandle):
@@ -110,7 +110,7 @@ class RemovableHandle(_GraphHandle):
         """Unregister the hook (a second call does nothing)."""
         if self.id in self.hooks_dict_ref:
             del self.hooks_dict_ref[self.id]
-            _Live.add(-1)
+            _count(-1)
             if self._finalizer is not None:
                 self._finalizer.detach()
         for extra in self.extra_dict_ref:
@@ -127,9 +127,9 @@ def _add(hooks: OrderedDict, hook: Callable, prepend: bool, extra: Any = None,
     hooks[handle.id] = hook
     if prepend:
         hooks.move_to_end(handle.id, last=False)
-    _Live.add(1)
+    _count(1)
     if owner is not None:
-        handle._finalizer = weakref.finalize(owner, _Live.add, -1)
+        handle._finalizer = weakref.finalize(owner, _count, -1)
     return handle
 
 
@@ -176,7 +176,7 @@ def register_module_forward_hook(hook: Callable, *, with_kwargs: bool = False,
     if not callable(hook):
         raise TypeError(f"a hook must be callable, got {type(hook).__name__}")
     _global_forward_hooks[handle.id] = hook
-    _Live.add(1)
+    _count(1)
     if with_kwargs:
         _global_forward_hooks_with_kwargs[handle.id] = True
     if always_call:

@@ -99,7 +99,7 @@ class Module:
         )
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if _hooks._Live.count:  # some module hook exists, on this module or another
+        if _hooks.live:  # some module hook exists, on this module or another
             return self._call_with_hooks(*args, **kwargs)
         return self.forward(*args, **kwargs)
 
