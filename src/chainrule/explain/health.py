@@ -147,7 +147,8 @@ class HealthMonitor:
         self._grad_handles: list = []
         self._names: dict[int, str] = {}  # id(layer) -> name, of the layers watched
         self._finalizer: Any = None  # removes the hook if the monitor is dropped attached
-        self._snapshot: list | None = None  # (name, weights before the step) of a sampled step
+        self._snapshot: list | None = None  # (name, parameter, its values before the
+        # update) of a sampled step
         self._rng_state: Any = None
         self._replayed = False
         if model is not None:
@@ -420,7 +421,7 @@ class HealthMonitor:
 def _sum_squares(a: np.ndarray) -> float:
     """Sum of squares: one BLAS dot in the array's own dtype (fast), redone in float64
     when that overflows. The caller silences NumPy's overflow warnings (one
-    ``np.errstate`` per batch of layers, not one per array: each costs a few us)."""
+    ``np.errstate`` per batch of arrays, not one per array: each costs about 1 us)."""
     if a.dtype.kind == "c":
         a = np.abs(a)
     flat = a.reshape(-1)
