@@ -306,8 +306,8 @@ class HealthMonitor:
             self._grad_handles.append(output.register_hook(grad_hook))
 
     def _activation(self, name: str, kind: str, a: np.ndarray) -> None:
-        if a.dtype.kind not in "fc" or a.size == 0:
-            return
+        if a.dtype.kind != "f" or a.size == 0:
+            return  # integer, bool or complex outputs: no activation statistics
         with np.errstate(over="ignore", invalid="ignore"):
             self._moments(name, kind, a)
 
