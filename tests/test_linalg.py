@@ -189,6 +189,19 @@ def test_addmm_with_beta_zero_ignores_nan_in_input():
     np.testing.assert_array_equal(out.numpy(), np.full((2, 2), 3.0))
 
 
+@pytest.mark.parametrize("shape", [(2, 2), (2,)])
+def test_addmm_with_beta_zero_keeps_input_in_the_graph_with_a_zero_gradient(shape):
+    grads = []
+    for lib in (cr, torch):
+        x = lib.full(shape, float("nan"), requires_grad=True)
+        out = lib.addmm(x, lib.ones(2, 3), lib.ones(3, 2), beta=0)
+        assert out.requires_grad  # as PyTorch: backward through it works
+        out.sum().backward()
+        grads.append(x.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+    np.testing.assert_array_equal(grads[0], np.zeros(shape))
+
+
 def test_matrix_power_zero_is_the_identity_and_negative_powers_invert():
     a = np.array([[2.0, 1.0], [0.5, 3.0]])
     np.testing.assert_array_equal(cr.linalg.matrix_power(cr.tensor(a), 0).numpy(), np.eye(2))

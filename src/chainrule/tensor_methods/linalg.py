@@ -367,6 +367,10 @@ def _add_scaled(op: str, input: Any, product: Tensor, beta: Any, alpha: Any) -> 
     if alpha != 1:
         product = product * alpha
     if beta == 0:
+        if _is_tensor(input) and input.requires_grad and input.dtype == product.dtype:
+            # As PyTorch: input's values are ignored (a nan in it does not spread), but
+            # it stays in the graph, with a zero gradient
+            return _apply(Where, (np.zeros((), dtype=bool), input, product))
         return product
     return (input if beta == 1 else _t(input) * beta) + product
 
