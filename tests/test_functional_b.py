@@ -378,6 +378,23 @@ def test_grid_sample_matches_torch(dims, mode, padding, align):
         x, g, mode=mode, padding_mode=padding, align_corners=align), [x, grid])
 
 
+def test_grid_sample_nearest_keeps_the_grid_in_the_graph_with_a_zero_gradient():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((1, 2, 4, 4))
+    grid = rng.uniform(-1, 1, (1, 3, 3, 2))
+    results = []
+    for lib in (cr, torch):
+        g = lib.tensor(grid, requires_grad=True)  # only the grid needs a gradient
+        out = lib.nn.functional.grid_sample(lib.tensor(x), g, mode="nearest",
+                                            align_corners=False)
+        assert out.requires_grad
+        out.sum().backward()
+        results.append((out.detach().numpy(), g.grad.numpy()))
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    np.testing.assert_array_equal(results[0][1], np.zeros_like(grid))
+    np.testing.assert_array_equal(results[1][1], np.zeros_like(grid))
+
+
 def test_grid_sample_and_affine_grid_warn_without_align_corners():
     theta = cr.tensor([[[1.0, 0.2, 0.1], [0.0, 0.9, -0.1]]])
     with pytest.warns(UserWarning, match="align_corners=False since 1.3.0"):

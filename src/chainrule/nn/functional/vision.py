@@ -532,6 +532,13 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
                 for src, size in zip(srcs, spatial)]
         if mode == "nearest":
             out = gather([np.rint(value(src)).astype(np.int64) for src in srcs])
+            if grid.requires_grad:
+                # The output does not move with the grid, but as in PyTorch it stays
+                # connected to it: the grid's gradient is zeros, not missing. A zero
+                # that depends on the grid (whatever its values, nan included) is
+                # attached by selecting the output over it.
+                zero = where(False, grid.sum(), 0.0)
+                out = where(True, out, zero)
         else:
             out = _grid_linear(srcs, gather, n, length)
     return out.reshape((n, c) + out_shape)
