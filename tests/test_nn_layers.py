@@ -494,6 +494,8 @@ def test_norm_and_embedding_errors():
         nn.BatchNorm1d(3)(cr.zeros(1, 3))
     with pytest.raises(ValueError, match=r"trailing shape \(5,\)"):
         nn.LayerNorm(5)(cr.zeros(2, 4))
+    with pytest.raises(ValueError, match=r"normalized_shape must have at least one dim"):
+        F.layer_norm(cr.zeros(2, 4), ())  # PyTorch refuses it too
     with pytest.raises(IndexError, match="table of 4 rows"):
         nn.Embedding(4, 2)(cr.tensor([4]))
     with pytest.raises(IndexError, match=r"got values in \[-1, 1\] for a table of 4 rows"):

@@ -83,10 +83,13 @@ def layer_norm(input: Tensor, normalized_shape: Any, weight: Tensor | None = Non
     input = _tensor(input, "layer_norm")
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
+    if not k:
+        raise ValueError("layer_norm: normalized_shape must have at least one dim (the "
+                         "trailing dims to normalise over), got ()")
     if input.shape[input.ndim - k:] != shape or input.ndim < k:
         raise ValueError(f"layer_norm: expected input with trailing shape {shape}, got "
                          f"{_desc(input)}")
-    if k and input.dtype.kind == "f" and all(
+    if input.dtype.kind == "f" and all(
             p is None or (isinstance(p, Tensor) and p.dtype == input.dtype
                           and tuple(p.shape) == shape) for p in (weight, bias)):
         # the common case: one fused op (several times faster than the composition below)
