@@ -383,7 +383,9 @@ def _wrap_once_differentiable(ctx: Context, grads: Any, tensor_type: Any) -> tup
         marker = type("NotTwiceDifferentiable", (_NotTwiceDifferentiable,),
                       {"op_name": f"{ctx.name} backward"})
         stub = Context(marker)
-        stub.parents = ()
+        # the op's own edges (PyTorch's error node keeps them too), so that a gradient
+        # asked for through it reaches it and raises, instead of finding no path
+        stub.parents = ctx.parents
         wrapped.append(tensor_type._from_op(pg, stub))
     return tuple(wrapped)
 

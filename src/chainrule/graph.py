@@ -498,6 +498,32 @@ def _count_down(pending: dict, leaf: Any, take: Callable, wanted: dict | None,
         _publish(leaf, take(key), wanted, found)
 
 
+def _records_to_run(nodes: Sequence[Any], wanted: dict) -> tuple[set, set]:
+    """With ``inputs`` given: the ids of the records whose VJP leads to a wanted node
+    (those with a parent that is wanted or leads to one), and of every node that is
+    wanted or leads to one. As in PyTorch, the rest of the graph is not run: a branch
+    that leads only to other leaves costs nothing. A record freed by an earlier backward
+    has dropped its edges, so it counts as leading to one: reaching it raises the freed
+    error rather than giving a gradient without its part."""
+    leads: set = set()
+    run: set = set()
+    for node in walk(nodes):  # inputs first
+        key = id(node)
+        if node.parents is not None and node.freed:
+            run.add(key)
+            leads.add(key)
+            continue
+        for parent in node.parents or ():
+            if parent is not None and id(parent) in leads:
+                run.add(key)
+                leads.add(key)
+                break
+        else:
+            if key in wanted:
+                leads.add(key)
+    return run, leads
+
+
 def _freed_error(ctx: Any) -> GraphFreedError:
     return GraphFreedError(
         f"Trying to backward through the graph a second time (op '{ctx.name}'): "
@@ -536,6 +562,9 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
             heappush(heap, (-node._seq, key, node))
     hooked = _HookCount.live > 0
     pending = _count_hooked_edges(nodes) if _HookCount.post and wanted is None else None
+    run = leads = None
+    if wanted is not None:
+        run, leads = _records_to_run(nodes, wanted)
     anomaly = _anomaly_on and _mode.anomaly
     take = grads.pop
     get = grads.get
@@ -554,6 +583,8 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
         else:
             _, key, ctx = heappop(heap)
             g = take(key)
+        if leads is not None and key not in leads:
+            continue  # a root that no wanted node lies behind
         if hooked:
             g = _run_grad_hooks(ctx, g)
             if wanted is None:
@@ -564,6 +595,8 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
             slot = wanted.get(key)
             if slot is not None:
                 found[slot] = g  # type: ignore[index]
+            if key not in run:  # type: ignore[operator]
+                continue  # no other wanted node lies behind this one: its VJP is not needed
         if ctx.freed:
             raise _freed_error(ctx)
         parents = ctx.parents
@@ -574,7 +607,8 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
             # One input (most ops): the loop below, unrolled.
             parent = parents[0]
             pg = parent_grads[0]
-            if parent is not None and pg is not None:
+            if parent is not None and pg is not None and (leads is None
+                                                          or id(parent) in leads):
                 if not heap and parent.parents is not None:
                     chained = parent  # nothing else pending, so no gradient waiting for it
                     chained_g = pg
@@ -593,8 +627,8 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
                 ctx._release()
             continue
         for parent, pg in zip(parents, parent_grads):
-            if parent is None or pg is None:
-                continue
+            if parent is None or pg is None or leads is not None and id(parent) not in leads:
+                continue  # no gradient, or (inputs given) no wanted node behind it
             if parent is chained:  # a second input of this op that is the same record
                 chained_g = chained_g + pg
                 continue
