@@ -547,11 +547,14 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
     grads: dict = {}
     heap: list = []
     leaves: list = []
-    nodes = []
-    for root, grad_output in zip(roots, grad_outputs):
-        node = node_of(root)
-        nodes.append(node)
+    nodes = [node_of(root) for root in roots]
+    run = leads = None
+    if wanted is not None:
+        run, leads = _records_to_run(nodes, wanted)
+    for node, grad_output in zip(nodes, grad_outputs):
         key = id(node)
+        if leads is not None and key not in leads:
+            continue  # a root that no wanted node lies behind
         if key in grads:
             grads[key] = grads[key] + grad_output
             continue
@@ -562,9 +565,6 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
             heappush(heap, (-node._seq, key, node))
     hooked = _HookCount.live > 0
     pending = _count_hooked_edges(nodes) if _HookCount.post and wanted is None else None
-    run = leads = None
-    if wanted is not None:
-        run, leads = _records_to_run(nodes, wanted)
     anomaly = _anomaly_on and _mode.anomaly
     take = grads.pop
     get = grads.get
@@ -583,8 +583,6 @@ def _backward_newest_first(roots: Sequence[Any], grad_outputs: Sequence[Any], fr
         else:
             _, key, ctx = heappop(heap)
             g = take(key)
-        if leads is not None and key not in leads:
-            continue  # a root that no wanted node lies behind
         if hooked:
             g = _run_grad_hooks(ctx, g)
             if wanted is None:
