@@ -498,10 +498,6 @@ def _count_down(pending: dict, leaf: Any, take: Callable, wanted: dict | None,
         _publish(leaf, take(key), wanted, found)
 
 
-def _creation_order(record: Any) -> int:
-    return record._seq
-
-
 def _records_to_run(nodes: Sequence[Any], wanted: dict) -> tuple[set, set]:
     """With ``inputs`` given: the ids of the records whose VJP leads to a wanted node
     (those with a parent that is wanted or leads to one), and of every node that is
@@ -509,30 +505,22 @@ def _records_to_run(nodes: Sequence[Any], wanted: dict) -> tuple[set, set]:
     that leads only to other leaves costs nothing. A record freed by an earlier backward
     has dropped its edges, so it counts as leading to one: reaching it raises the freed
     error rather than giving a gradient without its part."""
-    # The records reachable from the roots, then in creation order (a record is newer
-    # than its inputs' records): one plain pass, cheaper than walk()'s post-order.
-    seen = {id(node): node for node in nodes}
-    stack = list(nodes)
-    while stack:
-        for parent in stack.pop().parents or ():
-            if parent is not None and id(parent) not in seen:
-                seen[id(parent)] = parent
-                stack.append(parent)
-    leads = {key for key in wanted if key in seen}
+    leads: set = set()
     run: set = set()
-    records = sorted((node for node in seen.values() if node.parents is not None),
-                     key=_creation_order)
-    for node in records:
+    for node in walk(nodes):  # inputs first
         key = id(node)
-        if node.freed:
+        if node.parents is not None and node.freed:
             run.add(key)
             leads.add(key)
             continue
-        for parent in node.parents:
+        for parent in node.parents or ():
             if parent is not None and id(parent) in leads:
                 run.add(key)
                 leads.add(key)
                 break
+        else:
+            if key in wanted:
+                leads.add(key)
     return run, leads
 
 
