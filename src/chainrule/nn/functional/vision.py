@@ -534,11 +534,9 @@ def grid_sample(input: Tensor, grid: Tensor, mode: str = "bilinear",
             out = gather([np.rint(value(src)).astype(np.int64) for src in srcs])
             if grid.requires_grad:
                 # The output does not move with the grid, but as in PyTorch it stays
-                # connected to it: the grid's gradient is zeros, not missing. A zero
-                # that depends on the grid (whatever its values, nan included) is
-                # attached by selecting the output over it.
-                zero = where(False, grid.sum(), 0.0)
-                out = where(True, out, zero)
+                # connected to it: the grid's gradient is zeros, not missing. Selecting
+                # the output over the grid's sum attaches it (nan in the grid included)
+                out = where(True, out, grid.sum())
         else:
             out = _grid_linear(srcs, gather, n, length)
     return out.reshape((n, c) + out_shape)
